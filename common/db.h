@@ -1,0 +1,77 @@
+/* db: one PostgreSQL connection per worker, prepared statements, reconnect with backoff.
+ *
+ * A statement is a static struct db_statement next to the code that uses it (in an
+ * <area>_store.c). It gets a process-wide number on first use and is prepared on each
+ * connection the first time that connection runs it; afterwards a call only sends the
+ * statement name and parameters. When the database goes away, calls fail at once with
+ * DB_UNAVAILABLE (the handler answers 503) and a later call reconnects, with backoff. */
+#ifndef ECOMOVEX_DB_H
+#define ECOMOVEX_DB_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#define DB_MAX_STATEMENTS 512
+
+struct db_statement {
+    const char *sql;
+    int nparams;
+    int id; /* 0 until first use; then fixed for the life of the process */
+};
+
+enum db_status {
+    DB_OK = 0,
+    DB_UNAVAILABLE, /* no connection, or it broke during the call: answer 503 */
+    DB_UNIQUE,      /* 23505 unique_violation: usually 409 */
+    DB_FOREIGN_KEY, /* 23503 */
+    DB_CHECK,       /* 23514 check_violation, 22xxx data exceptions */
+    DB_SERIALIZATION, /* 40001 / 40P01: safe to retry the transaction */
+    DB_ERROR,       /* anything else: a bug or schema mismatch, logged */
+};
+
+struct db_options {
+    const char *conninfo;
+    int connect_timeout_s;
+    int statement_timeout_ms;
+    int backoff_min_ms, backoff_max_ms;
+};
+
+struct db;
+
+/* Makes a handle; connects lazily on first use. NULL when out of memory. */
+struct db *db_new(const struct db_options *o);
+
+/* Closes the connection and frees the handle; sets *db to NULL. */
+void db_free(struct db **db);
+
+/* Runs statement s with text parameters (NULL = SQL NULL). Returns the result (caller
+ * PQclear()s) with *st = DB_OK, or NULL with *st saying why. */
+PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *params, enum db_status *st);
+
+/* Transactions on this worker's connection. db_begin may reconnect; inside a transaction a
+ * failure leaves the transaction aborted until db_rollback. Return DB_OK or the failure. */
+enum db_status db_begin(struct db *db);
+enum db_status db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* The constraint named by the last failed statement on this handle ("" if none): lets a
+ * handler tell which unique index a DB_UNIQUE hit (email or username, say). */
+const char *db_last_constraint(const struct db *db);
+
+/* Pings the server (SELECT 1). DB_OK when it answers. */
+enum db_status db_ping(struct db *db);
+
+/* 1 if the handle currently has a usable connection. */
+int db_connected(const struct db *db);
+
+/* Small result readers: value of row/col as long long / double / string (NULL if SQL NULL). */
+long long db_ll(const PGresult *r, int row, int col);
+double db_double(const PGresult *r, int row, int col);
+const char *db_str(const PGresult *r, int row, int col);
+int db_bool(const PGresult *r, int row, int col);
+
+/* Registers the db_errors_total / db_reconnects_total metrics (call once before workers start). */
+void db_metrics_init(void);
+
+#endif

@@ -1,0 +1,157 @@
+/* log: JSON lines on stdout. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *service_name = "ecomovex";
+static enum log_level min_level = LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_init(const char *service, enum log_level min)
+{
+    service_name = service;
+    min_level = min;
+}
+
+int log_parse_level(const char *s, enum log_level *out)
+{
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not valid. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F))
+            return 0;
+        return 3;
+    }
+    if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+size_t log_json_escape(char *out, size_t cap, const char *in)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0;
+
+    if (cap == 0)
+        return 0;
+    while (*p) {
+        char tmp[8];
+        const char *piece = tmp;
+        size_t plen, adv = 1;
+
+        if (*p == '"' || *p == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)*p;
+            plen = 2;
+        } else if (*p < 0x20) {
+            plen = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", *p);
+        } else if (*p < 0x80) {
+            tmp[0] = (char)*p;
+            plen = 1;
+        } else if ((adv = utf8_seq(p)) != 0) {
+            piece = (const char *)p;
+            plen = adv;
+        } else {
+            piece = "\\ufffd";
+            plen = 6;
+            adv = 1;
+        }
+        if (o + plen >= cap)
+            break;
+        memcpy(out + o, piece, plen);
+        o += plen;
+        p += adv;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+void log_time_now(char *out, size_t cap)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+static void write_line(char *line, size_t n)
+{
+    if (n >= LOG_LINE_MAX - 1)
+        n = LOG_LINE_MAX - 2;
+    line[n++] = '\n';
+    /* One write per line: atomic for pipes up to PIPE_BUF, and a lost log line is not worth retrying. */
+    if (write(STDOUT_FILENO, line, n) < 0)
+        return;
+}
+
+void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...)
+{
+    char msg[LOG_LINE_MAX / 2], esc[LOG_LINE_MAX / 2], rid[160], t[40], line[LOG_LINE_MAX];
+    va_list ap;
+    int n;
+
+    if (lvl < min_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_json_escape(esc, sizeof esc, msg);
+    log_time_now(t, sizeof t);
+    rid[0] = '\0';
+    if (request_id) {
+        char r[96];
+        log_json_escape(r, sizeof r, request_id);
+        snprintf(rid, sizeof rid, ",\"request_id\":\"%s\"", r);
+    }
+    n = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"service\":\"%s\"%s,\"msg\":\"%s\"}", t,
+                 level_names[lvl], service_name, rid, esc);
+    write_line(line, n < 0 ? 0 : (size_t)n);
+}
+
+void log_access(const char *request_id, const char *method, const char *route, int status, double duration_ms,
+                const char *client)
+{
+    char t[40], r[96], rt[256], cl[96], line[LOG_LINE_MAX];
+    int n;
+
+    if (LOG_INFO < min_level)
+        return;
+    log_time_now(t, sizeof t);
+    log_json_escape(r, sizeof r, request_id ? request_id : "");
+    log_json_escape(rt, sizeof rt, route ? route : "");
+    log_json_escape(cl, sizeof cl, client ? client : "");
+    n = snprintf(line, sizeof line,
+                 "{\"time\":\"%s\",\"level\":\"info\",\"service\":\"%s\",\"request_id\":\"%s\",\"method\":\"%s\","
+                 "\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"client\":\"%s\"}",
+                 t, service_name, r, method, rt, status, duration_ms, cl);
+    write_line(line, n < 0 ? 0 : (size_t)n);
+}

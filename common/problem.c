@@ -1,0 +1,98 @@
+/* problem: RFC 9457 answers. Built with snprintf into a bounded buffer, not cJSON,
+ * so that an error answer needs exactly one allocation and cannot itself fail halfway. */
+#include "problem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define PROBLEM_DETAIL_MAX 512
+#define PROBLEM_BODY_MAX (PROBLEM_DETAIL_MAX * 2 + FIELD_ERRORS_MAX * (FIELD_NAME_MAX + FIELD_MESSAGE_MAX) * 2 + 512)
+
+/* The fallback body when even the allocation fails: static, never freed by us. */
+static const char internal_body[] =
+    "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+    "\"detail\":\"The server could not answer this request.\"}";
+
+void field_error(struct field_errors *fe, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    for (int i = 0; i < fe->n && i < FIELD_ERRORS_MAX; i++)
+        if (strcmp(fe->e[i].field, field) == 0)
+            return;
+    if (fe->n < FIELD_ERRORS_MAX) {
+        struct field_error *e = &fe->e[fe->n];
+        snprintf(e->field, sizeof e->field, "%s", field);
+        va_start(ap, fmt);
+        vsnprintf(e->message, sizeof e->message, fmt, ap);
+        va_end(ap);
+    }
+    fe->n++;
+}
+
+static void emit(struct reply *rp, int status, const char *detail, const struct field_errors *fe)
+{
+    char *body = malloc(PROBLEM_BODY_MAX);
+    char esc[PROBLEM_DETAIL_MAX * 2];
+    size_t n;
+
+    if (!body) {
+        reply_free(rp);
+        rp->status = 500;
+        rp->content_type = CT_PROBLEM;
+        rp->body = strdup(internal_body);
+        rp->body_len = rp->body ? strlen(internal_body) : 0;
+        return;
+    }
+    log_json_escape(esc, sizeof esc, detail);
+    n = (size_t)snprintf(body, PROBLEM_BODY_MAX,
+                         "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"",
+                         http_reason(status), status, esc);
+    if (fe) {
+        n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, ",\"errors\":[");
+        for (int i = 0; i < fe->n && i < FIELD_ERRORS_MAX; i++) {
+            char f[FIELD_NAME_MAX * 2], m[FIELD_MESSAGE_MAX * 2];
+            log_json_escape(f, sizeof f, fe->e[i].field);
+            log_json_escape(m, sizeof m, fe->e[i].message);
+            n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "%s{\"field\":\"%s\",\"message\":\"%s\"}",
+                                  i ? "," : "", f, m);
+        }
+        n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "]");
+    }
+    n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "}");
+    reply_take_body(rp, status, CT_PROBLEM, body, n);
+}
+
+void problem(struct reply *rp, int status, const char *fmt, ...)
+{
+    char detail[PROBLEM_DETAIL_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    emit(rp, status, detail, NULL);
+}
+
+void problem_fields(struct reply *rp, const struct field_errors *fe)
+{
+    emit(rp, 422, fe->n == 1 ? "One field is invalid." : "Some fields are invalid.", fe);
+}
+
+void problem_unavailable(struct reply *rp, int retry_after_s, const char *what)
+{
+    char ra[16];
+
+    problem(rp, 503, "%s is unavailable; retry later.", what);
+    snprintf(ra, sizeof ra, "%d", retry_after_s);
+    reply_header(rp, "Retry-After", ra);
+}
+
+void problem_internal(struct reply *rp)
+{
+    emit(rp, 500, "The server could not answer this request.", NULL);
+}

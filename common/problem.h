@@ -1,0 +1,41 @@
+/* problem: RFC 9457 application/problem+json answers.
+ *
+ * Every error a client sees goes through here, so the shape is the same everywhere:
+ * {"type","title","status","detail"} plus "errors":[{"field","message"}] on 422. */
+#ifndef ECOMOVEX_PROBLEM_H
+#define ECOMOVEX_PROBLEM_H
+
+#include "reply.h"
+
+#define FIELD_ERRORS_MAX 16
+#define FIELD_NAME_MAX 64
+#define FIELD_MESSAGE_MAX 160
+
+struct field_error {
+    char field[FIELD_NAME_MAX];
+    char message[FIELD_MESSAGE_MAX];
+};
+
+/* Field errors collected while validating a request; more than FIELD_ERRORS_MAX are counted, not kept. */
+struct field_errors {
+    int n;
+    struct field_error e[FIELD_ERRORS_MAX];
+};
+
+/* Records that field is invalid (printf-style message). The first error per field wins. */
+void field_error(struct field_errors *fe, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills rp with a problem answer: title is the status' reason phrase, detail is printf-style. */
+void problem(struct reply *rp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* 422 listing every field error. */
+void problem_fields(struct reply *rp, const struct field_errors *fe);
+
+/* 503 with Retry-After (seconds): a dependency is down. */
+void problem_unavailable(struct reply *rp, int retry_after_s, const char *what);
+
+/* 500 without details (the details go to the log, never to the client). */
+void problem_internal(struct reply *rp);
+
+#endif

@@ -1,0 +1,126 @@
+/* reply: filling the answer a worker hands back to the loop thread. */
+#include "reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "problem.h"
+
+static void clear_body(struct reply *rp)
+{
+    free(rp->body);
+    rp->body = NULL;
+    rp->body_len = 0;
+    rp->content_type = NULL;
+}
+
+void reply_take_body(struct reply *rp, int status, const char *content_type, char *body, size_t len)
+{
+    clear_body(rp);
+    rp->status = status;
+    rp->content_type = content_type;
+    rp->body = body;
+    rp->body_len = len;
+}
+
+int reply_copy_body(struct reply *rp, int status, const char *content_type, const void *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    if (!copy) {
+        problem_internal(rp);
+        return -1;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    reply_take_body(rp, status, content_type, copy, len);
+    return 0;
+}
+
+int reply_json(struct reply *rp, int status, cJSON *json)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+
+    cJSON_Delete(json);
+    if (!text) {
+        problem_internal(rp);
+        return -1;
+    }
+    reply_take_body(rp, status, CT_JSON, text, strlen(text));
+    return 0;
+}
+
+void reply_empty(struct reply *rp, int status)
+{
+    clear_body(rp);
+    rp->status = status;
+}
+
+const char *reply_get_header(const struct reply *rp, const char *name)
+{
+    for (int i = 0; i < rp->nheaders; i++)
+        if (strcasecmp(rp->headers[i].name, name) == 0)
+            return rp->headers[i].value;
+    return NULL;
+}
+
+int reply_header(struct reply *rp, const char *name, const char *value)
+{
+    char *v = strdup(value);
+    int i;
+
+    if (!v)
+        return -1;
+    for (i = 0; i < rp->nheaders; i++) {
+        if (strcasecmp(rp->headers[i].name, name) == 0) {
+            free(rp->headers[i].value);
+            rp->headers[i].value = v;
+            return 0;
+        }
+    }
+    if (rp->nheaders == REPLY_MAX_HEADERS || !(rp->headers[i].name = strdup(name))) {
+        free(v);
+        return -1;
+    }
+    rp->headers[i].value = v;
+    rp->nheaders++;
+    return 0;
+}
+
+void reply_free(struct reply *rp)
+{
+    clear_body(rp);
+    for (int i = 0; i < rp->nheaders; i++) {
+        free(rp->headers[i].name);
+        free(rp->headers[i].value);
+    }
+    memset(rp, 0, sizeof *rp);
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+    }
+}

@@ -1,0 +1,561 @@
+/* server: libevent loop thread + worker pool + graceful drain. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "problem.h"
+
+#define LISTEN_BACKLOG 1024
+#define DRAIN_POLL_MS 20
+#define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
+#define HEALTH_BODY "{\"status\":\"ok\"}"
+
+enum builtin { BUILTIN_NONE = 0, BUILTIN_READYZ };
+
+struct job {
+    struct evhttp_request *req; /* touched on the loop thread only */
+    struct request rq;
+    struct reply rp;
+    enum builtin builtin;
+    int slot; /* metrics slot */
+    struct job *next;
+};
+
+struct server {
+    const struct server_options *opt;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev;
+    int wake_fd;
+    struct timespec drain_started;
+
+    /* bounded job queue (ring) */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct job **ring;
+    int qhead, qlen, stopping;
+
+    /* completed jobs, handed back to the loop */
+    pthread_mutex_t dlock;
+    struct job *done;
+
+    pthread_t *threads;
+    struct worker *workers;
+    int nthreads;
+    int draining;
+    long inflight; /* loop thread only */
+};
+
+static struct metric *m_shed, *m_inflight;
+
+int server_draining(const struct server *s)
+{
+    return __atomic_load_n(&s->draining, __ATOMIC_RELAXED);
+}
+
+static double elapsed_s(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    default: return "OTHER";
+    }
+}
+
+/* ---- sending, on the loop thread ---- */
+
+static void free_body(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+static void send_reply(struct evhttp_request *req, const struct request *rq, struct reply *rp)
+{
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    struct evbuffer *b = evbuffer_new();
+
+    if (rp->content_type && rp->body_len)
+        evhttp_add_header(oh, "Content-Type", rp->content_type);
+    evhttp_add_header(oh, "X-Request-ID", rq->request_id);
+    for (int i = 0; i < rp->nheaders; i++)
+        evhttp_add_header(oh, rp->headers[i].name, rp->headers[i].value);
+    if (b && rp->body_len) {
+        if (evbuffer_add_reference(b, rp->body, rp->body_len, free_body, NULL) == 0)
+            rp->body = NULL; /* the evbuffer frees it once written */
+    }
+    /* With its connection gone, evhttp frees req here instead of writing: still answered once. */
+    evhttp_send_reply(req, rp->status, http_reason(rp->status), b);
+    if (b)
+        evbuffer_free(b);
+}
+
+static void job_free(struct job *j)
+{
+    request_free(&j->rq);
+    reply_free(&j->rp);
+    free(j);
+}
+
+/* Answers on the loop thread without a worker (health, metrics, load shedding). */
+static void answer_now(struct server *s, struct evhttp_request *req, struct request *rq, struct reply *rp, int slot,
+                       const char *route)
+{
+    send_reply(req, rq, rp);
+    metrics_request(slot, rq->method, rp->status, elapsed_s(&rq->started));
+    log_access(rq->request_id, rq->method, route, rp->status, elapsed_s(&rq->started) * 1e3, rq->client_addr);
+    (void)s;
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    uint64_t n;
+    struct job *list, *next;
+
+    (void)what;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        log_msg(LOG_WARN, NULL, "eventfd read: %s", strerror(errno));
+    pthread_mutex_lock(&s->dlock);
+    list = s->done;
+    s->done = NULL;
+    pthread_mutex_unlock(&s->dlock);
+    for (; list; list = next) {
+        next = list->next;
+        send_reply(list->req, &list->rq, &list->rp);
+        job_free(list);
+        s->inflight--;
+    }
+    metrics_set(m_inflight, s->inflight);
+}
+
+/* ---- the job queue ---- */
+
+static int queue_push(struct server *s, struct job *j)
+{
+    int ok;
+
+    pthread_mutex_lock(&s->qlock);
+    ok = s->qlen < s->opt->queue_max;
+    if (ok) {
+        s->ring[(s->qhead + s->qlen) % s->opt->queue_max] = j;
+        s->qlen++;
+        pthread_cond_signal(&s->qcond);
+    }
+    pthread_mutex_unlock(&s->qlock);
+    return ok ? 0 : -1;
+}
+
+/* Blocks for a job; NULL once the server is stopping and the queue is empty. */
+static struct job *queue_pop(struct server *s)
+{
+    struct job *j = NULL;
+
+    pthread_mutex_lock(&s->qlock);
+    while (s->qlen == 0 && !s->stopping)
+        pthread_cond_wait(&s->qcond, &s->qlock);
+    if (s->qlen > 0) {
+        j = s->ring[s->qhead];
+        s->qhead = (s->qhead + 1) % s->opt->queue_max;
+        s->qlen--;
+    }
+    pthread_mutex_unlock(&s->qlock);
+    return j;
+}
+
+static void complete(struct server *s, struct job *j)
+{
+    uint64_t one = 1;
+    int was_empty;
+
+    pthread_mutex_lock(&s->dlock);
+    was_empty = s->done == NULL;
+    j->next = s->done;
+    s->done = j;
+    pthread_mutex_unlock(&s->dlock);
+    /* One wake-up per batch: the loop takes the whole list at once. */
+    if (was_empty && write(s->wake_fd, &one, sizeof one) < 0)
+        log_msg(LOG_ERROR, NULL, "eventfd write: %s", strerror(errno));
+}
+
+/* ---- workers ---- */
+
+static void run_route(struct server *s, struct request *rq, struct reply *rp, int *slot)
+{
+    char allow[ROUTER_ALLOW_MAX];
+    int index = -1;
+
+    switch (router_match(s->opt->routes, s->opt->nroutes, rq->method, rq->path, &index, rq->ids, &rq->nids, allow,
+                         sizeof allow)) {
+    case ROUTE_NOT_FOUND:
+        problem(rp, 404, "Nothing is found at this path.");
+        return;
+    case ROUTE_BAD_METHOD:
+        problem(rp, 405, "This path does not accept %s; it accepts %s.", rq->method, allow);
+        reply_header(rp, "Allow", allow);
+        return;
+    case ROUTE_OK:
+        break;
+    }
+    *slot = index;
+    rq->route = &s->opt->routes[index];
+    rq->route_index = index;
+    if (rq->route->auth != AUTH_NONE && (!s->opt->authorize || s->opt->authorize(rq, rp, rq->route->auth) != 0)) {
+        if (!rp->status)
+            problem(rp, 401, "Authentication is required.");
+        return;
+    }
+    rq->route->handler(rq, rp);
+}
+
+static void handle(struct server *s, struct worker *w, struct job *j)
+{
+    struct request *rq = &j->rq;
+    struct reply *rp = &j->rp;
+    const char *route_name;
+
+    rq->worker = w;
+    if (j->builtin == BUILTIN_READYZ) {
+        if (server_draining(s))
+            problem_unavailable(rp, s->opt->retry_after_s, "This instance is shutting down; it");
+        else if (w->db && db_ping(w->db) != DB_OK)
+            problem_unavailable(rp, s->opt->retry_after_s, "The database");
+        else
+            reply_copy_body(rp, 200, CT_JSON, "{\"status\":\"ready\"}", strlen("{\"status\":\"ready\"}"));
+        route_name = "/readyz";
+    } else {
+        run_route(s, rq, rp, &j->slot);
+        route_name = rq->route ? rq->route->pattern : "unmatched";
+    }
+    if (rp->status == 0) {
+        log_msg(LOG_ERROR, rq->request_id, "handler for %s %s gave no answer", rq->method, route_name);
+        problem_internal(rp);
+    }
+    metrics_request(j->slot, rq->method, rp->status, elapsed_s(&rq->started));
+    log_access(rq->request_id, rq->method, route_name, rp->status, elapsed_s(&rq->started) * 1e3, rq->client_addr);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct server *s = (struct server *)w->server;
+    struct job *j;
+
+    while ((j = queue_pop(s)) != NULL) {
+        handle(s, w, j);
+        complete(s, j);
+    }
+    return NULL;
+}
+
+/* ---- accepting requests, on the loop thread ---- */
+
+static int copy_request(struct evhttp_request *req, struct request *rq)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    size_t blen = in ? evbuffer_get_length(in) : 0;
+    const char *rid;
+
+    clock_gettime(CLOCK_MONOTONIC, &rq->started);
+    rq->method = method_name(evhttp_request_get_command(req));
+    rq->route_index = -1;
+    if (!(rq->path = strdup(path && *path ? path : "/")))
+        return -1;
+    if (query && !(rq->query = strdup(query)))
+        return -1;
+    for (struct evkeyval *kv = ih->tqh_first; kv && rq->nheaders < REQUEST_MAX_HEADERS; kv = kv->next.tqe_next) {
+        struct header *h = &rq->headers[rq->nheaders];
+        if (!(h->name = strdup(kv->key)) || !(h->value = strdup(kv->value))) {
+            free(h->name);
+            h->name = NULL;
+            return -1;
+        }
+        rq->nheaders++;
+    }
+    if (blen) {
+        if (!(rq->body = malloc(blen + 1)))
+            return -1;
+        if (evbuffer_remove(in, rq->body, blen) != (int)blen)
+            return -1;
+        rq->body[blen] = '\0';
+        rq->body_len = blen;
+    }
+    rid = request_header(rq, "X-Request-ID");
+    if (rid && request_id_valid(rid))
+        snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
+    else
+        request_id_generate(rq->request_id);
+    if (conn) {
+        char *addr = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(conn, &addr, &port);
+        snprintf(rq->client_addr, sizeof rq->client_addr, "%s", addr ? addr : "");
+    }
+    return 0;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct server *s = arg;
+    struct job *j = calloc(1, sizeof *j);
+
+    if (!j || copy_request(req, &j->rq) < 0) {
+        log_msg(LOG_ERROR, NULL, "out of memory copying a request");
+        if (j)
+            job_free(j);
+        evhttp_send_error(req, 500, "Internal Server Error");
+        return;
+    }
+    j->req = req;
+    j->slot = metrics_builtin_slot(METRICS_UNMATCHED);
+    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/healthz") == 0) {
+        reply_copy_body(&j->rp, 200, CT_JSON, HEALTH_BODY, strlen(HEALTH_BODY));
+        answer_now(s, req, &j->rq, &j->rp, metrics_builtin_slot(METRICS_HEALTHZ), "/healthz");
+        job_free(j);
+        return;
+    }
+    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/metrics") == 0) {
+        size_t len = 0;
+        char *text = metrics_render(&len);
+        if (text)
+            reply_take_body(&j->rp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+        else
+            problem_internal(&j->rp);
+        answer_now(s, req, &j->rq, &j->rp, metrics_builtin_slot(METRICS_METRICS), "/metrics");
+        job_free(j);
+        return;
+    }
+    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/readyz") == 0) {
+        j->builtin = BUILTIN_READYZ;
+        j->slot = metrics_builtin_slot(METRICS_READYZ);
+    }
+    if (queue_push(s, j) < 0) {
+        metrics_add(m_shed, 1);
+        problem_unavailable(&j->rp, s->opt->retry_after_s, "The server is overloaded; it");
+        answer_now(s, req, &j->rq, &j->rp, j->slot, "shed");
+        job_free(j);
+        return;
+    }
+    s->inflight++;
+    metrics_set(m_inflight, s->inflight);
+}
+
+/* ---- start, drain, stop ---- */
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    struct timeval flush = {0, DRAIN_FLUSH_MS * 1000};
+
+    (void)fd;
+    (void)what;
+    if (s->inflight == 0) {
+        log_msg(LOG_INFO, NULL, "drained; exiting");
+        event_base_loopexit(s->base, &flush);
+        event_del(s->drain_ev);
+    } else if (elapsed_s(&s->drain_started) >= s->opt->shutdown_grace_s) {
+        log_msg(LOG_WARN, NULL, "grace period over with %ld requests in flight; exiting", s->inflight);
+        event_base_loopexit(s->base, NULL);
+        event_del(s->drain_ev);
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *s = arg;
+    struct timeval tick = {0, DRAIN_POLL_MS * 1000};
+
+    (void)what;
+    if (server_draining(s))
+        return;
+    log_msg(LOG_INFO, NULL, "signal %d: draining (grace %d s)", (int)sig, s->opt->shutdown_grace_s);
+    __atomic_store_n(&s->draining, 1, __ATOMIC_RELAXED);
+    clock_gettime(CLOCK_MONOTONIC, &s->drain_started);
+    if (s->bound) {
+        evhttp_del_accept_socket(s->http, s->bound);
+        s->bound = NULL;
+    }
+    s->drain_ev = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s);
+    if (!s->drain_ev || event_add(s->drain_ev, &tick) < 0)
+        event_base_loopexit(s->base, NULL);
+}
+
+static int bind_listener(struct server *s)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    struct evconnlistener *l;
+    char port[8];
+    int rc;
+
+    snprintf(port, sizeof port, "%d", s->opt->port);
+    if ((rc = getaddrinfo(s->opt->host, port, &hints, &ai)) != 0) {
+        log_msg(LOG_ERROR, NULL, "cannot resolve %s: %s", s->opt->host, gai_strerror(rc));
+        return -1;
+    }
+    l = evconnlistener_new_bind(s->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                LISTEN_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!l) {
+        log_msg(LOG_ERROR, NULL, "cannot listen on %s:%d: %s", s->opt->host, s->opt->port, strerror(errno));
+        return -1;
+    }
+    s->bound = evhttp_bind_listener(s->http, l);
+    return s->bound ? 0 : -1;
+}
+
+static int start_workers(struct server *s)
+{
+    sigset_t all, old;
+
+    s->threads = calloc((size_t)s->opt->workers, sizeof *s->threads);
+    s->workers = calloc((size_t)s->opt->workers, sizeof *s->workers);
+    if (!s->threads || !s->workers)
+        return -1;
+    /* Signals belong to the loop thread: workers start with them blocked. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < s->opt->workers; i++) {
+        struct worker *w = &s->workers[i];
+        w->id = i;
+        w->server = s;
+        if (s->opt->db.conninfo && !(w->db = db_new(&s->opt->db)))
+            break;
+        if (s->opt->worker_init && s->opt->worker_init(w) < 0) {
+            db_free(&w->db);
+            break;
+        }
+        if (pthread_create(&s->threads[i], NULL, worker_main, w) != 0) {
+            if (s->opt->worker_fini)
+                s->opt->worker_fini(w);
+            db_free(&w->db);
+            break;
+        }
+        s->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return s->nthreads == s->opt->workers ? 0 : -1;
+}
+
+static void stop_workers(struct server *s)
+{
+    struct job *list, *next;
+
+    pthread_mutex_lock(&s->qlock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->qcond);
+    pthread_mutex_unlock(&s->qlock);
+    for (int i = 0; i < s->nthreads; i++) {
+        pthread_join(s->threads[i], NULL);
+        if (s->opt->worker_fini)
+            s->opt->worker_fini(&s->workers[i]);
+        db_free(&s->workers[i].db);
+    }
+    /* Replies finished after the loop stopped: their connections are closed with evhttp. */
+    for (list = s->done; list; list = next) {
+        next = list->next;
+        job_free(list);
+    }
+    s->done = NULL;
+}
+
+int server_run(const struct server_options *o)
+{
+    struct server s = {.opt = o, .wake_fd = -1};
+    int rc = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    m_shed = metrics_counter("http_requests_shed_total", "Requests refused with 503 because the queue was full.", "");
+    m_inflight = metrics_gauge("http_requests_in_flight", "Requests accepted and not yet answered.", "");
+    pthread_mutex_init(&s.qlock, NULL);
+    pthread_cond_init(&s.qcond, NULL);
+    pthread_mutex_init(&s.dlock, NULL);
+    if (!(s.ring = calloc((size_t)o->queue_max, sizeof *s.ring)) || !(s.base = event_base_new()) ||
+        !(s.http = evhttp_new(s.base)))
+        goto out;
+    evhttp_set_max_headers_size(s.http, (ev_ssize_t)o->max_headers);
+    evhttp_set_max_body_size(s.http, (ev_ssize_t)o->max_body);
+    evhttp_set_timeout(s.http, o->idle_timeout_s);
+    evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(s.http, CT_JSON);
+    evhttp_set_gencb(s.http, on_request, &s);
+    if ((s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+        !(s.wake_ev = event_new(s.base, s.wake_fd, EV_READ | EV_PERSIST, on_wake, &s)) ||
+        event_add(s.wake_ev, NULL) < 0 || !(s.sigterm_ev = evsignal_new(s.base, SIGTERM, on_signal, &s)) ||
+        !(s.sigint_ev = evsignal_new(s.base, SIGINT, on_signal, &s)) || event_add(s.sigterm_ev, NULL) < 0 ||
+        event_add(s.sigint_ev, NULL) < 0)
+        goto out;
+    if (bind_listener(&s) < 0)
+        goto out;
+    if (start_workers(&s) < 0) {
+        log_msg(LOG_ERROR, NULL, "could not start %d workers", o->workers);
+        goto stop;
+    }
+    log_msg(LOG_INFO, NULL, "listening on %s:%d with %d workers", o->host, o->port, o->workers);
+    event_base_dispatch(s.base);
+    rc = 0;
+stop:
+    stop_workers(&s);
+out:
+    if (rc)
+        log_msg(LOG_ERROR, NULL, "server could not start");
+    if (s.http)
+        evhttp_free(s.http);
+    if (s.drain_ev)
+        event_free(s.drain_ev);
+    if (s.wake_ev)
+        event_free(s.wake_ev);
+    if (s.sigterm_ev)
+        event_free(s.sigterm_ev);
+    if (s.sigint_ev)
+        event_free(s.sigint_ev);
+    if (s.base)
+        event_base_free(s.base);
+    if (s.wake_fd >= 0)
+        close(s.wake_fd);
+    free(s.ring);
+    free(s.threads);
+    free(s.workers);
+    pthread_mutex_destroy(&s.qlock);
+    pthread_cond_destroy(&s.qcond);
+    pthread_mutex_destroy(&s.dlock);
+    return rc;
+}
