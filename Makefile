@@ -1,0 +1,117 @@
+# EcomoveX services — build, run and test.
+#   make run    set up everything (packages, PostgreSQL, databases, demo data) and run both daemons
+#   make test   the same set-up, then every test suite; ends with "N passed, M failed"
+# See README.md for the other targets and every environment variable.
+
+VERSION   := 0.1.0
+BUILD     ?= build
+RUN_DIR   ?= run
+CC        ?= cc
+PKGS      := libevent libpq libcjson libcurl libsodium
+SANITIZE  ?=
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+OPT       := -O2 -g
+LDFLAGS   :=
+ifeq ($(SANITIZE),1)
+  CC      := clang
+  OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS := -fsanitize=address,undefined
+endif
+# '=' (not ':='): pkg-config runs only when compiling, after `make deps` had its chance.
+CFLAGS    = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -pthread -MMD -MP -Icommon \
+            -DECOMOVEX_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS    = $(shell pkg-config --libs $(PKGS)) -pthread -lm
+
+COMMON_SRC := $(wildcard common/*.c)
+USER_SRC   := $(wildcard user-service/*.c)
+DEST_SRC   := $(wildcard destination-service/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+USER_OBJ   := $(USER_SRC:%.c=$(BUILD)/obj/%.o)
+DEST_OBJ   := $(DEST_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Unit tests link the modules they test; service modules are linked without their main.c.
+USER_LIB_OBJ := $(filter-out %/main.o,$(USER_OBJ))
+DEST_LIB_OBJ := $(filter-out %/main.o,$(DEST_OBJ))
+
+.PHONY: all bins unit-bins deps run test test-unit test-integration test-fault sanitize format lint \
+        db-init db-reset db-drop db-init-users db-init-destinations seed clean
+
+all: bins
+bins: $(BUILD)/user-service $(BUILD)/destination-service
+unit-bins: $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Static archives: a unit test pulls in only the modules it uses.
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	ar rcs $@ $^
+$(BUILD)/libuser.a: $(USER_LIB_OBJ)
+	ar rcs $@ $^
+$(BUILD)/libdest.a: $(DEST_LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/user-service: $(BUILD)/obj/user-service/main.o $(BUILD)/libuser.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/destination-service: $(BUILD)/obj/destination-service/main.o $(BUILD)/libdest.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iuser-service -Idestination-service $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs cmocka) -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) -s bins
+	@scripts/run.sh $(RUN_DIR)
+
+test: deps
+	@$(MAKE) -s bins unit-bins
+	@tests/run-all.sh
+
+test-unit: unit-bins
+	@tests/run.sh unit
+
+test-integration: bins
+	@tests/run.sh integration
+
+test-fault: bins
+	@tests/run.sh fault
+
+sanitize:
+	@$(MAKE) -s BUILD=build-asan SANITIZE=1 bins unit-bins
+	@BUILD=build-asan tests/run.sh unit integration fault
+
+seed db-init: bins
+	@scripts/db.sh init all $(RUN_DIR)
+db-init-users: bins
+	@scripts/db.sh init users $(RUN_DIR)
+db-init-destinations: bins
+	@scripts/db.sh init destinations $(RUN_DIR)
+db-reset: bins
+	@scripts/db.sh reset all $(RUN_DIR)
+db-drop:
+	@scripts/db.sh drop all $(RUN_DIR)
+
+FORMAT_SRC = $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) $(UNIT_SRC) $(wildcard */*.h common/*.h) $(wildcard bench/*.c tests/fuzz/*.c)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Icommon $(COMMON_SRC) $(USER_SRC) $(DEST_SRC)
+	clang-tidy --quiet $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) -- -std=c11 -D_GNU_SOURCE -Icommon \
+	  $(shell pkg-config --cflags $(PKGS))
+
+clean:
+	rm -rf build build-asan

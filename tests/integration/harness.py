@@ -1,0 +1,252 @@
+"""Integration harness: both daemons on free ports over the private PostgreSQL clusters.
+
+tests/run.sh starts the clusters, creates and migrates the databases, and runs
+runner.py, which builds one Harness and passes it to every test function
+(`def test_something(h):`). Only the Python standard library is used.
+"""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Daemon:
+    """One daemon process with its stdout captured to a file."""
+
+    def __init__(self, name, binary, env, log_path):
+        self.name, self.binary, self.env, self.log_path = name, binary, env, log_path
+        self.proc = None
+
+    def start(self, extra_env=None, wait_ready=True):
+        env = dict(self.env)
+        env.update(extra_env or {})
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s; see %s" % (self.name, self.proc.returncode, self.log_path))
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/readyz")
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("%s not ready after %ss" % (self.name, timeout))
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+        finally:
+            self.log.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Harness:
+    def __init__(self):
+        self.build = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+        self.run_dir = os.environ["TEST_RUN_DIR"]
+        self.user_db_url = os.environ["USER_DB_URL"]
+        self.dest_db_url = os.environ["DEST_DB_URL"]
+        self.jwt_secret = os.environ["JWT_SECRET"]
+        self.internal_token = os.environ["INTERNAL_TOKEN"]
+        self.issuer = "ecomovex"
+        self.log_dir = os.path.join(self.run_dir, "logs")
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.media_dir = os.path.join(self.run_dir, "media")
+        os.makedirs(self.media_dir, exist_ok=True)
+        dport, uport = free_port(), free_port()
+        self.dest_url = "http://127.0.0.1:%d" % dport
+        self.user_url = "http://127.0.0.1:%d" % uport
+        base = {k: v for k, v in os.environ.items()}
+        base.update({
+            "JWT_SECRET": self.jwt_secret, "INTERNAL_TOKEN": self.internal_token,
+            "USER_DB_URL": self.user_db_url, "DEST_DB_URL": self.dest_db_url,
+            "DEST_SERVICE_ADDR": "127.0.0.1:%d" % dport, "USER_SERVICE_ADDR": "127.0.0.1:%d" % uport,
+            "DESTINATION_SERVICE_URL": self.dest_url, "MEDIA_DIR": self.media_dir,
+            "WORKERS": "4", "HTTP_IDLE_TIMEOUT_SECONDS": "2", "SHUTDOWN_GRACE_SECONDS": "5",
+            "LOG_LEVEL": "info",
+            # fast password hashing in tests; production uses the argon2id defaults
+            "PASSWORD_OPSLIMIT": "1", "PASSWORD_MEMLIMIT_KIB": "8",
+        })
+        self.env = base
+        self.dest = Daemon("destination-service", os.path.join(self.build, "destination-service"), base,
+                           os.path.join(self.log_dir, "destination-service.log"))
+        self.dest.port = dport
+        self.user = Daemon("user-service", os.path.join(self.build, "user-service"), base,
+                           os.path.join(self.log_dir, "user-service.log"))
+        self.user.port = uport
+
+    # ---- lifecycle ----
+    def daemons(self):
+        """The daemons this run uses: SERVICES (default both) lets one side be tested alone."""
+        wanted = os.environ.get("SERVICES", "destination-service user-service").split()
+        return [d for d in (self.dest, self.user) if d.name in wanted]
+
+    def start(self):
+        for d in self.daemons():
+            d.start()
+
+    def stop(self):
+        codes = {}
+        for d in reversed(self.daemons()):
+            codes[d.name] = d.stop()
+        return codes
+
+    def ensure_up(self):
+        """Restarts a daemon a test left stopped, so later tests see both."""
+        for d in self.daemons():
+            if not d.alive():
+                d.start()
+
+    # ---- HTTP ----
+    def request(self, method, url, body=None, headers=None, token=None, timeout=15, raw=None):
+        """url is absolute. body: dict/list (sent as JSON), bytes or str (sent as is)."""
+        u = urllib.parse.urlsplit(url)
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            if isinstance(body, (dict, list)):
+                data = json.dumps(body).encode()
+                hdrs.setdefault("Content-Type", "application/json")
+            elif isinstance(body, str):
+                data = body.encode()
+            else:
+                data = body
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+        try:
+            path = u.path + ("?" + u.query if u.query else "")
+            c.request(method, path, body=data, headers=hdrs)
+            r = c.getresponse()
+            return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            c.close()
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, body=None, **kw):
+        return self.request("POST", url, body, **kw)
+
+    def raw(self, port, data, timeout=5, read=True):
+        """Sends raw bytes on a fresh connection; returns what came back (until close or timeout)."""
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        try:
+            s.sendall(data)
+            out = b""
+            if read:
+                while True:
+                    try:
+                        chunk = s.recv(65536)
+                    except socket.timeout:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+            return out
+        finally:
+            s.close()
+
+    def root(self, rel):
+        return os.path.join(ROOT, rel)
+
+    # ---- databases ----
+    def psql(self, db, sql):
+        url = self.user_db_url if db == "users" else self.dest_db_url
+        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    def pg(self, action, name):
+        subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), action, self.run_dir, name], check=True,
+                       capture_output=True)
+
+    # ---- tokens ----
+    def jwt(self, sub, role="user", ttl=3600, secret=None, alg="HS256", iss=None, ver=0, header=None, payload=None):
+        now = int(time.time())
+        hdr = header if header is not None else {"alg": alg, "typ": "JWT"}
+        pl = payload if payload is not None else {"sub": str(sub), "role": role, "iat": now, "exp": now + ttl,
+                                                  "iss": iss or self.issuer, "ver": ver}
+        signing = b64url(json.dumps(hdr).encode()) + "." + b64url(json.dumps(pl).encode())
+        key = (secret or self.jwt_secret).encode()
+        sig = b64url(hmac.new(key, signing.encode(), hashlib.sha256).digest())
+        return signing + "." + sig
+
+    def metric(self, base_url, name, labels=None):
+        """Sum of the samples of metric name whose labels include all of labels."""
+        text = self.get(base_url + "/metrics").body.decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            rest = line[len(name):]
+            if rest and rest[0] not in "{ ":
+                continue
+            if labels and not all('%s="%s"' % kv in rest for kv in labels.items()):
+                continue
+            total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+def problem_ok(resp, status):
+    """Asserts resp is an RFC 9457 problem with this status; returns its JSON."""
+    assert resp.status == status, "expected %d, got %r" % (status, resp)
+    assert resp.header("content-type", ).startswith("application/problem+json"), resp.headers
+    p = resp.json()
+    assert p["status"] == status and p["title"] and "detail" in p and p["type"], p
+    return p

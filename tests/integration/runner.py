@@ -1,0 +1,61 @@
+"""Runs the test functions of tests/<suite>/test_*.py against one Harness.
+
+usage: runner.py SUITE_DIR [name-filter]
+Prints one line per test and ends with "<suite>: N passed, M failed".
+"""
+import importlib.util
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+def main():
+    suite_dir = os.path.abspath(sys.argv[1])
+    pattern = sys.argv[2] if len(sys.argv) > 2 else ""
+    suite = os.path.basename(suite_dir)
+    tests = []
+    for fn in sorted(os.listdir(suite_dir)):
+        if fn.startswith("test_") and fn.endswith(".py"):
+            spec = importlib.util.spec_from_file_location(fn[:-3], os.path.join(suite_dir, fn))
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            for name in sorted(dir(mod), key=lambda n: getattr(getattr(mod, n), "__code__", None)
+                               and getattr(mod, n).__code__.co_firstlineno or 0):
+                f = getattr(mod, name)
+                if name.startswith("test_") and callable(f) and pattern in fn[:-3] + "." + name:
+                    tests.append((fn[:-3] + "." + name, f))
+    h = harness.Harness()
+    passed = failed = 0
+    try:
+        h.start()
+        for name, f in tests:
+            t0 = time.time()
+            try:
+                h.ensure_up()
+                f(h)
+                passed += 1
+                print("PASS %-70s %6.2fs" % (name, time.time() - t0), flush=True)
+            except Exception:  # a failing test must not stop the others
+                failed += 1
+                print("FAIL %-70s %6.2fs" % (name, time.time() - t0), flush=True)
+                traceback.print_exc()
+                sys.stderr.flush()
+    except Exception:
+        failed += 1
+        traceback.print_exc()
+    finally:
+        codes = h.stop()
+        for svc, code in codes.items():
+            if code not in (0, None):
+                failed += 1
+                print("FAIL %s exited with %s at the end (see %s)" % (svc, code, h.log_dir), flush=True)
+    print("%s: %d passed, %d failed" % (suite, passed, failed), flush=True)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: every suite on the normal build, then again on the ASan+UBSan build.
+# Keeps going after a failure so the summary counts everything; exits non-zero if anything failed.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export RESULTS="$ROOT/run/test-results.txt"
+mkdir -p "$ROOT/run"
+: >"$RESULTS"
+start=$(date +%s)
+
+BUILD=build "$ROOT/tests/run.sh" unit integration fault
+echo "== sanitizer build (clang, ASan + UBSan)"
+if make -C "$ROOT" -s BUILD=build-asan SANITIZE=1 bins unit-bins; then
+  BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$ROOT/tests/run.sh" unit integration fault
+else
+  echo "sanitize 0 1" >>"$RESULTS"
+fi
+
+echo "== summary ($(($(date +%s) - start)) s)"
+awk '{ printf "  %-12s %4d passed, %d failed\n", $1, $2, $3; p += $2; f += $3 }
+     END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' "$RESULTS"
