@@ -1,0 +1,36 @@
+/* dest_cache: a bounded TTL cache of "does destination id exist?" answers.
+ *
+ * Shared by all workers (one mutex; the critical section is a few loads). Fixed capacity,
+ * set-associative: an id lives in one of DEST_CACHE_WAYS slots of its set, and a new entry
+ * replaces an expired one or the one expiring first. Memory never grows. */
+#ifndef DEST_CACHE_H
+#define DEST_CACHE_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#define DEST_CACHE_WAYS 4
+
+struct dest_cache_entry {
+    long long id;         /* 0: empty */
+    long long expires_ms; /* entry is valid while now < expires_ms */
+    int exists;
+};
+
+struct dest_cache {
+    pthread_mutex_t lock;
+    size_t nsets;
+    struct dest_cache_entry *slots; /* nsets * DEST_CACHE_WAYS */
+};
+
+/* capacity is rounded up to a multiple of DEST_CACHE_WAYS. 0 or -1 (out of memory). */
+int dest_cache_init(struct dest_cache *c, size_t capacity);
+void dest_cache_destroy(struct dest_cache *c);
+
+/* 1 and *exists when id has a live answer at now_ms; 0 otherwise. */
+int dest_cache_get(struct dest_cache *c, long long id, long long now_ms, int *exists);
+
+/* Remembers the answer for id until expires_ms. */
+void dest_cache_put(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms);
+
+#endif

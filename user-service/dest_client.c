@@ -1,0 +1,438 @@
+/* dest_client: cache, breaker and retry around one HTTP exchange. */
+#include "dest_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+#define ID_TEXT_MAX 21 /* "9223372036854775807," */
+#define HEADER_MAX 256
+
+enum call_outcome { OUT_OK = 0, OUT_HTTP_ERROR, OUT_TIMEOUT, OUT_CONNECT, OUT_NETWORK, OUT_BREAKER, OUT_COUNT };
+static const char *const outcome_labels[OUT_COUNT] = {
+    "outcome=\"ok\"",      "outcome=\"http_error\"", "outcome=\"timeout\"",
+    "outcome=\"connect_error\"", "outcome=\"network_error\"", "outcome=\"breaker_open\""};
+
+static struct metric *m_calls[OUT_COUNT], *m_hits, *m_misses, *m_state, *m_trans[3];
+
+static void on_breaker_change(enum breaker_state to)
+{
+    metrics_set(m_state, to);
+    metrics_add(m_trans[to], 1);
+    log_msg(to == BREAKER_OPEN ? LOG_WARN : LOG_INFO, NULL, "destination-service circuit breaker: %s",
+            breaker_state_name(to));
+}
+
+/* ---- configuration ---- */
+
+void dest_config_from_env(struct dest_config *c, const char *base_url, const char *internal_token)
+{
+    c->base_url = base_url;
+    c->internal_token = internal_token;
+    c->connect_timeout_ms = config_env_long("DEST_CONNECT_TIMEOUT_MS", 250, 1, 60000);
+    c->timeout_ms = config_env_long("DEST_TIMEOUT_MS", 1000, 1, 120000);
+    c->positive_ttl_ms = config_env_long("DEST_CACHE_TTL_SECONDS", 300, 0, 86400) * 1000;
+    c->negative_ttl_ms = config_env_long("DEST_CACHE_NEGATIVE_TTL_SECONDS", 5, 0, 3600) * 1000;
+    c->cache_capacity = (size_t)config_env_long("DEST_CACHE_MAX_ENTRIES", 65536, 16, 16 * 1024 * 1024);
+    c->breaker.window_s = (int)config_env_long("DEST_BREAKER_WINDOW_SECONDS", 10, 1, BREAKER_MAX_BUCKETS);
+    c->breaker.min_calls = (int)config_env_long("DEST_BREAKER_MIN_CALLS", 5, 1, 100000);
+    c->breaker.failure_pct = (int)config_env_long("DEST_BREAKER_FAILURE_PCT", 50, 1, 100);
+    c->breaker.open_ms = (int)config_env_long("DEST_BREAKER_OPEN_MS", 2000, 10, 600000);
+    if (c->connect_timeout_ms > c->timeout_ms)
+        config_fail("DEST_CONNECT_TIMEOUT_MS", "must not exceed DEST_TIMEOUT_MS");
+}
+
+int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
+{
+    static const char *const trans[3] = {"to=\"closed\"", "to=\"open\"", "to=\"half_open\""};
+
+    s->cfg = *c;
+    breaker_init(&s->breaker, &c->breaker);
+    s->breaker.on_change = on_breaker_change;
+    if (dest_cache_init(&s->cache, c->cache_capacity) < 0)
+        return -1;
+    for (int i = 0; i < OUT_COUNT; i++)
+        m_calls[i] = metrics_counter("dest_client_calls_total", "Calls to destination-service, by outcome.",
+                                     outcome_labels[i]);
+    m_hits = metrics_counter("dest_cache_hits_total", "Destination ids answered from the cache.", "");
+    m_misses = metrics_counter("dest_cache_misses_total", "Destination ids not in the cache.", "");
+    m_state = metrics_gauge("dest_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open.", "");
+    for (int i = 0; i < 3; i++)
+        m_trans[i] = metrics_counter("dest_breaker_transitions_total", "Circuit breaker state changes.", trans[i]);
+    return 0;
+}
+
+void dest_shared_destroy(struct dest_shared *s)
+{
+    breaker_destroy(&s->breaker);
+    dest_cache_destroy(&s->cache);
+}
+
+/* ---- retry policy ---- */
+
+static unsigned next_rand(unsigned *rng)
+{
+    /* xorshift32: jitter only needs to differ between workers, not to be secret */
+    unsigned x = *rng ? *rng : 0x9E3779B9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *rng = x;
+}
+
+long dest_retry_delay_ms(int attempt, long remaining_ms, long connect_timeout_ms, unsigned *rng)
+{
+    long delay;
+
+    if (attempt != 1)
+        return -1;
+    delay = DEST_RETRY_MIN_MS + (long)(next_rand(rng) % (DEST_RETRY_MAX_MS - DEST_RETRY_MIN_MS));
+    return remaining_ms - delay >= connect_timeout_ms ? delay : -1;
+}
+
+/* ---- one call with breaker and retry ---- */
+
+static enum call_outcome classify(int rc, enum dest_error err, int status)
+{
+    if (rc == 0)
+        return status >= 500 ? OUT_HTTP_ERROR : OUT_OK;
+    if (err == DEST_ERR_TIMEOUT)
+        return OUT_TIMEOUT;
+    if (err == DEST_ERR_CONNECT)
+        return OUT_CONNECT;
+    return OUT_NETWORK;
+}
+
+/* Sends one request through the breaker, retrying once when it is idempotent and time allows.
+ * Returns OUT_OK with a response whose status is < 500 (the caller frees out->body). */
+static enum call_outcome call(struct dest_client *c, const char *method, const char *path, const char *body,
+                              size_t len, const char *request_id, struct dest_response *out)
+{
+    const struct dest_config *cfg = &c->shared->cfg;
+    long long deadline = c->now_ms() + cfg->timeout_ms;
+    enum call_outcome o = OUT_BREAKER;
+
+    for (int attempt = 0;; attempt++) {
+        enum dest_error err = DEST_ERR_NONE;
+        long remaining = (long)(deadline - c->now_ms()), delay;
+        int rc;
+
+        if (!breaker_allow(&c->shared->breaker, c->now_ms())) {
+            if (attempt == 0)
+                o = OUT_BREAKER;
+            break;
+        }
+        memset(out, 0, sizeof *out);
+        rc = c->call(c->transport, method, path, body, len, request_id, remaining > 0 ? remaining : 1, out, &err);
+        o = classify(rc, err, out->status);
+        breaker_record(&c->shared->breaker, c->now_ms(), o == OUT_OK);
+        metrics_add(m_calls[o], 1);
+        if (o == OUT_OK)
+            return o;
+        free(out->body);
+        memset(out, 0, sizeof *out);
+        /* Every call we make is a read, so it is safe to repeat. */
+        delay = dest_retry_delay_ms(attempt + 1, (long)(deadline - c->now_ms()), cfg->connect_timeout_ms, &c->rng);
+        if (delay < 0)
+            break;
+        c->sleep_ms(delay);
+    }
+    if (o == OUT_BREAKER)
+        metrics_add(m_calls[OUT_BREAKER], 1);
+    log_msg(LOG_WARN, request_id, "destination-service %s %s: %s", method, path, outcome_labels[o]);
+    return o;
+}
+
+/* ---- validate ---- */
+
+static int ids_json(const long long *ids, size_t n, char **out, size_t *len)
+{
+    size_t cap = n * ID_TEXT_MAX + 16, used;
+    char *b = malloc(cap);
+
+    if (!b)
+        return -1;
+    used = (size_t)snprintf(b, cap, "{\"ids\":[");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(b + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
+    used += (size_t)snprintf(b + used, cap - used, "]}");
+    *out = b;
+    *len = used;
+    return 0;
+}
+
+/* Marks the ids listed in arr (a JSON array of numbers) as `exists` in the answer and cache. */
+static void apply_list(struct dest_client *c, const cJSON *arr, int exists, const long long *ids, size_t n,
+                       int *out)
+{
+    const struct dest_config *cfg = &c->shared->cfg;
+    long long now = c->now_ms();
+    const cJSON *el;
+
+    cJSON_ArrayForEach(el, arr)
+    {
+        long long id;
+        if (!cJSON_IsNumber(el))
+            continue;
+        id = (long long)el->valuedouble;
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == id)
+                out[i] = exists;
+        if (exists && cfg->positive_ttl_ms > 0)
+            dest_cache_put(&c->shared->cache, id, 1, now, now + cfg->positive_ttl_ms);
+        else if (!exists && cfg->negative_ttl_ms > 0)
+            dest_cache_put(&c->shared->cache, id, 0, now, now + cfg->negative_ttl_ms);
+    }
+}
+
+enum dest_outcome dest_client_validate(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
+                                       int *exists)
+{
+    long long *miss = NULL;
+    size_t nmiss = 0, len = 0;
+    char *body = NULL;
+    struct dest_response resp = {0};
+    enum dest_outcome result = DEST_UNAVAILABLE;
+    cJSON *j = NULL;
+
+    if (n == 0)
+        return DEST_OK;
+    if (n > DEST_MAX_IDS || !(miss = malloc(n * sizeof *miss)))
+        return DEST_UNAVAILABLE;
+    for (size_t i = 0; i < n; i++) {
+        int e;
+        if (dest_cache_get(&c->shared->cache, ids[i], c->now_ms(), &e)) {
+            exists[i] = e;
+            metrics_add(m_hits, 1);
+        } else {
+            exists[i] = -1;
+            miss[nmiss++] = ids[i];
+            metrics_add(m_misses, 1);
+        }
+    }
+    if (nmiss == 0) {
+        result = DEST_OK;
+        goto out;
+    }
+    if (ids_json(miss, nmiss, &body, &len) < 0)
+        goto out;
+    if (call(c, "POST", "/internal/v1/destinations/validate", body, len, request_id, &resp) != OUT_OK)
+        goto out;
+    if (resp.status != 200 || !(j = cJSON_ParseWithLength(resp.body, resp.len))) {
+        log_msg(LOG_ERROR, request_id, "destination-service validate answered %d", resp.status);
+        goto out;
+    }
+    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, "existing"), 1, ids, n, exists);
+    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, "missing"), 0, ids, n, exists);
+    result = DEST_OK;
+    for (size_t i = 0; i < n; i++)
+        if (exists[i] < 0)
+            result = DEST_UNAVAILABLE; /* an answer that skipped an id we asked about */
+out:
+    cJSON_Delete(j);
+    free(resp.body);
+    free(body);
+    free(miss);
+    return result;
+}
+
+/* ---- fetch and plain GET ---- */
+
+enum dest_outcome dest_client_get(struct dest_client *c, const char *request_id, const char *path_and_query,
+                                  cJSON **json)
+{
+    struct dest_response resp = {0};
+    enum dest_outcome result = DEST_UNAVAILABLE;
+
+    *json = NULL;
+    if (call(c, "GET", path_and_query, NULL, 0, request_id, &resp) != OUT_OK)
+        goto out;
+    if (resp.status != 200 || !(*json = cJSON_ParseWithLength(resp.body, resp.len))) {
+        log_msg(LOG_ERROR, request_id, "destination-service GET answered %d", resp.status);
+        goto out;
+    }
+    result = DEST_OK;
+out:
+    free(resp.body);
+    return result;
+}
+
+enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
+                                    cJSON **items)
+{
+    static const char prefix[] = "/internal/v1/destinations?ids=";
+    size_t cap = sizeof prefix + n * ID_TEXT_MAX, used;
+    char *path;
+    cJSON *j = NULL, *arr;
+    enum dest_outcome result;
+
+    *items = NULL;
+    if (n == 0)
+        return (*items = cJSON_CreateArray()) ? DEST_OK : DEST_UNAVAILABLE;
+    if (n > DEST_MAX_IDS || !(path = malloc(cap)))
+        return DEST_UNAVAILABLE;
+    used = (size_t)snprintf(path, cap, "%s", prefix);
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(path + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
+    result = dest_client_get(c, request_id, path, &j);
+    free(path);
+    if (result != DEST_OK)
+        return result;
+    arr = cJSON_DetachItemFromObjectCaseSensitive(j, "items");
+    cJSON_Delete(j);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        return DEST_UNAVAILABLE;
+    }
+    if (c->shared->cfg.positive_ttl_ms > 0) {
+        long long now = c->now_ms();
+        const cJSON *el;
+        cJSON_ArrayForEach(el, arr)
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
+            if (cJSON_IsNumber(id))
+                dest_cache_put(&c->shared->cache, (long long)id->valuedouble, 1, now,
+                               now + c->shared->cfg.positive_ttl_ms);
+        }
+    }
+    *items = arr;
+    return DEST_OK;
+}
+
+/* ---- the libcurl transport ---- */
+
+struct curl_transport {
+    CURL *h;
+    const struct dest_config *cfg;
+    char url[2048];
+};
+
+struct sink {
+    char *buf;
+    size_t len, cap;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct sink *s = arg;
+    size_t n = size * nmemb;
+
+    if (s->len + n + 1 > DEST_RESPONSE_MAX)
+        return 0; /* curl aborts with CURLE_WRITE_ERROR */
+    if (s->len + n + 1 > s->cap) {
+        size_t ncap = (s->len + n + 1) * 2;
+        char *nb = realloc(s->buf, ncap < DEST_RESPONSE_MAX ? ncap : DEST_RESPONSE_MAX);
+        if (!nb)
+            return 0;
+        s->buf = nb;
+        s->cap = ncap < DEST_RESPONSE_MAX ? ncap : DEST_RESPONSE_MAX;
+    }
+    memcpy(s->buf + s->len, ptr, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+    return n;
+}
+
+static int curl_call(void *ctx, const char *method, const char *path, const char *body, size_t len,
+                     const char *request_id, long timeout_ms, struct dest_response *out, enum dest_error *err)
+{
+    struct curl_transport *t = ctx;
+    struct curl_slist *hdrs = NULL;
+    struct sink s = {0};
+    char h_token[HEADER_MAX], h_rid[HEADER_MAX];
+    long status = 0;
+    CURLcode rc;
+
+    snprintf(t->url, sizeof t->url, "%s%s", t->cfg->base_url, path);
+    snprintf(h_token, sizeof h_token, "X-Internal-Token: %s", t->cfg->internal_token);
+    snprintf(h_rid, sizeof h_rid, "X-Request-ID: %s", request_id ? request_id : "");
+    hdrs = curl_slist_append(hdrs, h_token);
+    hdrs = curl_slist_append(hdrs, h_rid);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(t->h, CURLOPT_URL, t->url);
+    curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(t->h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(t->h, CURLOPT_CONNECTTIMEOUT_MS,
+                     t->cfg->connect_timeout_ms < timeout_ms ? t->cfg->connect_timeout_ms : timeout_ms);
+    curl_easy_setopt(t->h, CURLOPT_WRITEDATA, &s);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else {
+        curl_easy_setopt(t->h, CURLOPT_HTTPGET, 1L);
+    }
+    rc = curl_easy_perform(t->h);
+    curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK) {
+        free(s.buf);
+        *err = rc == CURLE_OPERATION_TIMEDOUT ? DEST_ERR_TIMEOUT
+               : rc == CURLE_COULDNT_CONNECT  ? DEST_ERR_CONNECT
+               : rc == CURLE_WRITE_ERROR      ? DEST_ERR_TOO_LARGE
+                                              : DEST_ERR_NETWORK;
+        return -1;
+    }
+    curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
+    out->status = (int)status;
+    out->body = s.buf;
+    out->len = s.len;
+    return 0;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void real_sleep(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+int dest_client_init_curl(struct dest_client *c, struct dest_shared *s, unsigned seed)
+{
+    struct curl_transport *t = calloc(1, sizeof *t);
+
+    memset(c, 0, sizeof *c);
+    if (!t || !(t->h = curl_easy_init())) {
+        free(t);
+        return -1;
+    }
+    t->cfg = &s->cfg;
+    /* Options that never change: set once, so the handle keeps its connection alive. */
+    curl_easy_setopt(t->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(t->h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(t->h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(t->h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t->h, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->shared = s;
+    c->call = curl_call;
+    c->transport = t;
+    c->now_ms = mono_ms;
+    c->sleep_ms = real_sleep;
+    c->rng = seed * 2654435761u + 1;
+    return 0;
+}
+
+void dest_client_destroy(struct dest_client *c)
+{
+    struct curl_transport *t = c->transport;
+
+    if (t && c->call == curl_call) {
+        curl_easy_cleanup(t->h);
+        free(t);
+    }
+    c->transport = NULL;
+}

@@ -1,0 +1,104 @@
+/* dest_client: user-service's client for destination-service's internal API.
+ *
+ * Asking whether destination ids exist, and fetching destinations in a batch, over HTTP
+ * keep-alive (one reused libcurl handle per worker). Around each call: a TTL cache of
+ * existence answers, a process-wide circuit breaker, and at most one retry with jitter
+ * inside the call's deadline. While the breaker is open nothing goes on the wire and
+ * cached positive answers still serve.
+ *
+ * The transport is a function pointer, and time comes from now_ms/sleep_ms, so the whole
+ * policy runs in unit tests with a fake clock and a fake transport. */
+#ifndef DEST_CLIENT_H
+#define DEST_CLIENT_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "breaker.h"
+#include "dest_cache.h"
+
+#define DEST_MAX_IDS 1000                   /* per call, as destination-service accepts */
+#define DEST_RESPONSE_MAX (4 * 1024 * 1024) /* larger answers are cut off and count as errors */
+
+enum dest_error { DEST_ERR_NONE = 0, DEST_ERR_CONNECT, DEST_ERR_TIMEOUT, DEST_ERR_NETWORK, DEST_ERR_TOO_LARGE };
+
+struct dest_response {
+    int status;
+    char *body; /* malloc'd, NUL-terminated; the caller frees */
+    size_t len;
+};
+
+/* One HTTP exchange. 0 when an answer arrived (any status, *out filled), -1 otherwise with
+ * *err saying why. body may be NULL for GET. */
+typedef int (*dest_transport_fn)(void *ctx, const char *method, const char *path, const char *body, size_t len,
+                                 const char *request_id, long timeout_ms, struct dest_response *out,
+                                 enum dest_error *err);
+
+struct dest_config {
+    const char *base_url;       /* DESTINATION_SERVICE_URL */
+    const char *internal_token; /* INTERNAL_TOKEN */
+    long connect_timeout_ms;    /* DEST_CONNECT_TIMEOUT_MS */
+    long timeout_ms;            /* DEST_TIMEOUT_MS: the whole call, retry included */
+    long positive_ttl_ms;       /* DEST_CACHE_TTL_SECONDS */
+    long negative_ttl_ms;       /* DEST_CACHE_NEGATIVE_TTL_SECONDS (0: not cached) */
+    size_t cache_capacity;      /* DEST_CACHE_MAX_ENTRIES */
+    struct breaker_config breaker;
+};
+
+/* What all workers share: the breaker, the cache and the configuration. */
+struct dest_shared {
+    struct dest_config cfg;
+    struct breaker breaker;
+    struct dest_cache cache;
+};
+
+/* One per worker. */
+struct dest_client {
+    struct dest_shared *shared;
+    dest_transport_fn call;
+    void *transport; /* the transport's own state (a CURL handle) */
+    long long (*now_ms)(void);
+    void (*sleep_ms)(long ms);
+    unsigned rng; /* jitter */
+};
+
+enum dest_outcome {
+    DEST_OK = 0,      /* answered */
+    DEST_UNAVAILABLE, /* no answer: down, timing out, 5xx, or breaker open — and nothing cached */
+};
+
+/* Reads the DEST_* configuration from the environment (exits 2 on a bad value). */
+void dest_config_from_env(struct dest_config *c, const char *base_url, const char *internal_token);
+
+/* Sets up the shared part and registers the client's metrics. 0 or -1. */
+int dest_shared_init(struct dest_shared *s, const struct dest_config *c);
+void dest_shared_destroy(struct dest_shared *s);
+
+/* A worker's client over the libcurl transport. 0 or -1. */
+int dest_client_init_curl(struct dest_client *c, struct dest_shared *s, unsigned seed);
+void dest_client_destroy(struct dest_client *c);
+
+/* For each ids[i] sets exists[i] to 1 or 0. Cached answers are used first; the rest go in one
+ * call. DEST_UNAVAILABLE when some id has no answer (exists[] then holds 1 only for cached
+ * positives, -1 for unknown). n <= DEST_MAX_IDS. */
+enum dest_outcome dest_client_validate(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
+                                       int *exists);
+
+/* Fetches the destinations ids[0..n) in one call; *items is a JSON array (caller deletes)
+ * of those that exist. Refreshes the cache for what it saw. */
+enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
+                                    cJSON **items);
+
+/* Searches destinations by name (q) or near a point; *items as for fetch. Used by the assistant. */
+enum dest_outcome dest_client_get(struct dest_client *c, const char *request_id, const char *path_and_query,
+                                  cJSON **json);
+
+/* The retry policy, pure: the wait before retry number `attempt` (1 = the first retry) given
+ * remaining_ms of the deadline, or -1 for no retry. At most one retry, jittered in
+ * [DEST_RETRY_MIN_MS, DEST_RETRY_MAX_MS), and only if a connect still fits after it. */
+#define DEST_RETRY_MIN_MS 10
+#define DEST_RETRY_MAX_MS 50
+long dest_retry_delay_ms(int attempt, long remaining_ms, long connect_timeout_ms, unsigned *rng);
+
+#endif
