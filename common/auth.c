@@ -42,7 +42,7 @@ void auth_config_from_env(struct auth_config *c)
     c->internal_token = secret_or_dev("INTERNAL_TOKEN", AUTH_INTERNAL_TOKEN_MIN, DEV_INTERNAL_TOKEN, dev);
 }
 
-static int unauthorized(struct reply *rp, const char *detail)
+int auth_unauthorized(struct reply *rp, const char *detail)
 {
     problem(rp, 401, "%s", detail);
     reply_header(rp, "WWW-Authenticate", "Bearer realm=\"ecomovex\"");
@@ -55,18 +55,18 @@ int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_co
     enum jwt_status st;
 
     if (!h)
-        return unauthorized(rp, "This endpoint needs a bearer token.");
+        return auth_unauthorized(rp, "This endpoint needs a bearer token.");
     if (strncasecmp(h, "Bearer ", 7) != 0)
-        return unauthorized(rp, "The Authorization header must be 'Bearer <token>'.");
+        return auth_unauthorized(rp, "The Authorization header must be 'Bearer <token>'.");
     h += 7;
     while (*h == ' ')
         h++;
     st = jwt_verify(h, strlen(h), c->issuer, (const unsigned char *)c->jwt_secret, c->jwt_secret_len,
                     (long long)time(NULL), AUTH_LEEWAY_S, out);
     if (st == JWT_EXPIRED)
-        return unauthorized(rp, "The token has expired; log in again.");
+        return auth_unauthorized(rp, "The token has expired; log in again.");
     if (st != JWT_OK)
-        return unauthorized(rp, "The token is not valid.");
+        return auth_unauthorized(rp, "The token is not valid.");
     return 0;
 }
 

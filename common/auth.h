@@ -29,6 +29,9 @@ void auth_config_from_env(struct auth_config *c);
  * problem (and WWW-Authenticate) in rp. The token itself is never logged. */
 int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_config *c, struct jwt_claims *out);
 
+/* Fills rp with a 401 problem carrying detail and WWW-Authenticate. Returns -1. */
+int auth_unauthorized(struct reply *rp, const char *detail);
+
 /* Checks X-Internal-Token in constant time. Returns 0, or -1 with a 401 problem in rp. */
 int auth_internal(const struct request *rq, struct reply *rp, const struct auth_config *c);
 

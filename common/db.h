@@ -30,6 +30,9 @@ enum db_status {
     DB_ERROR,       /* anything else: a bug or schema mismatch, logged */
 };
 
+/* SQL expression formatting timestamptz column col as RFC 3339 UTC ("2026-11-25T12:00:00Z"). */
+#define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 struct db_options {
     const char *conninfo;
     int connect_timeout_s;

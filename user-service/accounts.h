@@ -1,0 +1,59 @@
+/* accounts: the pure rules of user accounts — email normalization, username and password
+ * checks — and the accounts configuration read at start-up. No I/O, no database. */
+#ifndef ACCOUNTS_H
+#define ACCOUNTS_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "json.h"
+#include "password.h"
+
+#define ACCOUNTS_EMAIL_MAX 254      /* RFC 5321 path limit */
+#define ACCOUNTS_EMAIL_LOCAL_MAX 64 /* RFC 5321 local-part limit */
+#define ACCOUNTS_DOMAIN_LABEL_MAX 63
+#define ACCOUNTS_USERNAME_MIN 3
+#define ACCOUNTS_USERNAME_MAX 50
+#define ACCOUNTS_PASSWORD_MIN 8   /* code points */
+#define ACCOUNTS_PASSWORD_MAX 128 /* code points */
+
+/* Kilobytes of argon2id memory by default (OWASP minimum, 19 MiB). */
+#define ACCOUNTS_MEMLIMIT_DEFAULT_KIB 19456
+
+/* What setup reads from the environment (see main.c), then read-only in the workers. */
+struct accounts_config {
+    struct password_params password;
+    /* normalized BOOTSTRAP_ADMIN_EMAIL, or "" when unset */
+    char bootstrap_admin_email[ACCOUNTS_EMAIL_MAX + 1];
+};
+
+extern struct accounts_config accounts_config;
+
+/* Trims surrounding white space from in, lower-cases it (ASCII) and checks its syntax:
+ * one '@', a local part of 1..64 characters (atext and dots, no leading, trailing or double
+ * dot), a domain of at least two dot-separated labels of [a-z0-9-] (no leading or trailing
+ * hyphen, 1..63 each), 254 characters at most in all. Writes the result into out (cap bytes).
+ * Returns NULL when valid, else a static message saying what is wrong (out then undefined). */
+const char *accounts_email_normalize(const char *in, char *out, size_t cap);
+
+/* NULL if s is 3..50 characters of [A-Za-z0-9_.-], else a static message. */
+const char *accounts_username_check(const char *s);
+
+/* NULL if the valid UTF-8 string pw has 8..128 code points (nothing trimmed), else a static
+ * message. */
+const char *accounts_password_check(const char *pw);
+
+/* A checked rule for a string field: NULL when s is acceptable, else why not. */
+typedef const char *(*accounts_rule)(const char *s);
+
+/* Reads string field name of obj (json_get_str with flags, any length) and applies rule.
+ * Returns the string (pointing into obj) when present and valid; NULL when absent, null
+ * (with JF_NULLABLE) or invalid, the last recorded in fe under name. */
+const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule,
+                             struct field_errors *fe);
+
+/* 1 if the normalized email is the configured bootstrap administrator's. */
+int accounts_is_bootstrap_admin(const struct accounts_config *c, const char *email);
+
+#endif

@@ -1,0 +1,159 @@
+/* auth_routes: register and login. Passwords are read, hashed or verified, and forgotten:
+ * they never reach a log line, and the hash never leaves the store. */
+#include "auth_routes.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "accounts.h"
+#include "json.h"
+#include "jwt.h"
+#include "log.h"
+#include "problem.h"
+#include "server.h"
+#include "service.h"
+#include "users_routes.h"
+
+/* One answer for an unknown email and a wrong password: nothing tells them apart. */
+#define LOGIN_FAILED "The email or password is not correct."
+
+void auth_token_reply(struct reply *rp, int status, const struct users_identity *who, cJSON *user)
+{
+    struct jwt_claims c = {.sub = who->id,
+                           .role = who->admin ? JWT_ROLE_ADMIN : JWT_ROLE_USER,
+                           .iat = (long long)time(NULL),
+                           .ver = who->token_version};
+    char token[JWT_MAX_LEN + 1];
+    cJSON *o = NULL;
+
+    c.exp = c.iat + service_auth.ttl_s;
+    if (jwt_sign(&c, service_auth.issuer, (const unsigned char *)service_auth.jwt_secret, service_auth.jwt_secret_len,
+                 token, sizeof token) < 0) {
+        log_msg(LOG_ERROR, NULL, "could not sign a token for user %lld", who->id);
+        cJSON_Delete(user);
+        return problem_internal(rp);
+    }
+    if ((o = cJSON_CreateObject()) && cJSON_AddItemToObject(o, "user", user)) {
+        user = NULL;
+        cJSON_AddStringToObject(o, "access_token", token);
+        cJSON_AddStringToObject(o, "token_type", "bearer");
+        cJSON_AddNumberToObject(o, "expires_in", (double)service_auth.ttl_s);
+    } else {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    cJSON_Delete(user);
+    sodium_memzero(token, sizeof token);
+    reply_json(rp, status, o);
+}
+
+/* Maps a duplicate at registration to the field the unique index guards. */
+static void duplicate(struct reply *rp, const char *constraint)
+{
+    if (strcmp(constraint, USERS_EMAIL_KEY) == 0)
+        problem(rp, 409, "An account with this email already exists.");
+    else if (strcmp(constraint, USERS_USERNAME_KEY) == 0)
+        problem(rp, 409, "This username is taken.");
+    else
+        problem(rp, 409, "An account with these details already exists.");
+}
+
+void auth_register(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *user = NULL;
+    const char *username, *email_in = NULL, *password, *why;
+    char email[ACCOUNTS_EMAIL_MAX + 1], hash[PASSWORD_HASH_MAX];
+    struct users_identity who = {0};
+    enum db_status st;
+
+    if (!body)
+        return;
+    username = accounts_get_str(body, "username", JF_REQUIRED, accounts_username_check, &fe);
+    if (json_get_str(body, "email", JF_REQUIRED, 0, JSON_BODY_MAX, &email_in, &fe) == JSON_OK &&
+        (why = accounts_email_normalize(email_in, email, sizeof email)))
+        field_error(&fe, "email", "%s", why);
+    password = accounts_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
+    if (fe.n) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    if (password_hash(&accounts_config.password, password, strlen(password), hash) < 0) {
+        cJSON_Delete(body);
+        log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
+        return problem_internal(rp);
+    }
+    st = users_store_create(rq->worker->db, username, email, hash,
+                            accounts_is_bootstrap_admin(&accounts_config, email), &who, &user);
+    sodium_memzero(hash, sizeof hash);
+    cJSON_Delete(body);
+    if (st == DB_UNIQUE)
+        return duplicate(rp, db_last_constraint(rq->worker->db));
+    if (st == DB_CHECK)
+        return problem(rp, 422, "The username or email was refused by the database's rules.");
+    if (st != DB_OK)
+        return users_db_failed(rp, st);
+    if (who.admin)
+        log_msg(LOG_INFO, rq->request_id, "user %lld registered as the bootstrap administrator", who.id);
+    auth_token_reply(rp, 201, &who, user);
+}
+
+/* After a successful login, re-hashes a password stored with older KDF parameters. A
+ * failure only costs the upgrade, never the login. */
+static void upgrade_hash(struct request *rq, const struct users_credentials *c, const char *password)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    if (!password_needs_rehash(&accounts_config.password, c->hash))
+        return;
+    if (password_hash(&accounts_config.password, password, strlen(password), hash) == 0 &&
+        users_store_rehash(rq->worker->db, c->who.id, c->hash, hash) != DB_OK)
+        log_msg(LOG_WARN, rq->request_id, "could not upgrade the password hash of user %lld", c->who.id);
+    sodium_memzero(hash, sizeof hash);
+}
+
+void auth_login(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *user = NULL;
+    const char *email_in = NULL, *password = NULL;
+    char email[ACCOUNTS_EMAIL_MAX + 1];
+    struct users_credentials c;
+    enum db_status st = DB_OK;
+    int found = 0, ok;
+
+    if (!body)
+        return;
+    json_get_str(body, "email", JF_REQUIRED, 1, JSON_BODY_MAX, &email_in, &fe);
+    json_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &password, &fe);
+    if (fe.n) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    /* An email that cannot be registered is simply an unknown one: same path, same answer. */
+    if (accounts_email_normalize(email_in, email, sizeof email) == NULL)
+        st = users_store_credentials_by_email(rq->worker->db, email, &c, &found);
+    if (st != DB_OK) {
+        cJSON_Delete(body);
+        return users_db_failed(rp, st);
+    }
+    /* An unknown email still pays for one hash, so timing does not tell it apart. */
+    if (found)
+        ok = password_verify(c.hash, password, strlen(password));
+    else
+        ok = password_verify_dummy(password, strlen(password)); /* always 0 */
+    if (found && ok)
+        upgrade_hash(rq, &c, password);
+    cJSON_Delete(body);
+    if (found)
+        sodium_memzero(c.hash, sizeof c.hash);
+    if (!found || !ok)
+        return problem(rp, 401, LOGIN_FAILED);
+    if ((st = users_store_get(rq->worker->db, c.who.id, USERS_VIEW_SELF, &user)) != DB_OK)
+        return users_db_failed(rp, st);
+    if (!user) /* deleted between the two statements */
+        return problem(rp, 401, LOGIN_FAILED);
+    auth_token_reply(rp, 200, &c.who, user);
+}
