@@ -1,0 +1,333 @@
+/* destinations_routes: the destinations API. */
+#include "destinations_routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "destinations_fields.h"
+#include "destinations_store.h"
+#include "etag.h"
+#include "ids.h"
+#include "json.h"
+#include "paging.h"
+#include "problem.h"
+#include "server.h"
+
+#define DEST_RETRY_AFTER_S 1
+#define LOCATION_MAX 64
+#define METRES_PER_KM 1000.0
+
+/* A CHECK constraint refused a write our validation let through: a 422 naming the field
+ * the constraint guards ("destinations_name_check" -> "name"). */
+static void check_failed(struct reply *rp, const char *constraint)
+{
+    static const char prefix[] = "destinations_", suffix[] = "_check";
+    struct field_errors fe = {0};
+    char field[FIELD_NAME_MAX];
+    size_t len = strlen(constraint), pl = sizeof prefix - 1, sl = sizeof suffix - 1;
+
+    if (len > pl + sl && len - pl - sl < sizeof field && strncmp(constraint, prefix, pl) == 0 &&
+        strcmp(constraint + len - sl, suffix) == 0)
+        snprintf(field, sizeof field, "%.*s", (int)(len - pl - sl), constraint + pl);
+    else
+        snprintf(field, sizeof field, "body");
+    field_error(&fe, field, "is not a valid value");
+    problem_fields(rp, &fe);
+}
+
+/* Turns a store failure into the answer a client should see. */
+static void store_failed(struct request *rq, struct reply *rp, enum db_status st)
+{
+    if (st == DB_UNAVAILABLE)
+        problem_unavailable(rp, DEST_RETRY_AFTER_S, "The destinations database");
+    else if (st == DB_UNIQUE)
+        problem(rp, 409, "A destination with this name already exists at these coordinates.");
+    else if (st == DB_CHECK)
+        check_failed(rp, db_last_constraint(rq->worker->db));
+    else
+        problem_internal(rp);
+}
+
+static void not_found(struct reply *rp, long long id)
+{
+    problem(rp, 404, "No destination has id %lld.", id);
+}
+
+/* Answers json (taken over) with status, a strong ETag of the body and, when given,
+ * Cache-Control; a GET whose If-None-Match matches gets 304 with the same headers. */
+static void reply_tagged(const struct request *rq, struct reply *rp, int status, cJSON *json,
+                         const char *cache_control)
+{
+    char tag[ETAG_MAX];
+
+    if (reply_json(rp, status, json) < 0)
+        return;
+    etag_compute(rp->body, rp->body_len, tag);
+    reply_header(rp, "ETag", tag);
+    if (cache_control)
+        reply_header(rp, "Cache-Control", cache_control);
+    if (strcmp(rq->method, "GET") == 0 && etag_match(request_header(rq, "If-None-Match"), tag))
+        reply_empty(rp, 304);
+}
+
+void destinations_get(struct request *rq, struct reply *rp)
+{
+    cJSON *d = NULL;
+    enum db_status st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
+
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!d)
+        return not_found(rp, rq->ids[0]);
+    reply_tagged(rq, rp, 200, d, DEST_CACHE_ONE);
+}
+
+/* Reads ?q= (trimmed; NULL when absent or blank) into buf. */
+static void read_q(const struct request *rq, char *buf, size_t cap, const char **q, struct field_errors *fe)
+{
+    size_t len, start = 0;
+    int got = request_query(rq, "q", buf, cap);
+
+    *q = NULL;
+    if (got < 0 || (got > 0 && !json_utf8_valid(buf, strlen(buf)))) {
+        field_error(fe, "q", "must be UTF-8 text of at most %d characters", DEST_QUERY_MAX);
+        return;
+    }
+    if (got == 0)
+        return;
+    len = strlen(buf);
+    while (start < len && (buf[start] == ' ' || buf[start] == '\t'))
+        start++;
+    while (len > start && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    if (json_utf8_chars(buf + start) > DEST_QUERY_MAX)
+        field_error(fe, "q", "must be at most %d characters", DEST_QUERY_MAX);
+    else if (len > start)
+        *q = buf + start;
+}
+
+/* Reads ?category= (NULL when absent) into buf. */
+static void read_category(const struct request *rq, char *buf, size_t cap, const char **category,
+                          struct field_errors *fe)
+{
+    int got = request_query(rq, "category", buf, cap);
+
+    *category = NULL;
+    if (got == 0)
+        return;
+    if (got < 0 || !destinations_category_valid(buf))
+        field_error(fe, "category", "must be one of: attraction, restaurant, accommodation, transport, other");
+    else
+        *category = buf;
+}
+
+void destinations_search(struct request *rq, struct reply *rp)
+{
+    /* 4 bytes per character is the most UTF-8 needs; longer text is refused as too long. */
+    char qbuf[DEST_QUERY_MAX * 4 + 1], cbuf[32];
+    const char *q, *category;
+    struct field_errors fe = {0};
+    struct paging pg;
+    cJSON *items = NULL;
+    long long total = 0;
+    enum db_status st;
+
+    read_q(rq, qbuf, sizeof qbuf, &q, &fe);
+    read_category(rq, cbuf, sizeof cbuf, &category, &fe);
+    paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK)
+        return store_failed(rq, rp, st);
+    reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
+}
+
+void destinations_nearby(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    double lat = 0, lon = 0, radius_km = DEST_RADIUS_KM_DEFAULT;
+    long long limit = PAGING_DEFAULT_LIMIT;
+    cJSON *items = NULL, *o;
+    enum db_status st;
+
+    if (query_double(rq, "lat", -90, 90, &lat, &fe) == 0)
+        field_error(&fe, "lat", "is required");
+    if (query_double(rq, "lon", -180, 180, &lon, &fe) == 0)
+        field_error(&fe, "lon", "is required");
+    if (query_double(rq, "radius_km", 0, DEST_RADIUS_KM_MAX, &radius_km, &fe) > 0 && radius_km <= 0)
+        field_error(&fe, "radius_km", "must be a number greater than 0 and at most %g", DEST_RADIUS_KM_MAX);
+    query_ll(rq, "limit", 1, DEST_NEARBY_LIMIT_MAX, &limit, &fe);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "items", items);
+    cJSON_AddNumberToObject(o, "limit", (double)limit);
+    cJSON_AddNumberToObject(o, "radius_km", radius_km);
+    reply_tagged(rq, rp, 200, o, DEST_CACHE_LIST);
+}
+
+void destinations_create(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct dest_fields f;
+    char location[LOCATION_MAX];
+    cJSON *body, *d = NULL;
+    enum db_status st;
+
+    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
+        return;
+    if (destinations_fields_read(body, DEST_FIELDS_CREATE, &f, &fe) < 0) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    st = destinations_store_create(rq->worker->db, &f, &d);
+    cJSON_Delete(body);
+    if (st != DB_OK || !d)
+        return store_failed(rq, rp, st == DB_OK ? DB_ERROR : st);
+    snprintf(location, sizeof location, "/api/v1/destinations/%lld",
+             (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "id")));
+    reply_tagged(rq, rp, 201, d, NULL);
+    reply_header(rp, "Location", location);
+}
+
+void destinations_update(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct dest_fields f;
+    cJSON *body, *d = NULL;
+    enum db_status st;
+
+    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
+        return;
+    if (destinations_fields_read(body, DEST_FIELDS_PATCH, &f, &fe) < 0) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    /* Nothing to change: answer the destination as it is, without touching updated_at. */
+    if (f.present == 0)
+        st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
+    else
+        st = destinations_store_update(rq->worker->db, rq->ids[0], &f, &d);
+    cJSON_Delete(body);
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!d)
+        return not_found(rp, rq->ids[0]);
+    reply_tagged(rq, rp, 200, d, NULL);
+}
+
+void destinations_delete(struct request *rq, struct reply *rp)
+{
+    int deleted = 0;
+    enum db_status st = destinations_store_delete(rq->worker->db, rq->ids[0], &deleted);
+
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!deleted)
+        return not_found(rp, rq->ids[0]);
+    reply_empty(rp, 204);
+}
+
+void destinations_internal_batch(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    char *text = malloc(IDS_TEXT_MAX + 1);
+    long long *ids = malloc(IDS_MAX * sizeof *ids);
+    cJSON *items = NULL, *o;
+    size_t n = 0;
+    enum ids_status is = IDS_EMPTY;
+    enum db_status st;
+    int got;
+
+    if (!text || !ids) {
+        free(text);
+        free(ids);
+        return problem_internal(rp);
+    }
+    got = request_query(rq, "ids", text, IDS_TEXT_MAX + 1);
+    if (got == 0)
+        field_error(&fe, "ids", "is required");
+    else if (got < 0)
+        field_error(&fe, "ids", "is malformed or longer than %d ids can be", IDS_MAX);
+    else if ((is = ids_parse(text, strlen(text), ids, &n)) != IDS_OK)
+        field_error(&fe, "ids", "%s", ids_status_str(is));
+    free(text);
+    if (fe.n) {
+        free(ids);
+        return problem_fields(rp, &fe);
+    }
+    st = destinations_store_batch(rq->worker->db, ids, n, &items);
+    free(ids);
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "items", items);
+    reply_json(rp, 200, o);
+}
+
+/* {"existing":[...],"missing":[...]} from the asked ids (sorted, unique) and the found ones
+ * (a sorted subset of them). NULL when out of memory. */
+static cJSON *validate_answer(const long long *ids, size_t n, const long long *found, size_t nfound)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *existing = cJSON_AddArrayToObject(o, "existing");
+    cJSON *missing = cJSON_AddArrayToObject(o, "missing");
+    size_t j = 0;
+
+    if (!o || !existing || !missing) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int present = j < nfound && found[j] == ids[i];
+        cJSON *v = cJSON_CreateNumber((double)ids[i]);
+        if (!v) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+        cJSON_AddItemToArray(present ? existing : missing, v);
+        j += (size_t)present;
+    }
+    return o;
+}
+
+void destinations_internal_validate(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    long long *ids = NULL, *found = NULL;
+    size_t n = 0, nfound = 0;
+    cJSON *body, *answer;
+    enum db_status st;
+
+    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
+        return;
+    json_get_ids(body, "ids", JF_REQUIRED, 1, IDS_MAX, &ids, &n, &fe);
+    cJSON_Delete(body);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    n = ids_sort_unique(ids, n);
+    if (!(found = malloc(n * sizeof *found))) {
+        free(ids);
+        return problem_internal(rp);
+    }
+    st = destinations_store_existing(rq->worker->db, ids, n, found, &nfound);
+    answer = st == DB_OK ? validate_answer(ids, n, found, nfound) : NULL;
+    free(ids);
+    free(found);
+    if (st != DB_OK)
+        return store_failed(rq, rp, st);
+    if (!answer)
+        return problem_internal(rp);
+    reply_json(rp, 200, answer);
+}

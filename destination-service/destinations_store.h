@@ -1,0 +1,52 @@
+/* destinations_store: the SQL for the destinations table, nothing else.
+ *
+ * Every function returns DB_OK or why the database failed; results are new cJSON values
+ * the caller owns (cJSON_Delete). Destinations are JSON objects shaped as the API answers
+ * them: id, name, latitude, longitude, category, address, description, green_certified,
+ * created_at, updated_at (RFC 3339 UTC). */
+#ifndef DESTINATIONS_STORE_H
+#define DESTINATIONS_STORE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "destinations_fields.h"
+#include "paging.h"
+
+/* Loads destination id into *out. DB_OK with *out NULL when there is no such destination. */
+enum db_status destinations_store_get(struct db *db, long long id, cJSON **out);
+
+/* One page of the destinations whose name contains q (accent- and case-insensitive; NULL
+ * or "" for all), optionally only of category (NULL for any). *items is an array, *total
+ * the count of all matches. With q: most similar names first, then by id; without: by id. */
+enum db_status destinations_store_search(struct db *db, const char *q, const char *category, const struct paging *p,
+                                         cJSON **items, long long *total);
+
+/* The at most limit destinations within radius_m metres of (lat, lon), nearest first, each
+ * with "distance_km" (3 decimals), as an array in *items. */
+enum db_status destinations_store_nearby(struct db *db, double lat, double lon, double radius_m, long long limit,
+                                         cJSON **items);
+
+/* Inserts a destination from f (name, latitude and longitude present) into *out.
+ * DB_UNIQUE when the same name is already at the same coordinates. */
+enum db_status destinations_store_create(struct db *db, const struct dest_fields *f, cJSON **out);
+
+/* Applies the present fields of f to destination id; *out is the result, NULL when there
+ * is no such destination. DB_UNIQUE as for create. */
+enum db_status destinations_store_update(struct db *db, long long id, const struct dest_fields *f, cJSON **out);
+
+/* Deletes destination id; *deleted is 1 if it existed. */
+enum db_status destinations_store_delete(struct db *db, long long id, int *deleted);
+
+/* The destinations among ids[0..n) (n >= 1), by id ascending, as an array in *items:
+ * one query whatever n is. */
+enum db_status destinations_store_batch(struct db *db, const long long *ids, size_t n, cJSON **items);
+
+/* Which of ids[0..n) (n >= 1) exist: their ids ascending into found (room for n), the
+ * count in *nfound. One query. */
+enum db_status destinations_store_existing(struct db *db, const long long *ids, size_t n, long long *found,
+                                           size_t *nfound);
+
+#endif

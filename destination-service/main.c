@@ -1,0 +1,61 @@
+/* destination-service: owns the destinations database; serves the public destinations
+ * API and the internal API user-service uses to validate destination ids. */
+#include <stddef.h>
+
+#include "auth.h"
+#include "destinations_routes.h"
+#include "problem.h"
+#include "service.h"
+
+static const struct route routes[] = {
+    {"GET", "/api/v1/destinations", destinations_search, AUTH_NONE},
+    {"POST", "/api/v1/destinations", destinations_create, AUTH_ADMIN},
+    {"GET", "/api/v1/destinations/nearby", destinations_nearby, AUTH_NONE},
+    {"GET", "/api/v1/destinations/{id}", destinations_get, AUTH_NONE},
+    {"PATCH", "/api/v1/destinations/{id}", destinations_update, AUTH_ADMIN},
+    {"DELETE", "/api/v1/destinations/{id}", destinations_delete, AUTH_ADMIN},
+    {"GET", "/internal/v1/destinations", destinations_internal_batch, AUTH_INTERNAL},
+    {"POST", "/internal/v1/destinations/validate", destinations_internal_validate, AUTH_INTERNAL},
+};
+
+static int authorize(struct request *rq, struct reply *rp, enum auth_level level)
+{
+    struct jwt_claims c;
+
+    if (level == AUTH_INTERNAL)
+        return auth_internal(rq, rp, &service_auth);
+    if (auth_bearer(rq, rp, &service_auth, &c) < 0)
+        return -1;
+    rq->auth.user_id = c.sub;
+    rq->auth.role = c.role == JWT_ROLE_ADMIN ? ROLE_ADMIN : ROLE_USER;
+    /* destination-service has no users table: the role in a valid token is what we have. */
+    if (level == AUTH_ADMIN && rq->auth.role != ROLE_ADMIN) {
+        problem(rp, 403, "Only administrators may change destinations.");
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(struct server_options *o)
+{
+    o->authorize = authorize;
+    return 0;
+}
+
+static const struct service_def def = {
+    .name = "destination-service",
+    .summary = "destinations of EcomoveX: search, nearby, and validation for other services",
+    .addr_var = "DEST_SERVICE_ADDR",
+    .addr_default = "127.0.0.1:8082",
+    .db_var = "DEST_DB_URL",
+    .db_default = "postgresql:///ecomovex_destinations",
+    .migrations_default = "migrations/destinations",
+    .routes = routes,
+    .nroutes = sizeof routes / sizeof routes[0],
+    .setup = setup,
+};
+
+int main(int argc, char **argv)
+{
+    return service_main(argc, argv, &def);
+}
