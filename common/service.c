@@ -67,6 +67,16 @@ static int default_workers(void)
     return cores > 0 ? (int)(cores * 2 > WORKERS_MAX ? WORKERS_MAX : cores * 2) : 2;
 }
 
+void service_db_options(struct db_options *o)
+{
+    o->conninfo = service_db_url;
+    o->connect_timeout_s = (int)config_env_long("DB_CONNECT_TIMEOUT_SECONDS", DB_CONNECT_TIMEOUT_DEFAULT_S, 1, 60);
+    o->statement_timeout_ms =
+        (int)config_env_long("DB_STATEMENT_TIMEOUT_MS", DB_STATEMENT_TIMEOUT_DEFAULT_MS, 10, 600000);
+    o->backoff_min_ms = DB_BACKOFF_MIN_MS;
+    o->backoff_max_ms = DB_BACKOFF_MAX_MS;
+}
+
 static int cmd_serve(const struct service_def *d)
 {
     struct server_options o = {0};
@@ -83,12 +93,7 @@ static int cmd_serve(const struct service_def *d)
     o.max_headers = HEADERS_MAX_BYTES;
     o.routes = d->routes;
     o.nroutes = d->nroutes;
-    o.db.conninfo = service_db_url;
-    o.db.connect_timeout_s = (int)config_env_long("DB_CONNECT_TIMEOUT_SECONDS", DB_CONNECT_TIMEOUT_DEFAULT_S, 1, 60);
-    o.db.statement_timeout_ms =
-        (int)config_env_long("DB_STATEMENT_TIMEOUT_MS", DB_STATEMENT_TIMEOUT_DEFAULT_MS, 10, 600000);
-    o.db.backoff_min_ms = DB_BACKOFF_MIN_MS;
-    o.db.backoff_max_ms = DB_BACKOFF_MAX_MS;
+    service_db_options(&o.db);
     if (metrics_init(d->name, d->routes, d->nroutes) < 0)
         return 1;
     db_metrics_init();

@@ -31,6 +31,9 @@ struct service_def {
 extern struct auth_config service_auth;
 extern const char *service_db_url;
 
+/* The database options from the environment (the daemon's, for commands such as reconcile). */
+void service_db_options(struct db_options *o);
+
 /* Parses argv and runs the chosen command. Returns the process exit status. */
 int service_main(int argc, char **argv, const struct service_def *d);
 

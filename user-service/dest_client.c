@@ -58,6 +58,8 @@ int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
     s->breaker.on_change = on_breaker_change;
     if (dest_cache_init(&s->cache, c->cache_capacity) < 0)
         return -1;
+    if (m_state)
+        return 0; /* metrics are process-wide: a second client state (the reconciler's) shares them */
     for (int i = 0; i < OUT_COUNT; i++)
         m_calls[i] = metrics_counter("dest_client_calls_total", "Calls to destination-service, by outcome.",
                                      outcome_labels[i]);

@@ -2,13 +2,22 @@
  * media and the eco assistant — and asks destination-service about destination ids. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
 
 #include "accounts.h"
 #include "auth.h"
 #include "auth_routes.h"
+#include "carbon_routes.h"
 #include "config.h"
+#include "dest_check.h"
 #include "log.h"
+#include "missions_routes.h"
+#include "plans_routes.h"
 #include "problem.h"
+#include "reconcile.h"
+#include "reviews_routes.h"
 #include "service.h"
 #include "users_routes.h"
 #include "users_store.h"
@@ -27,6 +36,40 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users", users_list, AUTH_ADMIN},
     {"GET", "/api/v1/users/{id}", users_get, AUTH_USER},
     {"POST", "/api/v1/users/{id}/eco-points", users_add_points, AUTH_ADMIN},
+
+    {"POST", "/api/v1/reviews", reviews_create, AUTH_USER},
+    {"GET", "/api/v1/reviews", reviews_list, AUTH_NONE},
+    {"GET", "/api/v1/reviews/summary", reviews_summary, AUTH_NONE},
+    {"GET", "/api/v1/reviews/{id}", reviews_get, AUTH_NONE},
+    {"PATCH", "/api/v1/reviews/{id}", reviews_patch, AUTH_USER},
+    {"DELETE", "/api/v1/reviews/{id}", reviews_delete, AUTH_USER},
+
+    {"POST", "/api/v1/plans", plans_create, AUTH_USER},
+    {"GET", "/api/v1/plans", plans_list, AUTH_USER},
+    {"GET", "/api/v1/plans/{id}", plans_get, AUTH_USER},
+    {"PATCH", "/api/v1/plans/{id}", plans_patch, AUTH_USER},
+    {"DELETE", "/api/v1/plans/{id}", plans_delete, AUTH_USER},
+    {"POST", "/api/v1/plans/{id}/destinations", plans_add_stop, AUTH_USER},
+    {"GET", "/api/v1/plans/{id}/destinations", plans_list_stops, AUTH_USER},
+    {"PATCH", "/api/v1/plans/{id}/destinations/{id}", plans_patch_stop, AUTH_USER},
+    {"DELETE", "/api/v1/plans/{id}/destinations/{id}", plans_delete_stop, AUTH_USER},
+    {"GET", "/api/v1/plans/{id}/footprint", plans_footprint, AUTH_USER},
+
+    {"GET", "/api/v1/carbon/factors", carbon_list_factors, AUTH_NONE},
+    {"POST", "/api/v1/carbon", carbon_create, AUTH_USER},
+    {"GET", "/api/v1/carbon", carbon_list, AUTH_USER},
+    {"GET", "/api/v1/carbon/summary", carbon_summary, AUTH_USER},
+    {"GET", "/api/v1/carbon/{id}", carbon_get, AUTH_USER},
+    {"DELETE", "/api/v1/carbon/{id}", carbon_delete, AUTH_USER},
+
+    {"GET", "/api/v1/missions", missions_list, AUTH_USER},
+    {"POST", "/api/v1/missions", missions_create, AUTH_ADMIN},
+    {"GET", "/api/v1/missions/{id}", missions_get, AUTH_USER},
+    {"PATCH", "/api/v1/missions/{id}", missions_update, AUTH_ADMIN},
+    {"DELETE", "/api/v1/missions/{id}", missions_delete, AUTH_ADMIN},
+    {"POST", "/api/v1/missions/{id}/complete", missions_complete, AUTH_USER},
+    {"GET", "/api/v1/users/me/missions", missions_of_me, AUTH_USER},
+    {"GET", "/api/v1/leaderboard", missions_leaderboard, AUTH_USER},
 };
 
 /* A valid signature is not enough: the user must still exist, the token must be of the
@@ -82,7 +125,41 @@ static int setup(struct server_options *o)
         return -1;
     }
     o->authorize = authorize;
+    /* libcurl's global state must exist before any worker makes a handle. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || dest_check_setup(service_auth.internal_token) < 0)
+        return -1;
+    o->worker_init = dest_check_worker_init;
+    o->worker_fini = dest_check_worker_fini;
+    if (reconcile_start(&o->db, service_auth.internal_token) < 0)
+        return -1;
     return 0;
+}
+
+static void teardown(void)
+{
+    reconcile_stop();
+    dest_check_teardown();
+    curl_global_cleanup();
+}
+
+static int command(const char *cmd, int argc, char **argv)
+{
+    struct db_options dbo;
+
+    (void)argv;
+    if (strcmp(cmd, "reconcile") != 0)
+        return -1;
+    if (argc > 0) {
+        fprintf(stderr, "user-service reconcile takes no arguments\n");
+        return 2;
+    }
+    service_db_options(&dbo);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    {
+        int rc = reconcile_command(&dbo, service_auth.internal_token);
+        curl_global_cleanup();
+        return rc;
+    }
 }
 
 static const struct service_def def = {
@@ -96,6 +173,9 @@ static const struct service_def def = {
     .routes = routes,
     .nroutes = sizeof routes / sizeof routes[0],
     .setup = setup,
+    .teardown = teardown,
+    .command = command,
+    .commands_help = "       user-service reconcile          mark reviews and plan stops whose destination is gone\n",
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,160 @@
+/* dest_check: destination validation and expansion for user-service handlers. */
+#include "dest_check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "problem.h"
+
+#define DEST_URL_DEFAULT "http://127.0.0.1:8082"
+#define DEST_RETRY_AFTER_S 2
+
+static struct dest_shared shared;
+static int shared_ready;
+static enum dest_validation mode;
+
+int dest_check_setup(const char *internal_token)
+{
+    static const char *const modes[] = {"strict", "deferred", NULL};
+    struct dest_config cfg;
+
+    mode = (enum dest_validation)config_env_enum("DESTINATION_VALIDATION", "strict", modes);
+    dest_config_from_env(&cfg, config_env_str("DESTINATION_SERVICE_URL", DEST_URL_DEFAULT), internal_token);
+    if (strncmp(cfg.base_url, "http://", 7) != 0 && strncmp(cfg.base_url, "https://", 8) != 0)
+        config_fail("DESTINATION_SERVICE_URL", "must start with http:// or https://");
+    if (dest_shared_init(&shared, &cfg) < 0)
+        return -1;
+    shared_ready = 1;
+    return 0;
+}
+
+void dest_check_teardown(void)
+{
+    if (shared_ready)
+        dest_shared_destroy(&shared);
+    shared_ready = 0;
+}
+
+struct dest_shared *dest_check_shared(void)
+{
+    return &shared;
+}
+
+enum dest_validation dest_check_mode(void)
+{
+    return mode;
+}
+
+int dest_check_worker_init(struct worker *w)
+{
+    struct dest_client *c = calloc(1, sizeof *c);
+
+    if (!c || dest_client_init_curl(c, &shared, (unsigned)w->id + 1) < 0) {
+        free(c);
+        return -1;
+    }
+    w->ctx = c;
+    return 0;
+}
+
+void dest_check_worker_fini(struct worker *w)
+{
+    struct dest_client *c = w->ctx;
+
+    if (c) {
+        dest_client_destroy(c);
+        free(c);
+    }
+    w->ctx = NULL;
+}
+
+struct dest_client *dest_check_client(const struct request *rq)
+{
+    return rq->worker->ctx;
+}
+
+int dest_check_exists(struct request *rq, struct reply *rp, long long id, const char *field, int *verified)
+{
+    int exists = -1;
+
+    if (dest_client_validate(dest_check_client(rq), rq->request_id, &id, 1, &exists) == DEST_OK) {
+        if (exists == 1) {
+            *verified = 1;
+            return 0;
+        }
+        {
+            struct field_errors fe = {0};
+            field_error(&fe, field, "no destination has id %lld", id);
+            problem_fields(rp, &fe);
+        }
+        return -1;
+    }
+    if (mode == DEST_VALIDATION_DEFERRED) {
+        *verified = 0;
+        return 0;
+    }
+    problem_unavailable(rp, DEST_RETRY_AFTER_S, "destination-service, which checks destination ids,");
+    return -1;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+cJSON *dest_check_fetch(struct request *rq, const long long *ids, size_t n)
+{
+    cJSON *items = NULL;
+
+    if (dest_client_fetch(dest_check_client(rq), rq->request_id, ids, n, &items) != DEST_OK)
+        return NULL;
+    return items;
+}
+
+void dest_check_expand(struct request *rq, cJSON *items)
+{
+    size_t n = 0, k = 0;
+    long long *ids;
+    cJSON *item, *fetched = NULL;
+
+    cJSON_ArrayForEach(item, items) n++;
+    if (n == 0 || !(ids = malloc(n * sizeof *ids)))
+        return;
+    cJSON_ArrayForEach(item, items)
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "destination_id");
+        if (cJSON_IsNumber(d))
+            ids[k++] = (long long)d->valuedouble;
+    }
+    qsort(ids, k, sizeof *ids, cmp_ll);
+    n = 0;
+    for (size_t i = 0; i < k; i++) /* distinct ids: one batch call for all of them */
+        if (i == 0 || ids[i] != ids[i - 1])
+            ids[n++] = ids[i];
+    if (n > DEST_MAX_IDS)
+        n = DEST_MAX_IDS;
+    fetched = n ? dest_check_fetch(rq, ids, n) : NULL;
+    free(ids);
+    cJSON_ArrayForEach(item, items)
+    {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "destination_id"), *f;
+        cJSON *found = NULL;
+        const char *status = fetched ? "missing" : "unavailable";
+
+        cJSON_ArrayForEach(f, fetched)
+        {
+            const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
+            if (cJSON_IsNumber(fid) && cJSON_IsNumber(d) && fid->valuedouble == d->valuedouble) {
+                found = cJSON_Duplicate(f, 1);
+                status = "ok";
+                break;
+            }
+        }
+        cJSON_AddItemToObject(item, "destination", found ? found : cJSON_CreateNull());
+        cJSON_AddStringToObject(item, "destination_status", status);
+    }
+    cJSON_Delete(fetched);
+}

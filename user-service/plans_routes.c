@@ -1,0 +1,462 @@
+/* plans_routes: the plans API. */
+#include "plans_routes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carbon.h"
+#include "dest_check.h"
+#include "geo.h"
+#include "json.h"
+#include "paging.h"
+#include "plans_store.h"
+#include "problem.h"
+#include "server.h"
+#include "users_routes.h"
+
+#define PLACE_NAME_MAX 255
+#define PLAN_DAYS_MAX 365
+#define MONEY_MAX 1e12
+#define NOTE_MAX 1000
+#define POSITION_MAX 10000
+#define ID_MAX 9007199254740991LL
+#define MONEY_TEXT 32
+#define MODE_MAX 32
+#define KM_DECIMALS 1000.0
+
+static const char *const stop_types[] = {"restaurant", "accommodation", "attraction", "transport", NULL};
+static const char *const time_slots[] = {"morning", "afternoon", "evening", NULL};
+
+/* Days since 1970-01-01 of a valid "YYYY-MM-DD" (the civil-from-days inverse). */
+static long days_of(const char *d)
+{
+    long y = strtol(d, NULL, 10), m = strtol(d + 5, NULL, 10), day = strtol(d + 8, NULL, 10);
+    long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = y / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads an optional, nullable money field into text for the database. Returns the getter's result. */
+static enum json_got get_money(const cJSON *body, const char *name, char out[MONEY_TEXT], struct field_errors *fe)
+{
+    double v;
+    enum json_got g = json_get_num(body, name, JF_NULLABLE, 0, MONEY_MAX, &v, fe);
+
+    if (g == JSON_OK)
+        snprintf(out, MONEY_TEXT, "%.2f", v);
+    return g;
+}
+
+static void plan_failed(struct reply *rp, enum db_status st, long long id)
+{
+    if (st == DB_OK)
+        problem(rp, 404, "You have no plan with id %lld.", id);
+    else if (st == DB_CHECK)
+        problem(rp, 422, "The plan's values break a rule (dates, budget or length).");
+    else
+        users_db_failed(rp, st);
+}
+
+/* Reads and checks the plan fields; `creating` makes name and dates required. */
+static void read_plan(cJSON *body, int creating, struct plan_input *in, char budget[MONEY_TEXT],
+                      struct field_errors *fe)
+{
+    unsigned req = creating ? JF_REQUIRED : 0;
+    enum json_got g;
+
+    json_get_str(body, "place_name", req, 1, PLACE_NAME_MAX, &in->place_name, fe);
+    json_get_date(body, "start_date", req, in->start_date, fe);
+    json_get_date(body, "end_date", req, in->end_date, fe);
+    g = get_money(body, "budget_limit", budget, fe);
+    in->budget_set = g == JSON_OK || g == JSON_NULL;
+    in->budget_limit = g == JSON_OK ? budget : NULL;
+    if (in->start_date[0] && in->end_date[0]) {
+        long span = days_of(in->end_date) - days_of(in->start_date);
+        if (span < 0)
+            field_error(fe, "end_date", "must not be before start_date");
+        else if (span > PLAN_DAYS_MAX)
+            field_error(fe, "end_date", "must be at most %d days after start_date", PLAN_DAYS_MAX);
+    }
+}
+
+void plans_create(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct plan_input in = {0};
+    char budget[MONEY_TEXT];
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *out = NULL;
+    enum db_status st;
+
+    if (!body)
+        return;
+    read_plan(body, 1, &in, budget, &fe);
+    if (fe.n)
+        problem_fields(rp, &fe);
+    else if ((st = plans_store_create(rq->worker->db, rq->auth.user_id, &in, &out)) != DB_OK || !out)
+        plan_failed(rp, st == DB_OK ? DB_ERROR : st, 0);
+    else {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/api/v1/plans/%lld",
+                 (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(out, "id")));
+        reply_json(rp, 201, out);
+        reply_header(rp, "Location", loc);
+    }
+    cJSON_Delete(body);
+}
+
+void plans_list(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct paging p;
+    long long total = 0;
+    cJSON *items = NULL;
+    enum db_status st;
+
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe) < 0)
+        return problem_fields(rp, &fe);
+    if ((st = plans_store_list(rq->worker->db, rq->auth.user_id, &p, &items, &total)) != DB_OK)
+        return users_db_failed(rp, st);
+    reply_json(rp, 200, paging_wrap(items, &p, total));
+}
+
+void plans_get(struct request *rq, struct reply *rp)
+{
+    cJSON *out = NULL;
+    enum db_status st = plans_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &out);
+
+    if (st != DB_OK || !out)
+        return plan_failed(rp, st, rq->ids[0]);
+    reply_json(rp, 200, out);
+}
+
+void plans_patch(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct plan_input in = {0};
+    char budget[MONEY_TEXT];
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *out = NULL, *cur = NULL;
+    int conflict = 0;
+    enum db_status st;
+
+    if (!body)
+        return;
+    read_plan(body, 0, &in, budget, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        goto out;
+    }
+    /* One date alone must still be ordered against the stored other one. */
+    if (!in.start_date[0] != !in.end_date[0]) {
+        if ((st = plans_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &cur)) != DB_OK || !cur) {
+            plan_failed(rp, st, rq->ids[0]);
+            goto out;
+        }
+        if (!in.start_date[0])
+            snprintf(in.start_date, sizeof in.start_date, "%s",
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cur, "start_date")));
+        else
+            snprintf(in.end_date, sizeof in.end_date, "%s",
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cur, "end_date")));
+        read_plan(body, 0, &in, budget, &fe);
+        if (fe.n) {
+            problem_fields(rp, &fe);
+            goto out;
+        }
+    }
+    st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict);
+    if (conflict)
+        problem(rp, 422, "Some stops of this plan fall outside the new dates; move or remove them first.");
+    else if (st != DB_OK || !out)
+        plan_failed(rp, st, rq->ids[0]);
+    else
+        reply_json(rp, 200, out);
+out:
+    cJSON_Delete(cur);
+    cJSON_Delete(body);
+}
+
+void plans_delete(struct request *rq, struct reply *rp)
+{
+    int deleted = 0;
+    enum db_status st = plans_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
+
+    if (st != DB_OK || !deleted)
+        return plan_failed(rp, st, rq->ids[0]);
+    reply_empty(rp, 204);
+}
+
+/* Reads the stop fields; `creating` makes destination_id, type and visit_date required. */
+static void read_stop(cJSON *body, int creating, struct stop_input *in, char cost[MONEY_TEXT],
+                      struct field_errors *fe)
+{
+    unsigned req = creating ? JF_REQUIRED : 0;
+    enum json_got g;
+    int k;
+
+    if (creating)
+        json_get_int(body, "destination_id", JF_REQUIRED, 1, ID_MAX, &in->destination_id, fe);
+    else if (cJSON_GetObjectItemCaseSensitive(body, "destination_id"))
+        field_error(fe, "destination_id", "cannot change; remove the stop and add another");
+    if (json_get_enum(body, "type", req, stop_types, &k, fe) == JSON_OK)
+        in->type = stop_types[k];
+    json_get_date(body, "visit_date", req, in->visit_date, fe);
+    g = json_get_enum(body, "time_slot", JF_NULLABLE, time_slots, &k, fe);
+    in->time_slot_set = g == JSON_OK || g == JSON_NULL;
+    in->time_slot = g == JSON_OK ? time_slots[k] : NULL;
+    in->position_set = json_get_int(body, "position", 0, 0, POSITION_MAX, &in->position, fe) == JSON_OK;
+    g = get_money(body, "estimated_cost", cost, fe);
+    in->cost_set = g == JSON_OK || g == JSON_NULL;
+    in->estimated_cost = g == JSON_OK ? cost : NULL;
+    g = json_get_str(body, "note", JF_NULLABLE, 0, NOTE_MAX, &in->note, fe);
+    in->note_set = g == JSON_OK || g == JSON_NULL;
+    if (g != JSON_OK)
+        in->note = NULL;
+}
+
+void plans_add_stop(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct stop_input in = {0};
+    char cost[MONEY_TEXT];
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *plan = NULL, *out = NULL;
+    enum db_status st;
+
+    if (!body)
+        return;
+    read_stop(body, 1, &in, cost, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        goto out;
+    }
+    if ((st = plans_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &plan)) != DB_OK || !plan) {
+        plan_failed(rp, st, rq->ids[0]);
+        goto out;
+    }
+    if (strcmp(in.visit_date, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(plan, "start_date"))) < 0 ||
+        strcmp(in.visit_date, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(plan, "end_date"))) > 0) {
+        field_error(&fe, "visit_date", "must be within the plan's dates");
+        problem_fields(rp, &fe);
+        goto out;
+    }
+    if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(plan, "stop_count")) >= PLAN_MAX_STOPS) {
+        problem(rp, 409, "A plan holds at most %d stops.", PLAN_MAX_STOPS);
+        goto out;
+    }
+    if (dest_check_exists(rq, rp, in.destination_id, "destination_id", &in.verified) < 0)
+        goto out;
+    if ((st = plans_store_add_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out)) != DB_OK) {
+        plan_failed(rp, st, rq->ids[0]);
+        goto out;
+    }
+    if (!out) { /* the plan changed under us: dates, deletion or a full plan */
+        problem(rp, 409, "The plan changed while the stop was being added; try again.");
+        goto out;
+    }
+    reply_json(rp, in.verified ? 201 : 202, out);
+out:
+    cJSON_Delete(plan);
+    cJSON_Delete(body);
+}
+
+/* 1 when ?expand=destination, 0 when absent, -1 (rp filled) otherwise. */
+static int expand_param(const struct request *rq, struct reply *rp)
+{
+    char v[MODE_MAX];
+    int got = request_query(rq, "expand", v, sizeof v);
+
+    if (got == 0)
+        return 0;
+    if (got > 0 && strcmp(v, "destination") == 0)
+        return 1;
+    problem(rp, 400, "expand accepts only 'destination'.");
+    return -1;
+}
+
+void plans_list_stops(struct request *rq, struct reply *rp)
+{
+    cJSON *items = NULL, *out;
+    int expand = expand_param(rq, rp);
+    enum db_status st;
+
+    if (expand < 0)
+        return;
+    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &items)) != DB_OK || !items)
+        return plan_failed(rp, st, rq->ids[0]);
+    if (expand)
+        dest_check_expand(rq, items);
+    if (!(out = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(out, "items", items);
+    reply_json(rp, 200, out);
+}
+
+void plans_patch_stop(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct stop_input in = {0};
+    char cost[MONEY_TEXT];
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *out = NULL;
+    int outside = 0;
+    enum db_status st;
+
+    if (!body)
+        return;
+    read_stop(body, 0, &in, cost, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        goto out;
+    }
+    st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside);
+    if (st != DB_OK)
+        users_db_failed(rp, st);
+    else if (outside) {
+        field_error(&fe, "visit_date", "must be within the plan's dates");
+        problem_fields(rp, &fe);
+    } else if (!out)
+        problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
+    else
+        reply_json(rp, 200, out);
+out:
+    cJSON_Delete(body);
+}
+
+void plans_delete_stop(struct request *rq, struct reply *rp)
+{
+    int deleted = 0;
+    enum db_status st = plans_store_delete_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &deleted);
+
+    if (st != DB_OK)
+        return users_db_failed(rp, st);
+    if (!deleted)
+        return problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
+    reply_empty(rp, 204);
+}
+
+/* ---- footprint ---- */
+
+static const char *default_fuel(const char *mode)
+{
+    static const char *const pairs[][2] = {{"car", "petrol"},    {"motorbike", "petrol"}, {"bus", "diesel"},
+                                           {"metro", "electric"}, {"train", "electric"},  {"walk_or_cycle", "none"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(mode, pairs[i][0]) == 0)
+            return pairs[i][1];
+    return NULL;
+}
+
+static double round_km(double km)
+{
+    return round(km * KM_DECIMALS) / KM_DECIMALS;
+}
+
+/* Coordinates of destination id among fetched; 0 when found. */
+static int coords_of(const cJSON *fetched, long long id, double *lat, double *lon)
+{
+    const cJSON *f;
+
+    cJSON_ArrayForEach(f, fetched)
+    {
+        const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
+        if (cJSON_IsNumber(fid) && (long long)fid->valuedouble == id) {
+            *lat = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "latitude"));
+            *lon = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "longitude"));
+            return isnan(*lat) || isnan(*lon) ? -1 : 0;
+        }
+    }
+    return -1;
+}
+
+/* Legs between consecutive stops that have coordinates; fills out. */
+static void build_legs(const cJSON *stops, const cJSON *fetched, double factor, cJSON *out)
+{
+    cJSON *legs = cJSON_AddArrayToObject(out, "legs"), *skipped = cJSON_AddArrayToObject(out, "skipped_item_ids");
+    const cJSON *s, *prev = NULL;
+    double plat = 0, plon = 0, total_km = 0, total_kg = 0;
+
+    cJSON_ArrayForEach(s, stops)
+    {
+        long long did = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "destination_id"));
+        double item = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "id")), lat, lon;
+
+        if (coords_of(fetched, did, &lat, &lon) < 0) {
+            cJSON_AddItemToArray(skipped, cJSON_CreateNumber(item)); /* its destination is gone */
+            continue;
+        }
+        if (prev) {
+            double km = round_km(geo_trip_km(plat, plon, lat, lon)), kg = carbon_round_kg(km * factor);
+            cJSON *leg = cJSON_CreateObject();
+            cJSON_AddNumberToObject(leg, "from_item_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(prev, "id")));
+            cJSON_AddNumberToObject(leg, "to_item_id", item);
+            cJSON_AddNumberToObject(leg, "from_destination_id",
+                                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(prev, "destination_id")));
+            cJSON_AddNumberToObject(leg, "to_destination_id", (double)did);
+            cJSON_AddNumberToObject(leg, "distance_km", km);
+            cJSON_AddNumberToObject(leg, "kg_co2e", kg);
+            cJSON_AddItemToArray(legs, leg);
+            total_km += km;
+            total_kg += kg;
+        }
+        prev = s;
+        plat = lat;
+        plon = lon;
+    }
+    cJSON_AddNumberToObject(out, "total_distance_km", round_km(total_km));
+    cJSON_AddNumberToObject(out, "total_kg_co2e", carbon_round_kg(total_kg));
+}
+
+void plans_footprint(struct request *rq, struct reply *rp)
+{
+    char mode[MODE_MAX] = "car", fuel[MODE_MAX] = "";
+    struct field_errors fe = {0};
+    double factor = 0;
+    long long *ids = NULL;
+    size_t n = 0;
+    cJSON *stops = NULL, *fetched = NULL, *out, *s;
+    enum db_status st;
+
+    if (request_query(rq, "mode", mode, sizeof mode) < 0 || !default_fuel(mode))
+        field_error(&fe, "mode", "must be one of: car, motorbike, bus, metro, train, walk_or_cycle");
+    else if (request_query(rq, "fuel", fuel, sizeof fuel) <= 0)
+        snprintf(fuel, sizeof fuel, "%s", default_fuel(mode));
+    if (!fe.n && carbon_factor(mode, fuel, &factor) < 0)
+        field_error(&fe, "fuel", "cannot be combined with mode %s", mode);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &stops)) != DB_OK || !stops)
+        return plan_failed(rp, st, rq->ids[0]);
+    if ((n = (size_t)cJSON_GetArraySize(stops)) && (ids = malloc(n * sizeof *ids))) {
+        size_t k = 0;
+        cJSON_ArrayForEach(s, stops) ids[k++] =
+            (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "destination_id"));
+        /* coordinates live in the other database: one batch call, and no guessing if it is down */
+        if (!(fetched = dest_check_fetch(rq, ids, n))) {
+            free(ids);
+            cJSON_Delete(stops);
+            return problem_unavailable(rp, 2, "destination-service, which knows the stops' coordinates,");
+        }
+    }
+    free(ids);
+    if (!(out = cJSON_CreateObject())) {
+        cJSON_Delete(stops);
+        cJSON_Delete(fetched);
+        return problem_internal(rp);
+    }
+    cJSON_AddNumberToObject(out, "plan_id", (double)rq->ids[0]);
+    cJSON_AddStringToObject(out, "mode", mode);
+    cJSON_AddStringToObject(out, "fuel_type", fuel);
+    cJSON_AddNumberToObject(out, "kg_co2e_per_km", factor);
+    cJSON_AddNumberToObject(out, "road_factor", GEO_ROAD_FACTOR);
+    build_legs(stops, fetched, factor, out);
+    cJSON_Delete(stops);
+    cJSON_Delete(fetched);
+    reply_json(rp, 200, out);
+}

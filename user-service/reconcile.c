@@ -1,0 +1,182 @@
+/* reconcile: batches of referenced ids through destination-service's validate endpoint. */
+#include "reconcile.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "reconcile_store.h"
+
+#define BATCH DEST_MAX_IDS
+#define INTERVAL_DEFAULT_S 300
+#define INTERVAL_MAX_S 86400
+
+int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts *n)
+{
+    long long ids[BATCH], after = 0;
+    int exists[BATCH];
+    size_t got;
+    enum db_status st;
+
+    *n = (struct reconcile_counts){0};
+    for (;;) {
+        long long yes[BATCH], no[BATCH], changed;
+        size_t ny = 0, nn = 0;
+
+        if ((st = reconcile_store_ids(db, after, ids, BATCH, &got)) != DB_OK)
+            return -1;
+        if (got == 0)
+            return 0;
+        after = ids[got - 1];
+        if (dest_client_validate(c, "reconciler", ids, got, exists) != DEST_OK)
+            return -1;
+        for (size_t i = 0; i < got; i++) {
+            if (exists[i] == 1)
+                yes[ny++] = ids[i];
+            else
+                no[nn++] = ids[i];
+        }
+        n->ids_checked += (long long)got;
+        n->existing += (long long)ny;
+        n->missing += (long long)nn;
+        if (ny && reconcile_store_mark(db, yes, ny, 1, &changed) != DB_OK)
+            return -1;
+        n->rows_confirmed += ny ? changed : 0;
+        if (nn && reconcile_store_mark(db, no, nn, 0, &changed) != DB_OK)
+            return -1;
+        n->rows_marked_missing += nn ? changed : 0;
+    }
+}
+
+/* A client that never caches: the reconciler must see deletions at once. */
+static int make_client(struct dest_shared *s, struct dest_client *c, const char *internal_token)
+{
+    struct dest_config cfg;
+
+    dest_config_from_env(&cfg, config_env_str("DESTINATION_SERVICE_URL", "http://127.0.0.1:8082"), internal_token);
+    cfg.positive_ttl_ms = cfg.negative_ttl_ms = 0;
+    cfg.cache_capacity = DEST_CACHE_WAYS;
+    cfg.timeout_ms = cfg.timeout_ms * 5; /* batches of 1000 ids: allow more time than one request */
+    if (dest_shared_init(s, &cfg) < 0)
+        return -1;
+    if (dest_client_init_curl(c, s, 1) < 0) {
+        dest_shared_destroy(s);
+        return -1;
+    }
+    return 0;
+}
+
+static int pass(struct db *db, struct dest_client *c, int print)
+{
+    struct reconcile_counts n;
+    int locked = 0, rc;
+
+    if (reconcile_store_lock(db, &locked) != DB_OK)
+        return -1;
+    if (!locked) {
+        log_msg(LOG_INFO, NULL, "reconcile: another process is reconciling; skipped");
+        return 0;
+    }
+    rc = reconcile_run(db, c, &n);
+    reconcile_store_unlock(db);
+    log_msg(rc ? LOG_WARN : LOG_INFO, NULL,
+            "reconcile %s: ids_checked=%lld existing=%lld missing=%lld rows_confirmed=%lld rows_marked_missing=%lld",
+            rc ? "stopped early" : "done", n.ids_checked, n.existing, n.missing, n.rows_confirmed,
+            n.rows_marked_missing);
+    if (print)
+        printf("ids_checked=%lld existing=%lld missing=%lld rows_confirmed=%lld rows_marked_missing=%lld\n",
+               n.ids_checked, n.existing, n.missing, n.rows_confirmed, n.rows_marked_missing);
+    return rc;
+}
+
+int reconcile_command(const struct db_options *dbo, const char *internal_token)
+{
+    struct dest_shared s;
+    struct dest_client c;
+    struct db *db = db_new(dbo);
+    int rc = 1;
+
+    if (!db || make_client(&s, &c, internal_token) < 0) {
+        db_free(&db);
+        return 1;
+    }
+    rc = pass(db, &c, 1) == 0 ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "reconcile: stopped early (a database or destination-service was unavailable)\n");
+    dest_client_destroy(&c);
+    dest_shared_destroy(&s);
+    db_free(&db);
+    return rc;
+}
+
+/* ---- the periodic task ---- */
+
+static struct {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int running, stop, interval_s;
+    struct db_options dbo;
+    const char *token;
+} task = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static void *task_main(void *arg)
+{
+    struct dest_shared s;
+    struct dest_client c;
+    struct db *db = db_new(&task.dbo);
+
+    (void)arg;
+    if (!db || make_client(&s, &c, task.token) < 0) {
+        log_msg(LOG_ERROR, NULL, "reconcile: could not start");
+        db_free(&db);
+        return NULL;
+    }
+    pthread_mutex_lock(&task.lock);
+    while (!task.stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += task.interval_s;
+        while (!task.stop && pthread_cond_timedwait(&task.wake, &task.lock, &until) == 0)
+            ;
+        if (task.stop)
+            break;
+        pthread_mutex_unlock(&task.lock);
+        pass(db, &c, 0);
+        pthread_mutex_lock(&task.lock);
+    }
+    pthread_mutex_unlock(&task.lock);
+    dest_client_destroy(&c);
+    dest_shared_destroy(&s);
+    db_free(&db);
+    return NULL;
+}
+
+int reconcile_start(const struct db_options *dbo, const char *internal_token)
+{
+    task.interval_s = (int)config_env_long("RECONCILE_INTERVAL_SECONDS", INTERVAL_DEFAULT_S, 0, INTERVAL_MAX_S);
+    if (task.interval_s == 0)
+        return 0;
+    task.dbo = *dbo;
+    task.token = internal_token;
+    task.stop = 0;
+    if (pthread_create(&task.thread, NULL, task_main, NULL) != 0)
+        return -1;
+    task.running = 1;
+    return 0;
+}
+
+void reconcile_stop(void)
+{
+    if (!task.running)
+        return;
+    pthread_mutex_lock(&task.lock);
+    task.stop = 1;
+    pthread_cond_signal(&task.wake);
+    pthread_mutex_unlock(&task.lock);
+    pthread_join(task.thread, NULL);
+    task.running = 0;
+}

@@ -1,0 +1,28 @@
+/* reconcile: keeps destination ids in the users database honest after the fact.
+ *
+ * Asks destination-service about every referenced destination id, in batches, and marks
+ * the rows: destination gone → destination_missing (the row is kept: no user data is lost);
+ * destination there → verified (confirms rows written in deferred mode). Runs as the
+ * `user-service reconcile` command and every RECONCILE_INTERVAL_SECONDS inside the daemon. */
+#ifndef RECONCILE_H
+#define RECONCILE_H
+
+#include "db.h"
+#include "dest_client.h"
+#include "server.h"
+
+struct reconcile_counts {
+    long long ids_checked, existing, missing, rows_confirmed, rows_marked_missing;
+};
+
+/* One full pass. 0 on success, -1 when a dependency failed (counts hold what was done). */
+int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts *n);
+
+/* The `reconcile` command: one pass, counts printed. Returns the exit status. */
+int reconcile_command(const struct db_options *dbo, const char *internal_token);
+
+/* The periodic task inside the daemon (no-op when RECONCILE_INTERVAL_SECONDS is 0). */
+int reconcile_start(const struct db_options *dbo, const char *internal_token);
+void reconcile_stop(void);
+
+#endif
