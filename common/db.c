@@ -284,6 +284,14 @@ void db_rollback(struct db *db)
         simple(db, "ROLLBACK");
 }
 
+enum db_status db_finish(struct db *db, enum db_status st)
+{
+    if (st == DB_OK)
+        return db_commit(db);
+    db_rollback(db);
+    return st;
+}
+
 enum db_status db_ping(struct db *db)
 {
     if (ensure(db) < 0)

@@ -58,6 +58,10 @@ enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* Ends the transaction: commits when st is DB_OK, rolls back otherwise. Returns the
+ * transaction's outcome (st, or the commit's failure). */
+enum db_status db_finish(struct db *db, enum db_status st);
+
 /* The constraint named by the last failed statement on this handle ("" if none): lets a
  * handler tell which unique index a DB_UNIQUE hit (email or username, say). */
 const char *db_last_constraint(const struct db *db);

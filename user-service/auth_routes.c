@@ -14,7 +14,9 @@
 #include "problem.h"
 #include "server.h"
 #include "service.h"
+#include "missions_store.h"
 #include "users_routes.h"
+#include "users_store.h"
 
 /* One answer for an unknown email and a wrong password: nothing tells them apart. */
 #define LOGIN_FAILED "The email or password is not correct."
@@ -85,8 +87,21 @@ void auth_register(struct request *rq, struct reply *rp)
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
         return problem_internal(rp);
     }
-    st = users_store_create(rq->worker->db, username, email, hash,
-                            accounts_is_bootstrap_admin(&accounts_config, email), &who, &user);
+    /* The account and its 'register' missions commit together or not at all. */
+    if ((st = db_begin(rq->worker->db)) == DB_OK) {
+        st = users_store_create(rq->worker->db, username, email, hash,
+                                accounts_is_bootstrap_admin(&accounts_config, email), &who, &user);
+        if (st == DB_OK)
+            st = missions_store_trigger(rq->worker->db, who.id, "register");
+        st = db_finish(rq->worker->db, st);
+    }
+    if (st == DB_OK) { /* the mission may have changed eco_point and rank: answer what is stored */
+        cJSON_Delete(user);
+        st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user);
+    } else {
+        cJSON_Delete(user);
+        user = NULL;
+    }
     sodium_memzero(hash, sizeof hash);
     cJSON_Delete(body);
     if (st == DB_UNIQUE)

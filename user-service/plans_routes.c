@@ -10,6 +10,7 @@
 #include "dest_check.h"
 #include "geo.h"
 #include "json.h"
+#include "missions_store.h"
 #include "paging.h"
 #include "plans_store.h"
 #include "problem.h"
@@ -86,6 +87,25 @@ static void read_plan(cJSON *body, int creating, struct plan_input *in, char bud
     }
 }
 
+/* The plan and the 'first_plan' mission commit together. */
+static enum db_status create_with_mission(struct request *rq, const struct plan_input *in, cJSON **out)
+{
+    struct db *db = rq->worker->db;
+    enum db_status st = db_begin(db);
+
+    *out = NULL;
+    if (st != DB_OK)
+        return st;
+    st = plans_store_create(db, rq->auth.user_id, in, out);
+    if (st == DB_OK)
+        st = missions_store_trigger(db, rq->auth.user_id, "first_plan");
+    if ((st = db_finish(db, st)) != DB_OK) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 void plans_create(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
@@ -99,7 +119,7 @@ void plans_create(struct request *rq, struct reply *rp)
     read_plan(body, 1, &in, budget, &fe);
     if (fe.n)
         problem_fields(rp, &fe);
-    else if ((st = plans_store_create(rq->worker->db, rq->auth.user_id, &in, &out)) != DB_OK || !out)
+    else if ((st = create_with_mission(rq, &in, &out)) != DB_OK || !out)
         plan_failed(rp, st == DB_OK ? DB_ERROR : st, 0);
     else {
         char loc[64];

@@ -47,6 +47,18 @@ def new_admin(h):
     return u
 
 
+def register_points(h):
+    """What a fresh account holds: the points of the active 'register' missions (issue 6)."""
+    return int(h.psql("users", "SELECT COALESCE(sum(value), 0) FROM missions "
+                               "WHERE active AND action_trigger = 'register'"))
+
+
+def zero_points(h, uid):
+    """Starts a user from 0 points and no history, for tests of point arithmetic."""
+    h.psql("users", "DELETE FROM eco_point_events WHERE user_id = %d; DELETE FROM mission_users WHERE user_id = %d; "
+                    "UPDATE users SET eco_point = 0 WHERE id = %d" % (uid, uid, uid))
+
+
 def login(h, email, password):
     return h.post(api(h, "/auth/login"), {"email": email, "password": password})
 
@@ -110,7 +122,7 @@ def test_happy_path_register_login_me_patch_password_delete(h):
 
 def test_register_answers_a_fresh_user_profile(h):
     u = new_user(h)
-    assert u["role"] == "user" and u["eco_point"] == 0 and u["rank"] == "Bronze"
+    assert u["role"] == "user" and u["eco_point"] == register_points(h) and u["rank"] == "Bronze"
     assert u["avatar_media_id"] is None and u["cover_media_id"] is None
     assert RFC3339_UTC.match(u["created_at"]), u["created_at"]
     r = h.get(api(h, "/users/me"), token=u["token"])
@@ -258,16 +270,16 @@ def test_login_for_unknown_email_takes_about_as_long_as_a_wrong_password(h):
         h.user.start(extra_env={"PASSWORD_OPSLIMIT": "2", "PASSWORD_MEMLIMIT_KIB": "32768"})
         u = new_user(h)
 
-        def timed(email):
-            best = None
-            for _ in range(3):
-                t0 = time.perf_counter()
-                problem_ok(login(h, email, "not the password"), 401)
-                dt = time.perf_counter() - t0
-                best = dt if best is None else min(best, dt)
-            return best
+        ghost = uniq("ghost") + "@example.com"
 
-        known, unknown = timed(u["email"]), timed(uniq("ghost") + "@example.com")
+        def once(email):
+            t0 = time.perf_counter()
+            problem_ok(login(h, email, "not the password"), 401)
+            return time.perf_counter() - t0
+
+        # interleaved, best of five each: background load on a shared machine hits both alike
+        samples = [(once(u["email"]), once(ghost)) for _ in range(5)]
+        known, unknown = min(k for k, _ in samples), min(g for _, g in samples)
         assert known > 0.01, known  # the hash is what takes the time
         assert unknown > known * 0.5, (known, unknown)
     finally:
@@ -400,8 +412,9 @@ def test_user_cannot_call_admin_endpoints(h):
                403)
     problem_ok(h.post(api(h, "/users/%d/eco-points" % b["id"]), {"points": 100, "reason": "x"}, token=a["token"]),
                403)
+    reg = register_points(h)
     assert h.psql("users", "SELECT eco_point FROM users WHERE id IN (%d, %d) ORDER BY id" % (a["id"], b["id"])) \
-        == "0\n0"
+        == "%d\n%d" % (reg, reg)
     problem_ok(h.get(api(h, "/users")), 401)
 
 
@@ -548,6 +561,7 @@ def test_admin_list_is_paged_and_includes_email(h):
 
 def test_eco_points_change_rank_and_record_an_event(h):
     admin, u = new_admin(h), new_user(h)
+    zero_points(h, u["id"])
     r = h.post(api(h, "/users/%d/eco-points" % u["id"]), {"points": 600, "reason": "cleanup day"},
                token=admin["token"])
     assert r.status == 200, r
@@ -565,6 +579,7 @@ def test_eco_points_change_rank_and_record_an_event(h):
 
 def test_eco_points_below_zero_is_422_and_changes_nothing(h):
     admin, u = new_admin(h), new_user(h)
+    zero_points(h, u["id"])
     r = h.post(api(h, "/users/%d/eco-points" % u["id"]), {"points": -1, "reason": "too much"}, token=admin["token"])
     assert_422_on(r, "points")
     assert h.psql("users", "SELECT eco_point FROM users WHERE id = %d" % u["id"]) == "0"

@@ -242,3 +242,35 @@ def test_concurrent_reviews_of_one_destination_by_one_user_make_one_row(h):
     with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
         statuses = list(ex.map(one, range(10)))
     assert statuses.count(201) == 1 and statuses.count(409) == 9, statuses
+
+
+def mission_points(h, trigger):
+    return int(h.psql("users", "SELECT COALESCE(sum(value), 0) FROM missions WHERE active AND action_trigger = '%s'"
+                      % trigger))
+
+
+def test_register_first_review_and_first_plan_missions_fire_once(h):
+    u = new_user(h)
+    reg = mission_points(h, "register")
+    assert reg > 0  # the demo missions include one
+    me = h.get(api(h, "/users/me"), token=u["token"]).json()
+    assert me["eco_point"] == reg and u["eco_point"] == reg, (me, u)
+    for did in (90, 91):
+        assert h.post(api(h, "/reviews"), {"destination_id": did, "rating": 5}, token=u["token"]).status == 201
+    for _ in range(2):
+        new_plan(h, u)
+    want = reg + mission_points(h, "first_review") + mission_points(h, "first_plan")
+    assert h.get(api(h, "/users/me"), token=u["token"]).json()["eco_point"] == want
+    done = h.psql("users", "SELECT string_agg(m.action_trigger, ',' ORDER BY m.action_trigger) FROM mission_users mu "
+                  "JOIN missions m ON m.id = mu.mission_id WHERE mu.user_id = %d" % u["id"])
+    assert done.split(",").count("first_review") >= 1 and done.split(",").count("first_plan") >= 1, done
+    events = h.psql("users", "SELECT count(*) FROM eco_point_events WHERE user_id = %d" % u["id"])
+    assert int(events) == len(done.split(",")), (events, done)
+
+
+def test_a_failed_review_write_awards_nothing(h):
+    u = new_user(h)
+    before = h.get(api(h, "/users/me"), token=u["token"]).json()["eco_point"]
+    assert_422_on(h.post(api(h, "/reviews"), {"destination_id": NO_SUCH_DEST, "rating": 5}, token=u["token"]),
+                  "destination_id")
+    assert h.get(api(h, "/users/me"), token=u["token"]).json()["eco_point"] == before

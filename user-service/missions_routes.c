@@ -1,0 +1,209 @@
+/* missions_routes: missions, their completion, a user's eco points and the leaderboard. */
+#include "missions_routes.h"
+
+#include <stdio.h>
+
+#include "json.h"
+#include "missions_store.h"
+#include "paging.h"
+#include "problem.h"
+#include "server.h"
+
+#define MISSIONS_RETRY_AFTER_S 1
+#define LOCATION_MAX 64
+
+static const char *const triggers[] = {"manual", "register", "eco_trip", "first_review", "first_plan", NULL};
+
+/* Turns a store failure into the answer a client should see. */
+static void store_failed(struct reply *rp, enum db_status st)
+{
+    if (st == DB_UNAVAILABLE)
+        problem_unavailable(rp, MISSIONS_RETRY_AFTER_S, "The users database");
+    else if (st == DB_UNIQUE)
+        problem(rp, 409, "A mission with this name already exists (names are compared case-insensitively).");
+    else if (st == DB_FOREIGN_KEY)
+        problem(rp, 404, "Your account or the mission no longer exists.");
+    else if (st == DB_CHECK)
+        problem(rp, 422, "The mission breaks a rule of the data model.");
+    else
+        problem_internal(rp);
+}
+
+static void not_found(struct reply *rp, long long id)
+{
+    problem(rp, 404, "No mission has id %lld.", id);
+}
+
+static int is_admin(const struct request *rq)
+{
+    return rq->auth.role == ROLE_ADMIN;
+}
+
+void missions_list(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct paging pg;
+    cJSON *items = NULL;
+    long long total = 0;
+    enum db_status st;
+
+    paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    st = missions_store_list(rq->worker->db, rq->auth.user_id, is_admin(rq), &pg, &items, &total);
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    reply_json(rp, 200, paging_wrap(items, &pg, total));
+}
+
+void missions_get(struct request *rq, struct reply *rp)
+{
+    cJSON *m = NULL;
+    enum db_status st = missions_store_get(rq->worker->db, rq->auth.user_id, is_admin(rq), rq->ids[0], &m);
+
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    if (!m)
+        return not_found(rp, rq->ids[0]);
+    reply_json(rp, 200, m);
+}
+
+/* Reads the mission fields of body into f; name and action_trigger are required when creating. */
+static void read_fields(cJSON *body, int creating, struct mission_fields *f, struct field_errors *fe)
+{
+    unsigned req = creating ? JF_REQUIRED : 0;
+    int trig = -1;
+    enum json_got g;
+
+    json_get_str(body, "name", req, 1, MISSION_NAME_MAX, &f->name, fe);
+    g = json_get_str(body, "description", JF_NULLABLE, 0, MISSION_DESCRIPTION_MAX, &f->description, fe);
+    f->has_description = g == JSON_OK || g == JSON_NULL;
+    if (g == JSON_NULL)
+        f->description = NULL;
+    if (json_get_enum(body, "action_trigger", req, triggers, &trig, fe) == JSON_OK)
+        f->action_trigger = triggers[trig];
+    f->has_value = json_get_int(body, "value", 0, 0, MISSION_VALUE_MAX, &f->value, fe) == JSON_OK;
+    f->has_active = json_get_bool(body, "active", 0, &f->active, fe) == JSON_OK;
+}
+
+void missions_create(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct mission_fields f = {0};
+    char loc[LOCATION_MAX];
+    cJSON *body, *m = NULL;
+    enum db_status st;
+
+    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
+        return;
+    read_fields(body, 1, &f, &fe);
+    if (fe.n) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    st = missions_store_create(rq->worker->db, &f, &m);
+    cJSON_Delete(body);
+    if (st == DB_OK && !m)
+        st = DB_ERROR;
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    snprintf(loc, sizeof loc, "/api/v1/missions/%lld", (long long)cJSON_GetObjectItem(m, "id")->valuedouble);
+    if (reply_json(rp, 201, m) == 0)
+        reply_header(rp, "Location", loc);
+}
+
+void missions_update(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct mission_fields f = {0};
+    cJSON *body, *m = NULL;
+    enum db_status st;
+
+    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
+        return;
+    read_fields(body, 0, &f, &fe);
+    if (fe.n) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    st = missions_store_update(rq->worker->db, rq->ids[0], &f, &m);
+    cJSON_Delete(body);
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    if (!m)
+        return not_found(rp, rq->ids[0]);
+    reply_json(rp, 200, m);
+}
+
+void missions_delete(struct request *rq, struct reply *rp)
+{
+    int deleted = 0;
+    enum db_status st = missions_store_delete(rq->worker->db, rq->ids[0], &deleted);
+
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    if (!deleted)
+        return not_found(rp, rq->ids[0]);
+    reply_empty(rp, 204);
+}
+
+void missions_complete(struct request *rq, struct reply *rp)
+{
+    enum mission_completion result = MISSION_NOT_FOUND;
+    cJSON *out = NULL;
+    enum db_status st = missions_store_complete(rq->worker->db, rq->auth.user_id, rq->ids[0], &result, &out);
+
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    switch (result) {
+    case MISSION_COMPLETED:
+        reply_json(rp, 201, out);
+        return;
+    case MISSION_NOT_MANUAL:
+        return problem(rp, 409, "Mission %lld completes by itself when its action happens; it cannot be claimed.",
+                       rq->ids[0]);
+    case MISSION_ALREADY_DONE:
+        return problem(rp, 409, "You have already completed mission %lld.", rq->ids[0]);
+    case MISSION_NOT_FOUND:
+    default:
+        return not_found(rp, rq->ids[0]);
+    }
+}
+
+void missions_of_me(struct request *rq, struct reply *rp)
+{
+    cJSON *items = NULL, *o;
+    long long total_points = 0;
+    enum db_status st = missions_store_of_user(rq->worker->db, rq->auth.user_id, &items, &total_points);
+
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "missions", items);
+    cJSON_AddNumberToObject(o, "total_points", (double)total_points);
+    reply_json(rp, 200, o);
+}
+
+void missions_leaderboard(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    long long limit = LEADERBOARD_DEFAULT_LIMIT;
+    cJSON *items = NULL, *o;
+    enum db_status st;
+
+    query_ll(rq, "limit", 1, LEADERBOARD_MAX_LIMIT, &limit, &fe);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    if ((st = missions_store_leaderboard(rq->worker->db, limit, &items)) != DB_OK)
+        return store_failed(rp, st);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "items", items);
+    cJSON_AddNumberToObject(o, "limit", (double)limit);
+    reply_json(rp, 200, o);
+}
