@@ -70,7 +70,8 @@ int migrate_list(const char *dir, char ***names, size_t *n)
         cnt++;
     }
     closedir(d);
-    qsort(v, cnt, sizeof *v, cmp_names);
+    if (cnt) /* qsort's base must not be NULL, even for zero elements */
+        qsort(v, cnt, sizeof *v, cmp_names);
     for (size_t i = 1; i < cnt; i++) {
         if (strncmp(v[i - 1], v[i], MIGRATE_DIGITS) == 0) {
             fprintf(stderr, "migrate: %s and %s share a number\n", v[i - 1], v[i]);

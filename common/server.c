@@ -507,7 +507,7 @@ int server_run(const struct server_options *o)
     pthread_mutex_init(&s.qlock, NULL);
     pthread_cond_init(&s.qcond, NULL);
     pthread_mutex_init(&s.dlock, NULL);
-    if (!(s.ring = calloc((size_t)o->queue_max, sizeof *s.ring)) || !(s.base = event_base_new()) ||
+    if (!(s.ring = calloc((size_t)o->queue_max, sizeof(struct job *))) || !(s.base = event_base_new()) ||
         !(s.http = evhttp_new(s.base)))
         goto out;
     evhttp_set_max_headers_size(s.http, (ev_ssize_t)o->max_headers);

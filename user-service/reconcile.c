@@ -19,14 +19,13 @@ int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts 
     long long ids[BATCH], after = 0;
     int exists[BATCH];
     size_t got;
-    enum db_status st;
 
     *n = (struct reconcile_counts){0};
     for (;;) {
         long long yes[BATCH], no[BATCH], changed;
         size_t ny = 0, nn = 0;
 
-        if ((st = reconcile_store_ids(db, after, ids, BATCH, &got)) != DB_OK)
+        if (reconcile_store_ids(db, after, ids, BATCH, &got) != DB_OK)
             return -1;
         if (got == 0)
             return 0;
