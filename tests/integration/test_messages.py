@@ -1,0 +1,148 @@
+"""The eco assistant (issue 6, product.md section 4 Messages): POST stores the user's message
+and a deterministic reply in one transaction, GET pages newest first by before_id, DELETE
+clears; intents in English and Vietnamese; destination search through destination-service,
+answered plainly (and still 201) while it is down."""
+from harness import problem_ok
+from test_accounts import new_user, api, assert_422_on
+
+
+def say(h, u, text):
+    r = h.post(api(h, "/messages"), {"content": text}, token=u["token"])
+    assert r.status == 201, r
+    return r.json()
+
+
+def rows(h, uid):
+    return h.psql("users", "SELECT sender || '|' || coalesce(intent, '-') FROM messages WHERE user_id = %d "
+                           "ORDER BY id" % uid).splitlines()
+
+
+def test_post_answers_message_and_reply_and_stores_both_rows(h):
+    u = new_user(h)
+    b = say(h, u, "  hello  ")
+    m, r = b["message"], b["reply"]
+    assert set(m) == {"id", "sender", "content", "created_at"} and m["sender"] == "user" and m["content"] == "hello"
+    assert set(r) == {"id", "sender", "content", "intent", "created_at"}
+    assert r["sender"] == "assistant" and r["intent"] == "greeting" and r["id"] > m["id"]
+    assert r["content"].startswith("Hello!") and "places near" in r["content"]
+    assert rows(h, u["id"]) == ["user|-", "assistant|greeting"]
+
+
+def test_help_is_the_default(h):
+    u = new_user(h)
+    r = say(h, u, "what can you do?")["reply"]
+    assert r["intent"] == "help" and "footprint" in r["content"] and "find" in r["content"]
+
+
+def test_footprint_this_week_reflects_a_logged_trip(h):
+    u = new_user(h)
+    r = say(h, u, "What is my footprint this week?")["reply"]
+    assert r["intent"] == "footprint_week" and "no trips this week" in r["content"], r
+    t = h.post(api(h, "/carbon"), {"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 10}, token=u["token"])
+    assert t.status == 201, t
+    r = say(h, u, "my footprint this week")["reply"]
+    assert "1 trip emitting 1.710 kg CO2e" in r["content"], r
+    r = say(h, u, "Lượng khí thải tuần này")["reply"]
+    assert r["intent"] == "footprint_week" and "1.710 kg CO2e" in r["content"], r
+
+
+def test_footprint_this_month_and_compare(h):
+    u = new_user(h)
+    h.post(api(h, "/carbon"), {"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 10}, token=u["token"])
+    r = say(h, u, "dau chan carbon thang nay")["reply"]
+    assert r["intent"] == "footprint_month" and "This month" in r["content"] and "1.710" in r["content"], r
+    r = say(h, u, "compare with last week")["reply"]
+    assert r["intent"] == "footprint_compare" and "last week" in r["content"] and "1.710" in r["content"], r
+    r = say(h, u, "khí thải so với tháng trước")["reply"]
+    assert r["intent"] == "footprint_compare" and "last month" in r["content"], r
+
+
+def test_missions_and_points_mention_the_users_eco_point(h):
+    u = new_user(h)
+    me = h.get(api(h, "/users/me"), token=u["token"]).json()
+    for text in ("How many points do I have?", "Nhiệm vụ và điểm của tôi", "nhiem vu cua toi"):
+        r = say(h, u, text)["reply"]
+        assert r["intent"] == "missions_points", (text, r)
+        assert "You have %d eco point" % me["eco_point"] in r["content"] and me["rank"] in r["content"], r
+
+
+def test_find_destination_by_name_english_and_vietnamese(h):
+    u = new_user(h)
+    for text in ("find Hồ Hoàn Kiếm", "tìm hoan kiem", "Where is Ho Hoan Kiem?"):
+        r = say(h, u, text)["reply"]
+        assert r["intent"] == "find_destination", (text, r)
+        assert "Hồ Hoàn Kiếm" in r["content"], (text, r)
+    r = say(h, u, "find Zzqxw Nowhere")["reply"]
+    assert "could not find any destination" in r["content"], r
+
+
+def test_places_near_lists_nearby_names(h):
+    u = new_user(h)
+    for text in ("places near Hồ Hoàn Kiếm", "địa điểm gần hồ hoàn kiếm"):
+        r = say(h, u, text)["reply"]
+        assert r["intent"] == "places_near", (text, r)
+        assert r["content"].startswith("Places within 5 km of Hồ Hoàn Kiếm:"), r
+        assert "Đền Ngọc Sơn" in r["content"], r
+    r = say(h, u, "places near Zzqxw Nowhere")["reply"]
+    assert "could not find a destination called" in r["content"], r
+
+
+def test_destination_service_down_still_201_with_a_plain_sentence(h):
+    u = new_user(h)
+    h.dest.stop()
+    try:
+        for text in ("find Hồ Hoàn Kiếm", "places near Hồ Hoàn Kiếm"):
+            b = say(h, u, text)
+            assert "Destination search is unavailable right now" in b["reply"]["content"], b
+        # the user side stays up
+        assert say(h, u, "my points")["reply"]["intent"] == "missions_points"
+        assert h.get(api(h, "/messages"), token=u["token"]).status == 200
+    finally:
+        h.dest.start()
+    assert len(rows(h, u["id"])) == 6
+
+
+def test_list_pages_newest_first_with_before_id(h):
+    u = new_user(h)
+    for i in range(3):
+        say(h, u, "hello %d" % i)
+    r = h.get(api(h, "/messages?limit=4"), token=u["token"])
+    assert r.status == 200, r
+    p1 = r.json()
+    ids = [m["id"] for m in p1["items"]]
+    assert len(ids) == 4 and ids == sorted(ids, reverse=True) and p1["limit"] == 4
+    assert p1["next_before_id"] == ids[-1]
+    assert p1["items"][0]["sender"] == "assistant" and p1["items"][1]["content"] == "hello 2"
+    assert p1["items"][1]["intent"] is None
+    p2 = h.get(api(h, "/messages?limit=4&before_id=%d" % p1["next_before_id"]), token=u["token"]).json()
+    ids2 = [m["id"] for m in p2["items"]]
+    assert len(ids2) == 2 and max(ids2) < min(ids) and p2["next_before_id"] is None
+    assert h.get(api(h, "/messages"), token=u["token"]).json()["limit"] == 20
+    for q in ("limit=0", "limit=101", "limit=x", "before_id=0", "before_id=abc"):
+        assert_422_on(h.get(api(h, "/messages?" + q), token=u["token"]), q.split("=")[0])
+
+
+def test_delete_clears_only_own_conversation(h):
+    a, b = new_user(h), new_user(h)
+    say(h, a, "hi")
+    say(h, b, "hi")
+    assert h.get(api(h, "/messages"), token=b["token"]).json()["items"][0]["content"] != ""
+    r = h.request("DELETE", api(h, "/messages"), token=a["token"])
+    assert r.status == 204 and r.body == b"", r
+    assert h.get(api(h, "/messages"), token=a["token"]).json() == {"items": [], "limit": 20, "next_before_id": None}
+    assert len(h.get(api(h, "/messages"), token=b["token"]).json()["items"]) == 2
+    assert rows(h, a["id"]) == []
+
+
+def test_validation_and_auth(h):
+    u = new_user(h)
+    url = api(h, "/messages")
+    for body in ({}, {"content": ""}, {"content": "   "}, {"content": "x" * 2001}, {"content": 5},
+                 {"content": None}, {"content": ["hi"]}):
+        assert_422_on(h.post(url, body, token=u["token"]), "content")
+    assert h.post(url, {"content": "ế" * 2000}, token=u["token"]).status == 201  # characters, not bytes
+    assert h.post(url, "not json", token=u["token"], headers={"Content-Type": "application/json"}).status == 400
+    problem_ok(h.post(url, {"content": "hi"}), 401)
+    problem_ok(h.get(url), 401)
+    problem_ok(h.request("DELETE", url), 401)
+    assert len(rows(h, u["id"])) == 2

@@ -1,0 +1,88 @@
+/* assistant: the eco assistant's rules — a deterministic keyword matcher (English and
+ * Vietnamese, with or without diacritics) and the reply texts built from data.
+ *
+ * Pure: no I/O, no database, no allocation. messages_routes gathers the data an intent
+ * needs (footprint, points, destinations) and hands it to a formatter here, so every
+ * sentence the assistant can say is unit-tested (tests/unit/test_assistant.c). */
+#ifndef ASSISTANT_H
+#define ASSISTANT_H
+
+#include <stddef.h>
+
+#define ASSISTANT_SUBJECT_MAX 100  /* characters of "X" in "find X" / "places near X" */
+#define ASSISTANT_SCAN_MAX 8192    /* bytes of a message the matcher looks at */
+#define ASSISTANT_REPLY_MAX 4000   /* bytes (so also characters) of a reply */
+#define ASSISTANT_PLACES_MAX 5     /* destinations listed in one reply */
+#define ASSISTANT_NEAR_RADIUS_KM 5 /* "places near X": within this of X */
+
+enum assistant_intent {
+    ASSISTANT_HELP = 0,
+    ASSISTANT_GREETING,
+    ASSISTANT_FOOTPRINT_WEEK,
+    ASSISTANT_FOOTPRINT_MONTH,
+    ASSISTANT_FOOTPRINT_COMPARE,
+    ASSISTANT_MISSIONS_POINTS,
+    ASSISTANT_FIND_DESTINATION,
+    ASSISTANT_PLACES_NEAR,
+};
+
+/* "help", "greeting", "footprint_week", "footprint_month", "footprint_compare",
+ * "missions_points", "find_destination", "places_near" (stored in messages.intent). */
+const char *assistant_intent_name(enum assistant_intent i);
+
+/* Folds text for matching into out (cap bytes, NUL-terminated): ASCII lower-cased,
+ * Vietnamese (and Latin-1) letters to their ASCII base ("Tuần" -> "tuan", "Đ" -> "d"),
+ * combining marks dropped, other characters kept as they are. When off is not NULL,
+ * off[i] is the byte offset in text of the character out[i] came from. Looks at most at
+ * ASSISTANT_SCAN_MAX bytes. Returns the length of out. */
+size_t assistant_fold(const char *text, char *out, size_t cap, unsigned short *off);
+
+/* The intent of a message. For FIND_DESTINATION and PLACES_NEAR, subject receives X as the
+ * user wrote it (diacritics kept), trimmed of spaces and trailing ?.!, at most
+ * ASSISTANT_SUBJECT_MAX characters and cap - 1 bytes, cut at a character boundary; for
+ * FOOTPRINT_COMPARE it receives the period compared, "week" or "month"; otherwise "".
+ * A find / near keyword with nothing after it does not count. subject may be NULL when
+ * cap is 0. */
+enum assistant_intent assistant_match(const char *text, char *subject, size_t cap);
+
+/* What the assistant can do (the HELP reply; the GREETING reply starts with a hello). */
+const char *assistant_help_text(void);
+
+/* Replies. Each writes a NUL-terminated text of at most cap - 1 bytes (cap <=
+ * ASSISTANT_REPLY_MAX + 1 keeps it within the column's limit) and returns its length. */
+size_t assistant_reply_help(char *out, size_t cap, int greeting);
+
+/* The user's footprint over one period and the one before it. */
+struct assistant_footprint {
+    const char *period;      /* "week" | "month" */
+    const char *start, *end; /* the period's first and last day, YYYY-MM-DD */
+    double kg, prev_kg;
+    long long trips;
+};
+/* intent: FOOTPRINT_WEEK, FOOTPRINT_MONTH or FOOTPRINT_COMPARE. */
+size_t assistant_reply_footprint(char *out, size_t cap, enum assistant_intent intent,
+                                 const struct assistant_footprint *f);
+
+/* Eco points, rank and the missions completed (names newest first, n of total shown). */
+size_t assistant_reply_points(char *out, size_t cap, long long eco_point, const char *rank, long long completed,
+                              const char *const *names, size_t n);
+
+struct assistant_place {
+    const char *name;
+    const char *category; /* may be NULL */
+    const char *address;  /* may be NULL */
+    double distance_km;   /* < 0: unknown */
+};
+
+enum assistant_lookup {
+    ASSISTANT_LOOKUP_OK = 0,      /* places[0..n) answered (n may be 0: nothing matched) */
+    ASSISTANT_LOOKUP_UNAVAILABLE, /* destination-service gave no answer */
+    ASSISTANT_LOOKUP_NO_ANCHOR,   /* places near X: X itself was not found */
+};
+
+/* FIND_DESTINATION (anchor unused) or PLACES_NEAR (anchor: the name X resolved to). */
+size_t assistant_reply_places(char *out, size_t cap, enum assistant_intent intent, const char *subject,
+                              enum assistant_lookup lookup, const char *anchor, const struct assistant_place *places,
+                              size_t n);
+
+#endif

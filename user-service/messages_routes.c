@@ -1,0 +1,295 @@
+/* messages_routes: the eco assistant's conversation API (see messages_routes.h). */
+#include "messages_routes.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "assistant.h"
+#include "carbon.h"
+#include "carbon_store.h"
+#include "dest_check.h"
+#include "json.h"
+#include "messages_store.h"
+#include "missions_store.h"
+#include "paging.h"
+#include "problem.h"
+#include "server.h"
+#include "users_store.h"
+
+#define MESSAGES_RETRY_AFTER_S 1
+#define MESSAGES_ID_MAX 9007199254740991LL /* 2^53 - 1: ids stay exact in JSON */
+#define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
+#define PATH_MAX_BYTES (64 + SUBJECT_BYTES * 3)
+
+static void store_failed(struct reply *rp, enum db_status st)
+{
+    if (st == DB_UNAVAILABLE)
+        problem_unavailable(rp, MESSAGES_RETRY_AFTER_S, "The users database");
+    else if (st == DB_FOREIGN_KEY)
+        problem(rp, 404, "Your account no longer exists.");
+    else
+        problem_internal(rp);
+}
+
+/* ---- the data behind each intent ---- */
+
+static enum db_status footprint_reply(struct request *rq, enum assistant_intent intent, const char *subject, char *text,
+                                      size_t cap)
+{
+    int month =
+        intent == ASSISTANT_FOOTPRINT_MONTH || (intent == ASSISTANT_FOOTPRINT_COMPARE && !strcmp(subject, "month"));
+    enum carbon_period period = month ? CARBON_MONTH : CARBON_WEEK;
+    char now[CARBON_TIME_LEN + 1], date[CARBON_DATE_LEN + 1];
+    struct carbon_bounds b;
+    struct carbon_totals t;
+    struct assistant_footprint f;
+    enum db_status st;
+
+    carbon_format_time((long long)time(NULL), now); /* today, UTC, as the summary endpoint */
+    memcpy(date, now, CARBON_DATE_LEN);
+    date[CARBON_DATE_LEN] = '\0';
+    if (carbon_period_bounds(period, date, &b) < 0)
+        return DB_ERROR;
+    if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK)
+        return st;
+    f = (struct assistant_footprint){carbon_period_name(period), b.start, b.last, t.kg, t.prev_kg, t.trips};
+    assistant_reply_footprint(text, cap, intent, &f);
+    return DB_OK;
+}
+
+static enum db_status points_reply(struct request *rq, char *text, size_t cap)
+{
+    cJSON *user = NULL, *missions = NULL, *el;
+    const char *names[ASSISTANT_PLACES_MAX];
+    long long total_points = 0, points = 0;
+    const char *rank = NULL;
+    size_t n = 0;
+    enum db_status st;
+
+    if ((st = users_store_get(rq->worker->db, rq->auth.user_id, USERS_VIEW_SELF, &user)) != DB_OK)
+        return st;
+    if ((st = missions_store_of_user(rq->worker->db, rq->auth.user_id, &missions, &total_points)) != DB_OK) {
+        cJSON_Delete(user);
+        return st;
+    }
+    if (user) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(user, "eco_point");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(user, "rank");
+        points = cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
+        rank = cJSON_IsString(r) ? r->valuestring : NULL;
+    }
+    cJSON_ArrayForEach(el, missions)
+    {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(el, "mission");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(m ? m : el, "name");
+        if (n < ASSISTANT_PLACES_MAX && cJSON_IsString(name))
+            names[n++] = name->valuestring;
+    }
+    assistant_reply_points(text, cap, points, rank ? rank : carbon_rank(points), cJSON_GetArraySize(missions), names,
+                           n);
+    cJSON_Delete(user);
+    cJSON_Delete(missions);
+    return DB_OK;
+}
+
+/* Percent-encodes s for a query value. */
+static void url_encode(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (; *s && o + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* GET path from destination-service; its "items" array (inside *json) or NULL when unavailable. */
+static const cJSON *dest_items(struct request *rq, const char *path, cJSON **json)
+{
+    struct dest_client *c = dest_check_client(rq);
+    const cJSON *items;
+
+    *json = NULL;
+    if (!c || dest_client_get(c, rq->request_id, path, json) != DEST_OK)
+        return NULL;
+    items = cJSON_GetObjectItemCaseSensitive(*json, "items");
+    if (!cJSON_IsArray(items)) {
+        cJSON_Delete(*json);
+        *json = NULL;
+        return NULL;
+    }
+    return items;
+}
+
+static const char *str_of(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num_of(const cJSON *o, const char *name, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* The places of items (skipping id skip), at most ASSISTANT_PLACES_MAX; pointers into items. */
+static size_t to_places(const cJSON *items, double skip, int near, struct assistant_place *p)
+{
+    const cJSON *el;
+    size_t n = 0;
+
+    cJSON_ArrayForEach(el, items)
+    {
+        if (n == ASSISTANT_PLACES_MAX)
+            break;
+        if (num_of(el, "id", -1) == skip)
+            continue;
+        p[n].name = str_of(el, "name");
+        p[n].category = str_of(el, "category");
+        p[n].address = near ? NULL : str_of(el, "address");
+        p[n].distance_km = near ? num_of(el, "distance_km", -1) : -1;
+        n++;
+    }
+    return n;
+}
+
+static void places_reply(struct request *rq, enum assistant_intent intent, const char *subject, char *text, size_t cap)
+{
+    char enc[SUBJECT_BYTES * 3 + 1], path[PATH_MAX_BYTES];
+    struct assistant_place places[ASSISTANT_PLACES_MAX];
+    cJSON *found = NULL, *near = NULL;
+    const cJSON *items, *anchor;
+    size_t n = 0;
+
+    url_encode(subject, enc, sizeof enc);
+    snprintf(path, sizeof path, "/api/v1/destinations?q=%s&limit=%d", enc,
+             intent == ASSISTANT_PLACES_NEAR ? 1 : ASSISTANT_PLACES_MAX);
+    if (!(items = dest_items(rq, path, &found))) {
+        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
+        return;
+    }
+    if (intent == ASSISTANT_FIND_DESTINATION) {
+        n = to_places(items, -1, 0, places);
+        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_OK, NULL, places, n);
+        cJSON_Delete(found);
+        return;
+    }
+    if (!(anchor = cJSON_GetArrayItem(items, 0)) || !str_of(anchor, "name")) {
+        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_NO_ANCHOR, NULL, NULL, 0);
+        cJSON_Delete(found);
+        return;
+    }
+    /* one more than we list: the anchor itself comes back at distance 0 */
+    snprintf(path, sizeof path, "/api/v1/destinations/nearby?lat=%.6f&lon=%.6f&radius_km=%d&limit=%d",
+             num_of(anchor, "latitude", 0), num_of(anchor, "longitude", 0), ASSISTANT_NEAR_RADIUS_KM,
+             ASSISTANT_PLACES_MAX + 1);
+    if (!(items = dest_items(rq, path, &near)))
+        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
+    else {
+        n = to_places(items, num_of(anchor, "id", -1), 1, places);
+        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_OK, str_of(anchor, "name"), places, n);
+    }
+    cJSON_Delete(near);
+    cJSON_Delete(found);
+}
+
+/* The assistant's reply to content into text; its intent into *intent. */
+static enum db_status compose(struct request *rq, const char *content, char *text, size_t cap,
+                              enum assistant_intent *intent)
+{
+    char subject[SUBJECT_BYTES];
+
+    *intent = assistant_match(content, subject, sizeof subject);
+    switch (*intent) {
+    case ASSISTANT_FOOTPRINT_WEEK:
+    case ASSISTANT_FOOTPRINT_MONTH:
+    case ASSISTANT_FOOTPRINT_COMPARE: return footprint_reply(rq, *intent, subject, text, cap);
+    case ASSISTANT_MISSIONS_POINTS: return points_reply(rq, text, cap);
+    case ASSISTANT_FIND_DESTINATION:
+    case ASSISTANT_PLACES_NEAR: places_reply(rq, *intent, subject, text, cap); return DB_OK;
+    case ASSISTANT_GREETING:
+    case ASSISTANT_HELP:
+    default: assistant_reply_help(text, cap, *intent == ASSISTANT_GREETING); return DB_OK;
+    }
+}
+
+/* ---- handlers ---- */
+
+void messages_create(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *msg = NULL, *rep = NULL, *o;
+    char text[ASSISTANT_REPLY_MAX + 1];
+    const char *content = NULL;
+    enum assistant_intent intent;
+    enum db_status st;
+
+    if (!body)
+        return;
+    json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
+    if (fe.n) {
+        cJSON_Delete(body);
+        return problem_fields(rp, &fe);
+    }
+    if ((st = compose(rq, content, text, sizeof text, &intent)) != DB_OK ||
+        (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
+                                      &msg, &rep)) != DB_OK) {
+        cJSON_Delete(body);
+        return store_failed(rp, st);
+    }
+    cJSON_Delete(body);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(msg);
+        cJSON_Delete(rep);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "message", msg);
+    cJSON_AddItemToObject(o, "reply", rep);
+    reply_json(rp, 201, o);
+}
+
+void messages_list(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    long long before = 0, limit = PAGING_DEFAULT_LIMIT, next = 0;
+    cJSON *items = NULL, *o;
+    enum db_status st;
+
+    query_ll(rq, "before_id", 1, MESSAGES_ID_MAX, &before, &fe);
+    query_ll(rq, "limit", 1, PAGING_MAX_LIMIT, &limit, &fe);
+    if (fe.n)
+        return problem_fields(rp, &fe);
+    if ((st = messages_store_list(rq->worker->db, rq->auth.user_id, before, limit, &items, &next)) != DB_OK)
+        return store_failed(rp, st);
+    if (!(o = cJSON_CreateObject())) {
+        cJSON_Delete(items);
+        return problem_internal(rp);
+    }
+    cJSON_AddItemToObject(o, "items", items);
+    cJSON_AddNumberToObject(o, "limit", (double)limit);
+    if (next > 0)
+        cJSON_AddNumberToObject(o, "next_before_id", (double)next);
+    else
+        cJSON_AddNullToObject(o, "next_before_id");
+    reply_json(rp, 200, o);
+}
+
+void messages_clear(struct request *rq, struct reply *rp)
+{
+    long long deleted = 0;
+    enum db_status st = messages_store_clear(rq->worker->db, rq->auth.user_id, &deleted);
+
+    if (st != DB_OK)
+        return store_failed(rp, st);
+    reply_empty(rp, 204);
+}

@@ -1,0 +1,125 @@
+/* messages_store: the SQL for messages (see messages_store.h). */
+#include "messages_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ID_TEXT_MAX 24
+#define MESSAGE_COLUMNS "id, sender, content, intent, " DB_TS("created_at")
+
+static struct db_statement q_insert = {
+    "INSERT INTO messages (user_id, sender, content, intent) VALUES ($1, $2, $3, $4) RETURNING " MESSAGE_COLUMNS, 4, 0};
+static struct db_statement q_list = {"SELECT " MESSAGE_COLUMNS
+                                     " FROM messages WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)"
+                                     " ORDER BY id DESC LIMIT $3",
+                                     3, 0};
+static struct db_statement q_clear = {"DELETE FROM messages WHERE user_id = $1", 1, 0};
+
+/* Row i of r as a message object (intent only when with_intent); NULL when out of memory. */
+static cJSON *message_json(const PGresult *r, int i, int with_intent)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *intent = db_str(r, i, 3);
+
+    if (!o)
+        return NULL;
+    if (!cJSON_AddNumberToObject(o, "id", (double)db_ll(r, i, 0)) ||
+        !cJSON_AddStringToObject(o, "sender", db_str(r, i, 1)) ||
+        !cJSON_AddStringToObject(o, "content", db_str(r, i, 2)) ||
+        (with_intent &&
+         !(intent ? cJSON_AddStringToObject(o, "intent", intent) : cJSON_AddNullToObject(o, "intent"))) ||
+        !cJSON_AddStringToObject(o, "created_at", db_str(r, i, 4))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static enum db_status insert_one(struct db *db, const char *uid, const char *sender, const char *content,
+                                 const char *intent, int with_intent, cJSON **out)
+{
+    const char *params[4] = {uid, sender, content, intent};
+    enum db_status st;
+    PGresult *r = db_exec(db, &q_insert, params, &st);
+
+    if (!r)
+        return st;
+    *out = message_json(r, 0, with_intent);
+    PQclear(r);
+    return *out ? DB_OK : DB_ERROR;
+}
+
+enum db_status messages_store_exchange(struct db *db, long long user_id, const char *content, const char *reply,
+                                       const char *intent, cJSON **message, cJSON **reply_out)
+{
+    char uid[ID_TEXT_MAX];
+    enum db_status st;
+
+    *message = *reply_out = NULL;
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    if ((st = db_begin(db)) != DB_OK)
+        return st;
+    st = insert_one(db, uid, "user", content, NULL, 0, message);
+    if (st == DB_OK)
+        st = insert_one(db, uid, "assistant", reply, intent, 1, reply_out);
+    st = db_finish(db, st);
+    if (st != DB_OK) {
+        cJSON_Delete(*message);
+        cJSON_Delete(*reply_out);
+        *message = *reply_out = NULL;
+    }
+    return st;
+}
+
+enum db_status messages_store_list(struct db *db, long long user_id, long long before_id, long long limit,
+                                   cJSON **items, long long *next_before_id)
+{
+    char uid[ID_TEXT_MAX], before[ID_TEXT_MAX], lim[ID_TEXT_MAX];
+    const char *params[3] = {uid, before_id > 0 ? before : NULL, lim};
+    enum db_status st;
+    PGresult *r;
+    int n;
+
+    *items = NULL;
+    *next_before_id = 0;
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    snprintf(before, sizeof before, "%lld", before_id);
+    snprintf(lim, sizeof lim, "%lld", limit + 1); /* one more tells whether a next page exists */
+    if (!(r = db_exec(db, &q_list, params, &st)))
+        return st;
+    n = PQntuples(r);
+    if (!(*items = cJSON_CreateArray())) {
+        PQclear(r);
+        return DB_ERROR;
+    }
+    for (int i = 0; i < n && i < limit; i++) {
+        cJSON *o = message_json(r, i, 1);
+        if (!o) {
+            cJSON_Delete(*items);
+            *items = NULL;
+            PQclear(r);
+            return DB_ERROR;
+        }
+        cJSON_AddItemToArray(*items, o);
+    }
+    if (n > limit)
+        *next_before_id = db_ll(r, (int)limit - 1, 0);
+    PQclear(r);
+    return DB_OK;
+}
+
+enum db_status messages_store_clear(struct db *db, long long user_id, long long *deleted)
+{
+    char uid[ID_TEXT_MAX];
+    const char *params[1] = {uid};
+    enum db_status st;
+    PGresult *r;
+
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    *deleted = 0;
+    if (!(r = db_exec(db, &q_clear, params, &st)))
+        return st;
+    *deleted = atoll(PQcmdTuples(r));
+    PQclear(r);
+    return DB_OK;
+}
