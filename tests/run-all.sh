@@ -9,6 +9,8 @@ mkdir -p "$ROOT/run"
 start=$(date +%s)
 
 BUILD=build "$ROOT/tests/run.sh" unit integration fault
+echo "== docs and deployment files (OpenAPI lint, compose and Kubernetes schemas)"
+"$ROOT/tests/check-docs.sh"
 echo "== sanitizer build (clang, ASan + UBSan)"
 if make -C "$ROOT" -s BUILD=build-asan SANITIZE=1 bins unit-bins; then
   BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \

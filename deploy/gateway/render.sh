@@ -1,0 +1,49 @@
+#!/bin/sh
+# Renders the gateway template (deploy/gateway/nginx.conf) and starts nginx on it.
+# Used as the gateway container's entrypoint (docker-compose.yml, deploy/k8s) and by the
+# integration tests (GATEWAY_EXEC=0: render only), so every place runs the same file.
+#
+#   GATEWAY_TEMPLATE    template path           (default: nginx.conf beside this script)
+#   GATEWAY_PREFIX      writable directory      (default /tmp/gateway): nginx.conf, pid, logs, temp
+#   GATEWAY_LISTEN      listen address          (default 8080)
+#   USER_UPSTREAM       user-service host:port  (default user-service:8081)
+#   DEST_UPSTREAM       destination-service     (default destination-service:8082)
+#   GATEWAY_LOG_STDOUT  1: access log to stdout, error log to stderr (default 1, for containers)
+#   GATEWAY_EXEC        1: exec nginx in the foreground after rendering (default 1)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+template=${GATEWAY_TEMPLATE:-$here/nginx.conf}
+prefix=${GATEWAY_PREFIX:-/tmp/gateway}
+listen=${GATEWAY_LISTEN:-8080}
+user_up=${USER_UPSTREAM:-user-service:8081}
+dest_up=${DEST_UPSTREAM:-destination-service:8082}
+
+# The values go into sed replacements and nginx directives: allow only what an address,
+# a host:port or a path needs.
+for v in "$prefix" "$listen" "$user_up" "$dest_up"; do
+  case $v in
+    '' | *[!A-Za-z0-9._:/\[\]-]*)
+      echo "render.sh: refusing unsafe value '$v'" >&2
+      exit 2
+      ;;
+  esac
+done
+
+mkdir -p "$prefix/logs" "$prefix/tmp"
+sed -e "s|@LISTEN@|$listen|g" -e "s|@USER_UPSTREAM@|$user_up|g" \
+    -e "s|@DEST_UPSTREAM@|$dest_up|g" -e "s|@PREFIX@|$prefix|g" "$template" >"$prefix/nginx.conf.new"
+if grep -q '@[A-Z_]*@' "$prefix/nginx.conf.new"; then
+  echo "render.sh: placeholders left in $prefix/nginx.conf.new" >&2
+  exit 2
+fi
+mv "$prefix/nginx.conf.new" "$prefix/nginx.conf"
+
+if [ "${GATEWAY_LOG_STDOUT:-1}" = 1 ]; then
+  ln -sf /dev/stdout "$prefix/logs/access.log"
+  ln -sf /dev/stderr "$prefix/logs/error.log"
+fi
+
+if [ "${GATEWAY_EXEC:-1}" = 1 ]; then
+  exec nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr -g 'daemon off;'
+fi

