@@ -13,6 +13,8 @@
 #include "config.h"
 #include "dest_check.h"
 #include "log.h"
+#include "media_routes.h"
+#include "messages_routes.h"
 #include "missions_routes.h"
 #include "plans_routes.h"
 #include "problem.h"
@@ -70,6 +72,16 @@ static const struct route routes[] = {
     {"POST", "/api/v1/missions/{id}/complete", missions_complete, AUTH_USER},
     {"GET", "/api/v1/users/me/missions", missions_of_me, AUTH_USER},
     {"GET", "/api/v1/leaderboard", missions_leaderboard, AUTH_USER},
+
+    {"POST", "/api/v1/media", media_upload, AUTH_USER},
+    {"GET", "/api/v1/media", media_list, AUTH_USER},
+    {"GET", "/api/v1/media/{id}", media_get, AUTH_USER},
+    {"GET", "/api/v1/media/{id}/content", media_content, AUTH_USER},
+    {"DELETE", "/api/v1/media/{id}", media_delete, AUTH_USER},
+
+    {"POST", "/api/v1/messages", messages_create, AUTH_USER},
+    {"GET", "/api/v1/messages", messages_list, AUTH_USER},
+    {"DELETE", "/api/v1/messages", messages_clear, AUTH_USER},
 };
 
 /* A valid signature is not enough: the user must still exist, the token must be of the
@@ -130,6 +142,8 @@ static int setup(struct server_options *o)
         return -1;
     o->worker_init = dest_check_worker_init;
     o->worker_fini = dest_check_worker_fini;
+    if (media_setup(o) < 0)
+        return -1;
     if (reconcile_start(&o->db, service_auth.internal_token) < 0)
         return -1;
     return 0;

@@ -11,6 +11,7 @@
 #include "auth_routes.h"
 #include "json.h"
 #include "log.h"
+#include "media_routes.h"
 #include "paging.h"
 #include "problem.h"
 #include "server.h"
@@ -96,9 +97,7 @@ void users_patch_me(struct request *rq, struct reply *rp)
 }
 
 /* Deletes the account and, through ON DELETE CASCADE, every row it owns in the users
- * database. The bytes of the user's media files under MEDIA_DIR are the media module's to
- * remove: it hooks in here (collect the storage keys before the delete, unlink after the
- * commit) when it lands. */
+ * database; after the commit the bytes of the user's media files go too (MEDIA_DIR/<id>/). */
 void users_delete_me(struct request *rq, struct reply *rp)
 {
     int deleted = 0;
@@ -109,6 +108,7 @@ void users_delete_me(struct request *rq, struct reply *rp)
     if (!deleted)
         return me_gone(rp);
     log_msg(LOG_INFO, rq->request_id, "user %lld deleted their account", rq->auth.user_id);
+    media_remove_user_dir(rq->auth.user_id); /* the rows went with the account; now the bytes */
     reply_empty(rp, 204);
 }
 
