@@ -274,3 +274,27 @@ def test_a_failed_review_write_awards_nothing(h):
     assert_422_on(h.post(api(h, "/reviews"), {"destination_id": NO_SUCH_DEST, "rating": 5}, token=u["token"]),
                   "destination_id")
     assert h.get(api(h, "/users/me"), token=u["token"]).json()["eco_point"] == before
+
+
+def test_internal_calls_reuse_keep_alive_connections(h):
+    """A steady stream of validations rides the workers' open connections: no new TCP
+    connection per call (each closed one would leave a TIME-WAIT socket behind)."""
+    import subprocess
+
+    def sockets_to_dest():
+        out = subprocess.run(["ss", "-tan", "dport = :%d" % h.dest.port], capture_output=True, text=True).stdout
+        return [l for l in out.splitlines()[1:] if l.strip()]
+
+    u = new_user(h)
+    # warm every worker's connection
+    for did in range(100, 116):
+        h.post(api(h, "/reviews"), {"destination_id": did, "rating": 3}, token=u["token"])
+    def count(state):
+        return sum(1 for l in sockets_to_dest() if l.startswith(state))
+
+    closed_before = count("TIME-WAIT")
+    for did in range(120, 160):  # 40 uncached ids: 40 internal calls
+        assert h.post(api(h, "/reviews"), {"destination_id": did, "rating": 3}, token=u["token"]).status == 201
+    workers = int(h.env["WORKERS"])
+    assert 1 <= count("ESTAB") <= workers, sockets_to_dest()
+    assert count("TIME-WAIT") <= closed_before, sockets_to_dest()  # no connection was opened and closed
