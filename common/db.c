@@ -105,8 +105,8 @@ static int connect_and_prepare(struct db *db)
     snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opt.statement_timeout_ms);
     {
         const char *p[] = {stmt_timeout};
-        PGresult *r = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, p,
-                                   NULL, NULL, 0);
+        PGresult *r =
+            PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL, 0);
         int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
         if (!ok)
@@ -172,10 +172,8 @@ static enum db_status classify(struct db *db, PGresult *r)
     }
     switch (PQresultStatus(r)) {
     case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-        return DB_OK;
-    default:
-        break;
+    case PGRES_TUPLES_OK: return DB_OK;
+    default: break;
     }
     state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     {

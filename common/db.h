@@ -22,12 +22,12 @@ struct db_statement {
 
 enum db_status {
     DB_OK = 0,
-    DB_UNAVAILABLE, /* no connection, or it broke during the call: answer 503 */
-    DB_UNIQUE,      /* 23505 unique_violation: usually 409 */
-    DB_FOREIGN_KEY, /* 23503 */
-    DB_CHECK,       /* 23514 check_violation, 22xxx data exceptions */
+    DB_UNAVAILABLE,   /* no connection, or it broke during the call: answer 503 */
+    DB_UNIQUE,        /* 23505 unique_violation: usually 409 */
+    DB_FOREIGN_KEY,   /* 23503 */
+    DB_CHECK,         /* 23514 check_violation, 22xxx data exceptions */
     DB_SERIALIZATION, /* 40001 / 40P01: safe to retry the transaction */
-    DB_ERROR,       /* anything else: a bug or schema mismatch, logged */
+    DB_ERROR,         /* anything else: a bug or schema mismatch, logged */
 };
 
 /* SQL expression formatting timestamptz column col as RFC 3339 UTC ("2026-11-25T12:00:00Z"). */

@@ -232,8 +232,8 @@ enum json_got json_get_int(const cJSON *obj, const char *name, unsigned flags, l
     return JSON_OK;
 }
 
-enum json_got json_get_num(const cJSON *obj, const char *name, unsigned flags, double min, double max,
-                           double *out, struct field_errors *fe)
+enum json_got json_get_num(const cJSON *obj, const char *name, unsigned flags, double min, double max, double *out,
+                           struct field_errors *fe)
 {
     const cJSON *item;
     enum json_got g = lookup(obj, name, flags, &item, fe);
@@ -269,8 +269,8 @@ enum json_got json_get_bool(const cJSON *obj, const char *name, unsigned flags, 
     return JSON_OK;
 }
 
-enum json_got json_get_enum(const cJSON *obj, const char *name, unsigned flags, const char *const *allowed,
-                            int *out, struct field_errors *fe)
+enum json_got json_get_enum(const cJSON *obj, const char *name, unsigned flags, const char *const *allowed, int *out,
+                            struct field_errors *fe)
 {
     const cJSON *item;
     enum json_got g = lookup(obj, name, flags, &item, fe);

@@ -49,14 +49,14 @@ enum json_got json_get_int(const cJSON *obj, const char *name, unsigned flags, l
                            long long *out, struct field_errors *fe);
 
 /* Finite number in [min, max]. */
-enum json_got json_get_num(const cJSON *obj, const char *name, unsigned flags, double min, double max,
-                           double *out, struct field_errors *fe);
+enum json_got json_get_num(const cJSON *obj, const char *name, unsigned flags, double min, double max, double *out,
+                           struct field_errors *fe);
 
 enum json_got json_get_bool(const cJSON *obj, const char *name, unsigned flags, int *out, struct field_errors *fe);
 
 /* String that must be one of the NULL-terminated list allowed; *out is its index. */
-enum json_got json_get_enum(const cJSON *obj, const char *name, unsigned flags, const char *const *allowed,
-                            int *out, struct field_errors *fe);
+enum json_got json_get_enum(const cJSON *obj, const char *name, unsigned flags, const char *const *allowed, int *out,
+                            struct field_errors *fe);
 
 /* Calendar date "YYYY-MM-DD" (years 1900..9999); out receives the validated text. */
 enum json_got json_get_date(const cJSON *obj, const char *name, unsigned flags, char out[JSON_DATE_LEN + 1],

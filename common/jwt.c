@@ -14,32 +14,31 @@
 #include <stdio.h>
 #include <string.h>
 
-#define JWT_ALG_NAME      "HS256"
-#define JWT_TYP_NAME      "JWT"
-#define JWT_KEY_ALG       "alg"
-#define JWT_KEY_TYP       "typ"
-#define JWT_CLAIM_SUB     "sub"
-#define JWT_CLAIM_ROLE    "role"
-#define JWT_CLAIM_IAT     "iat"
-#define JWT_CLAIM_EXP     "exp"
-#define JWT_CLAIM_ISS     "iss"
-#define JWT_CLAIM_VER     "ver"
-#define JWT_ROLE_USER_STR  "user"
+#define JWT_ALG_NAME "HS256"
+#define JWT_TYP_NAME "JWT"
+#define JWT_KEY_ALG "alg"
+#define JWT_KEY_TYP "typ"
+#define JWT_CLAIM_SUB "sub"
+#define JWT_CLAIM_ROLE "role"
+#define JWT_CLAIM_IAT "iat"
+#define JWT_CLAIM_EXP "exp"
+#define JWT_CLAIM_ISS "iss"
+#define JWT_CLAIM_VER "ver"
+#define JWT_ROLE_USER_STR "user"
 #define JWT_ROLE_ADMIN_STR "admin"
 
 /* The header we emit; verification accepts it with or without "typ". */
-#define JWT_HEADER_JSON "{\"" JWT_KEY_ALG "\":\"" JWT_ALG_NAME "\",\"" \
-                        JWT_KEY_TYP "\":\"" JWT_TYP_NAME "\"}"
+#define JWT_HEADER_JSON "{\"" JWT_KEY_ALG "\":\"" JWT_ALG_NAME "\",\"" JWT_KEY_TYP "\":\"" JWT_TYP_NAME "\"}"
 
-#define JWT_SIG_LEN      crypto_auth_hmacsha256_BYTES
-#define JWT_B64_VARIANT  sodium_base64_VARIANT_URLSAFE_NO_PADDING
-#define JWT_SEGMENTS     3          /* header.payload.signature */
-#define JWT_SEPARATOR    '.'
+#define JWT_SIG_LEN crypto_auth_hmacsha256_BYTES
+#define JWT_B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define JWT_SEGMENTS 3 /* header.payload.signature */
+#define JWT_SEPARATOR '.'
 #define JWT_DECIMAL_BASE 10
 
 /* Largest integer a double (and so cJSON, and JavaScript) holds exactly: 2^53. */
 #define JWT_MAX_EXACT_INT 9007199254740992LL
-#define JWT_MIN_TIME      0LL
+#define JWT_MIN_TIME 0LL
 
 /* A token is a string; one spare byte for the NUL that cJSON needs. */
 #define JWT_BUF_LEN (JWT_MAX_LEN + 1)
@@ -52,14 +51,13 @@ struct jwt_segment {
 static int jwt_is_b64url_char(char ch)
 {
     /* Explicit ranges rather than isalnum(): independent of the locale. */
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
 static int jwt_is_issuer_char(char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-           (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+           ch == ':' || ch == '-';
 }
 
 /* Issuers are restricted so they can be pasted into JSON without escaping. */
@@ -81,7 +79,7 @@ static int jwt_time_ok(long long t)
 static const char *jwt_role_name(enum jwt_role role)
 {
     switch (role) {
-    case JWT_ROLE_USER:  return JWT_ROLE_USER_STR;
+    case JWT_ROLE_USER: return JWT_ROLE_USER_STR;
     case JWT_ROLE_ADMIN: return JWT_ROLE_ADMIN_STR;
     }
     return NULL;
@@ -104,7 +102,7 @@ static void jwt_hmac(const unsigned char *key, size_t keylen, const char *msg, s
 /* Appends base64url(bin) at buf[*pos], keeping buf NUL-terminated. */
 static int jwt_b64_append(char *buf, size_t cap, size_t *pos, const void *bin, size_t len)
 {
-    size_t need = sodium_base64_ENCODED_LEN(len, JWT_B64_VARIANT);   /* includes the NUL */
+    size_t need = sodium_base64_ENCODED_LEN(len, JWT_B64_VARIANT); /* includes the NUL */
 
     /* sodium_bin2base64 aborts the process on a short buffer: check first. */
     if (cap - *pos < need)
@@ -116,18 +114,18 @@ static int jwt_b64_append(char *buf, size_t cap, size_t *pos, const void *bin, s
 
 static int jwt_char_append(char *buf, size_t cap, size_t *pos, char ch)
 {
-    if (cap - *pos < 2)     /* the character and the NUL */
+    if (cap - *pos < 2) /* the character and the NUL */
         return -1;
     buf[(*pos)++] = ch;
     buf[*pos] = '\0';
     return 0;
 }
 
-int jwt_sign(const struct jwt_claims *c, const char *issuer,
-             const unsigned char *key, size_t keylen, char *out, size_t cap)
+int jwt_sign(const struct jwt_claims *c, const char *issuer, const unsigned char *key, size_t keylen, char *out,
+             size_t cap)
 {
     char payload[JWT_BUF_LEN];
-    char token[JWT_BUF_LEN];    /* token + NUL: anything longer would not verify */
+    char token[JWT_BUF_LEN]; /* token + NUL: anything longer would not verify */
     unsigned char mac[JWT_SIG_LEN];
     const char *role;
     size_t pos = 0;
@@ -144,9 +142,8 @@ int jwt_sign(const struct jwt_claims *c, const char *issuer,
         goto out;
 
     n = snprintf(payload, sizeof payload,
-                 "{\"" JWT_CLAIM_SUB "\":\"%lld\",\"" JWT_CLAIM_ROLE "\":\"%s\",\""
-                 JWT_CLAIM_IAT "\":%lld,\"" JWT_CLAIM_EXP "\":%lld,\""
-                 JWT_CLAIM_ISS "\":\"%s\",\"" JWT_CLAIM_VER "\":%d}",
+                 "{\"" JWT_CLAIM_SUB "\":\"%lld\",\"" JWT_CLAIM_ROLE "\":\"%s\",\"" JWT_CLAIM_IAT
+                 "\":%lld,\"" JWT_CLAIM_EXP "\":%lld,\"" JWT_CLAIM_ISS "\":\"%s\",\"" JWT_CLAIM_VER "\":%d}",
                  c->sub, role, c->iat, c->exp, issuer, c->ver);
     if (n < 0 || (size_t)n >= sizeof payload)
         goto out;
@@ -178,13 +175,13 @@ static int jwt_split(const char *token, size_t len, struct jwt_segment seg[JWT_S
     for (i = 0; i < len; i++) {
         if (token[i] == JWT_SEPARATOR) {
             if (k == JWT_SEGMENTS - 1)
-                return -1;          /* a third dot */
+                return -1; /* a third dot */
             seg[k].p = token + start;
             seg[k].n = i - start;
             k++;
             start = i + 1;
         } else if (!jwt_is_b64url_char(token[i])) {
-            return -1;              /* also catches NUL, '=', '+', '/', spaces */
+            return -1; /* also catches NUL, '=', '+', '/', spaces */
         }
     }
     if (k != JWT_SEGMENTS - 1)
@@ -326,8 +323,7 @@ static int jwt_role_claim(const cJSON *item, enum jwt_role *out)
     return -1;
 }
 
-static enum jwt_status jwt_parse_claims(unsigned char *buf, size_t len, const char *issuer,
-                                        struct jwt_claims *c)
+static enum jwt_status jwt_parse_claims(unsigned char *buf, size_t len, const char *issuer, struct jwt_claims *c)
 {
     cJSON *root = NULL;
     const cJSON *item;
@@ -345,10 +341,10 @@ static enum jwt_status jwt_parse_claims(unsigned char *buf, size_t len, const ch
     st = JWT_BAD_CLAIMS;
     if (jwt_sub_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_SUB), &c->sub) != 0 ||
         jwt_role_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_ROLE), &c->role) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT),
-                      JWT_MIN_TIME, JWT_MAX_EXACT_INT, &c->iat) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP),
-                      JWT_MIN_TIME, JWT_MAX_EXACT_INT, &c->exp) != 0)
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT), JWT_MIN_TIME, JWT_MAX_EXACT_INT,
+                      &c->iat) != 0 ||
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP), JWT_MIN_TIME, JWT_MAX_EXACT_INT,
+                      &c->exp) != 0)
         goto out;
     item = cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_VER);
     if (item != NULL && jwt_int_claim(item, 0, INT_MAX, &ver) != 0)
@@ -360,8 +356,7 @@ out:
     return st;
 }
 
-enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer,
-                           const unsigned char *key, size_t keylen,
+enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer, const unsigned char *key, size_t keylen,
                            long long now, long long leeway, struct jwt_claims *out)
 {
     struct jwt_segment seg[JWT_SEGMENTS];
@@ -388,8 +383,7 @@ enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer,
         goto out;
 
     st = JWT_MALFORMED;
-    if (seg[2].n == 0 || jwt_b64_decode(&seg[2], sig, sizeof sig, &siglen) != 0 ||
-        siglen != sizeof sig)
+    if (seg[2].n == 0 || jwt_b64_decode(&seg[2], sig, sizeof sig, &siglen) != 0 || siglen != sizeof sig)
         goto out;
 
     st = JWT_BAD_SIGNATURE;
@@ -397,7 +391,7 @@ enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer,
         goto out;
     /* The signed input is the raw "header.payload" text, up to the second dot. */
     jwt_hmac(key, keylen, token, (size_t)(seg[1].p - token) + seg[1].n, mac);
-    if (sodium_memcmp(mac, sig, sizeof mac) != 0)    /* constant time */
+    if (sodium_memcmp(mac, sig, sizeof mac) != 0) /* constant time */
         goto out;
 
     memset(&claims, 0, sizeof claims);
@@ -420,13 +414,13 @@ out:
 const char *jwt_status_str(enum jwt_status s)
 {
     switch (s) {
-    case JWT_OK:            return "ok";
-    case JWT_MALFORMED:     return "malformed token";
-    case JWT_BAD_ALG:       return "unsupported algorithm";
+    case JWT_OK: return "ok";
+    case JWT_MALFORMED: return "malformed token";
+    case JWT_BAD_ALG: return "unsupported algorithm";
     case JWT_BAD_SIGNATURE: return "bad signature";
-    case JWT_EXPIRED:       return "token expired";
-    case JWT_BAD_ISSUER:    return "wrong issuer";
-    case JWT_BAD_CLAIMS:    return "invalid claims";
+    case JWT_EXPIRED: return "token expired";
+    case JWT_BAD_ISSUER: return "wrong issuer";
+    case JWT_BAD_CLAIMS: return "invalid claims";
     }
     return "unknown status";
 }

@@ -11,8 +11,7 @@
 #define NBUCKETS 12
 #define METHOD_SLOTS 8
 
-static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                           0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 static const char *const methods[METHOD_SLOTS] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"};
 static const char *const builtin_names[METRICS_NBUILTIN] = {"/healthz", "/readyz", "/metrics", "unmatched"};
 
@@ -184,8 +183,8 @@ static void render_requests(struct text *t)
             for (int st = 0; st < STATUS_SLOTS; st++) {
                 unsigned long long c = __atomic_load_n(&slots[i].count[m][st], __ATOMIC_RELAXED);
                 if (c)
-                    put(t, "http_requests_total{service=\"%s\",route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-                        svc, slot_route(i), slot_method(i, m), st + STATUS_MIN, c);
+                    put(t, "http_requests_total{service=\"%s\",route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n", svc,
+                        slot_route(i), slot_method(i, m), st + STATUS_MIN, c);
             }
     put(t, "# HELP http_request_duration_seconds Time from request received to reply ready.\n");
     put(t, "# TYPE http_request_duration_seconds histogram\n");
@@ -206,8 +205,7 @@ static void render_requests(struct text *t)
             slot_route(i), cum);
         put(t, "http_request_duration_seconds_sum{service=\"%s\",route=\"%s\"} %.6f\n", svc, slot_route(i),
             (double)__atomic_load_n(&slots[i].sum_us, __ATOMIC_RELAXED) / 1e6);
-        put(t, "http_request_duration_seconds_count{service=\"%s\",route=\"%s\"} %llu\n", svc, slot_route(i),
-            cum);
+        put(t, "http_request_duration_seconds_count{service=\"%s\",route=\"%s\"} %llu\n", svc, slot_route(i), cum);
     }
 }
 

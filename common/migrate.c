@@ -138,9 +138,8 @@ static int apply_file(PGconn *c, const char *dir, const char *name, int record)
     ok = ok && exec_ok(c, PQexec(c, sql), name);
     if (ok && record) {
         const char *p[] = {name};
-        ok = exec_ok(c, PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL, p, NULL,
-                                     NULL, 0),
-                     name);
+        ok = exec_ok(
+            c, PQexecParams(c, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL, p, NULL, NULL, 0), name);
     }
     ok = ok && exec_ok(c, PQexec(c, "COMMIT"), "COMMIT");
     free(sql);

@@ -52,15 +52,13 @@ out:
     return rc;
 }
 
-int password_hash(const struct password_params *p, const char *pw, size_t pwlen,
-                  char out[PASSWORD_HASH_MAX])
+int password_hash(const struct password_params *p, const char *pw, size_t pwlen, char out[PASSWORD_HASH_MAX])
 {
     if (p == NULL || out == NULL || !password_input_ok(pw, pwlen))
         return -1;
     /* Argon2id explicitly, not "libsodium's current default", so that a library
        upgrade cannot silently change the algorithm of new hashes. */
-    if (crypto_pwhash_str_alg(out, pw, pwlen, p->opslimit, p->memlimit,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0)
+    if (crypto_pwhash_str_alg(out, pw, pwlen, p->opslimit, p->memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0)
         return -1;
     return 0;
 }

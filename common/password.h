@@ -26,8 +26,8 @@
 #define PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
 
 struct password_params {
-    unsigned long long opslimit;    /* argon2id passes (t) */
-    size_t memlimit;                /* bytes of memory (m) */
+    unsigned long long opslimit; /* argon2id passes (t) */
+    size_t memlimit;             /* bytes of memory (m) */
 };
 
 /* Builds the dummy hash used by password_verify_dummy with params p. Call once
@@ -38,8 +38,7 @@ int password_init(const struct password_params *p);
 /* Hashes pw (pwlen bytes) with argon2id and params p into out (caller-owned,
    PASSWORD_HASH_MAX bytes, NUL-terminated on success). Returns 0 or -1
    (out of memory or invalid params). */
-int password_hash(const struct password_params *p, const char *pw, size_t pwlen,
-                  char out[PASSWORD_HASH_MAX]);
+int password_hash(const struct password_params *p, const char *pw, size_t pwlen, char out[PASSWORD_HASH_MAX]);
 
 /* 1 if pw matches the NUL-terminated encoded hash, 0 if not, or if hash is
    malformed or longer than PASSWORD_HASH_MAX - 1. Constant time in the password. */

@@ -13,9 +13,8 @@
 #define PROBLEM_BODY_MAX (PROBLEM_DETAIL_MAX * 2 + FIELD_ERRORS_MAX * (FIELD_NAME_MAX + FIELD_MESSAGE_MAX) * 2 + 512)
 
 /* The fallback body when even the allocation fails: static, never freed by us. */
-static const char internal_body[] =
-    "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
-    "\"detail\":\"The server could not answer this request.\"}";
+static const char internal_body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+                                    "\"detail\":\"The server could not answer this request.\"}";
 
 void field_error(struct field_errors *fe, const char *field, const char *fmt, ...)
 {

@@ -83,8 +83,8 @@ int request_id_valid(const char *s)
 
     for (; s[n]; n++) {
         char c = s[n];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == ':' || c == '-';
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == ':' || c == '-';
         if (!ok || n >= REQUEST_ID_MAX)
             return 0;
     }

@@ -30,9 +30,9 @@ struct auth {
 };
 
 struct request {
-    const char *method;  /* static string: "GET", "POST", ... */
-    char *path;          /* raw (still percent-encoded) path, never NULL */
-    char *query;         /* raw query string after '?', or NULL */
+    const char *method; /* static string: "GET", "POST", ... */
+    char *path;         /* raw (still percent-encoded) path, never NULL */
+    char *query;        /* raw query string after '?', or NULL */
     struct header headers[REQUEST_MAX_HEADERS];
     int nheaders;
     char *body; /* NUL-terminated copy of the body (NULL when empty) */

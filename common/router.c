@@ -59,9 +59,8 @@ static int match_path(const char *pattern, const char *path, long long ids[REQUE
     return 1;
 }
 
-enum route_match router_match(const struct route *routes, size_t n, const char *method, const char *path,
-                              int *index, long long ids[REQUEST_MAX_IDS], int *nids, char *allow,
-                              size_t allow_cap)
+enum route_match router_match(const struct route *routes, size_t n, const char *method, const char *path, int *index,
+                              long long ids[REQUEST_MAX_IDS], int *nids, char *allow, size_t allow_cap)
 {
     enum route_match result = ROUTE_NOT_FOUND;
     size_t used = 0;

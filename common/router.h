@@ -34,9 +34,8 @@ enum route_match { ROUTE_OK = 0, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 /* Finds the route for method + path in routes[0..n). On ROUTE_OK sets *index and fills
  * ids/nids with the {id} values. On ROUTE_BAD_METHOD writes the methods the path does
  * accept into allow ("GET, POST"). path is the raw path without the query. */
-enum route_match router_match(const struct route *routes, size_t n, const char *method, const char *path,
-                              int *index, long long ids[REQUEST_MAX_IDS], int *nids, char *allow,
-                              size_t allow_cap);
+enum route_match router_match(const struct route *routes, size_t n, const char *method, const char *path, int *index,
+                              long long ids[REQUEST_MAX_IDS], int *nids, char *allow, size_t allow_cap);
 
 /* Parses s[0..len) as a positive bigint id. Returns 0 and sets *out, or -1. */
 int router_parse_id(const char *s, size_t len, long long *out);

@@ -219,15 +219,12 @@ static void run_route(struct server *s, struct request *rq, struct reply *rp, in
 
     switch (router_match(s->opt->routes, s->opt->nroutes, rq->method, rq->path, &index, rq->ids, &rq->nids, allow,
                          sizeof allow)) {
-    case ROUTE_NOT_FOUND:
-        problem(rp, 404, "Nothing is found at this path.");
-        return;
+    case ROUTE_NOT_FOUND: problem(rp, 404, "Nothing is found at this path."); return;
     case ROUTE_BAD_METHOD:
         problem(rp, 405, "This path does not accept %s; it accepts %s.", rq->method, allow);
         reply_header(rp, "Allow", allow);
         return;
-    case ROUTE_OK:
-        break;
+    case ROUTE_OK: break;
     }
     *slot = index;
     rq->route = &s->opt->routes[index];

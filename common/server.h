@@ -31,12 +31,12 @@ struct server_options {
     char host[CONFIG_HOST_MAX];
     int port;
     int workers;
-    int queue_max;         /* jobs waiting for a worker before we shed load */
-    size_t max_body;       /* evhttp's cap; routes may enforce smaller limits */
-    size_t max_headers;    /* total header bytes */
-    int idle_timeout_s;    /* idle or slow connections are closed after this */
-    int shutdown_grace_s;  /* drain limit */
-    int retry_after_s;     /* Retry-After on 503 */
+    int queue_max;        /* jobs waiting for a worker before we shed load */
+    size_t max_body;      /* evhttp's cap; routes may enforce smaller limits */
+    size_t max_headers;   /* total header bytes */
+    int idle_timeout_s;   /* idle or slow connections are closed after this */
+    int shutdown_grace_s; /* drain limit */
+    int retry_after_s;    /* Retry-After on 503 */
     const struct route *routes;
     size_t nroutes;
     struct db_options db; /* db.conninfo NULL: the service has no database */

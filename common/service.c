@@ -39,8 +39,8 @@ static void usage(const struct service_def *d, FILE *f)
             "       %s --help | --version\n\n"
             "Configuration is read from the environment; see README.md for every variable.\n"
             "  %s (default %s), %s, WORKERS, LOG_LEVEL, JWT_SECRET, INTERNAL_TOKEN, ...\n",
-            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->commands_help ? d->commands_help : "",
-            d->name, d->addr_var, d->addr_default, d->db_var);
+            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->commands_help ? d->commands_help : "", d->name,
+            d->addr_var, d->addr_default, d->db_var);
 }
 
 static int cmd_migrate(const struct service_def *d, int argc, char **argv)

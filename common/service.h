@@ -11,8 +11,8 @@
 #endif
 
 struct service_def {
-    const char *name;               /* "user-service" */
-    const char *summary;            /* one line for --help */
+    const char *name;    /* "user-service" */
+    const char *summary; /* one line for --help */
     const char *addr_var, *addr_default;
     const char *db_var, *db_default;
     const char *migrations_default; /* "migrations/users" */

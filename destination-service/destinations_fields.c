@@ -23,15 +23,14 @@ static void mark(struct dest_fields *f, unsigned bit, enum json_got g)
 }
 
 /* An optional text field: absent, null, or 0..max characters (trimmed). */
-static void read_text(cJSON *body, const char *name, size_t max, unsigned bit, const char **out,
-                      struct dest_fields *f, struct field_errors *fe)
+static void read_text(cJSON *body, const char *name, size_t max, unsigned bit, const char **out, struct dest_fields *f,
+                      struct field_errors *fe)
 {
     *out = NULL;
     mark(f, bit, json_get_str(body, name, JF_NULLABLE, 0, max, out, fe));
 }
 
-int destinations_fields_read(cJSON *body, enum dest_fields_mode mode, struct dest_fields *f,
-                             struct field_errors *fe)
+int destinations_fields_read(cJSON *body, enum dest_fields_mode mode, struct dest_fields *f, struct field_errors *fe)
 {
     unsigned req = mode == DEST_FIELDS_CREATE ? JF_REQUIRED : 0;
     int before = fe->n, cat = -1;

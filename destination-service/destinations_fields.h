@@ -48,8 +48,7 @@ int destinations_category_valid(const char *s);
 /* Reads every known field of body into f; unknown fields are ignored. Every invalid field
  * (wrong type, out of range, null where not allowed, missing when required) is added to fe.
  * Returns 0 when all are valid, -1 otherwise. */
-int destinations_fields_read(cJSON *body, enum dest_fields_mode mode, struct dest_fields *f,
-                             struct field_errors *fe);
+int destinations_fields_read(cJSON *body, enum dest_fields_mode mode, struct dest_fields *f, struct field_errors *fe);
 
 /* The present fields of f as a new JSON object (caller deletes), null for null: the patch
  * document the store applies. NULL when out of memory. */

@@ -56,8 +56,7 @@ static void not_found(struct reply *rp, long long id)
 
 /* Answers json (taken over) with status, a strong ETag of the body and, when given,
  * Cache-Control; a GET whose If-None-Match matches gets 304 with the same headers. */
-static void reply_tagged(const struct request *rq, struct reply *rp, int status, cJSON *json,
-                         const char *cache_control)
+static void reply_tagged(const struct request *rq, struct reply *rp, int status, cJSON *json, const char *cache_control)
 {
     char tag[ETAG_MAX];
 

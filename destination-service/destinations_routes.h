@@ -10,7 +10,7 @@
 #define DEST_CACHE_ONE "public, max-age=60"
 #define DEST_CACHE_LIST "public, max-age=10"
 
-#define DEST_QUERY_MAX 200         /* characters of ?q= */
+#define DEST_QUERY_MAX 200 /* characters of ?q= */
 #define DEST_RADIUS_KM_DEFAULT 10.0
 #define DEST_RADIUS_KM_MAX 1000.0
 #define DEST_NEARBY_LIMIT_MAX 100

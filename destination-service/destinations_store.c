@@ -10,7 +10,7 @@
 
 /* Columns every read returns, in this order (see row_to_json); extra columns follow. */
 #define DEST_COLUMNS                                                                                                   \
-    "id, name, latitude, longitude, category, address, description, green_certified, "                               \
+    "id, name, latitude, longitude, category, address, description, green_certified, "                                 \
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                       \
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define DEST_NCOLUMNS 10
@@ -21,11 +21,10 @@ static struct db_statement q_get = {"SELECT " DEST_COLUMNS " FROM destinations W
  * can never lose the trigram index. count(*) OVER () is the total of all matches, in the
  * same scan; an empty page (offset past the end) has no row to carry it, so the count
  * statements answer then. */
-static struct db_statement q_list = {
-    "SELECT " DEST_COLUMNS ", count(*) OVER () FROM destinations"
-    " WHERE ($1::text IS NULL OR category = $1)"
-    " ORDER BY id LIMIT $2 OFFSET $3",
-    3, 0};
+static struct db_statement q_list = {"SELECT " DEST_COLUMNS ", count(*) OVER () FROM destinations"
+                                     " WHERE ($1::text IS NULL OR category = $1)"
+                                     " ORDER BY id LIMIT $2 OFFSET $3",
+                                     3, 0};
 static struct db_statement q_list_count = {
     "SELECT count(*) FROM destinations WHERE ($1::text IS NULL OR category = $1)", 1, 0};
 static struct db_statement q_search = {
@@ -34,11 +33,10 @@ static struct db_statement q_search = {
     " AND ($2::text IS NULL OR category = $2)"
     " ORDER BY similarity(dest_search_key(name), dest_search_key($1)) DESC, id LIMIT $3 OFFSET $4",
     4, 0};
-static struct db_statement q_search_count = {
-    "SELECT count(*) FROM destinations"
-    " WHERE dest_search_key(name) LIKE dest_search_pattern($1)"
-    " AND ($2::text IS NULL OR category = $2)",
-    2, 0};
+static struct db_statement q_search_count = {"SELECT count(*) FROM destinations"
+                                             " WHERE dest_search_key(name) LIKE dest_search_pattern($1)"
+                                             " AND ($2::text IS NULL OR category = $2)",
+                                             2, 0};
 
 /* See migrations/destinations/0001_schema.sql: the column side is always dest_ll_to_earth,
  * so the GiST index destinations_earth_idx serves both the box and the ordering. */
@@ -76,8 +74,7 @@ static struct db_statement q_delete = {"DELETE FROM destinations WHERE id = $1 R
 static struct db_statement q_batch = {
     "SELECT " DEST_COLUMNS " FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
 
-static struct db_statement q_existing = {
-    "SELECT id FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
+static struct db_statement q_existing = {"SELECT id FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
 
 static cJSON *row_to_json(const PGresult *r, int row)
 {

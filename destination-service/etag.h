@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#define ETAG_HASH_BYTES 16                     /* 128 bits: collisions are not a concern */
-#define ETAG_MAX (2 * ETAG_HASH_BYTES + 3)     /* quotes, hex and the NUL */
+#define ETAG_HASH_BYTES 16                 /* 128 bits: collisions are not a concern */
+#define ETAG_MAX (2 * ETAG_HASH_BYTES + 3) /* quotes, hex and the NUL */
 
 /* Writes the strong tag of body[0..len) ("\"<32 hex>\"") into out. */
 void etag_compute(const void *body, size_t len, char out[ETAG_MAX]);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -120,8 +119,7 @@ int accounts_is_bootstrap_admin(const struct accounts_config *c, const char *ema
     return c->bootstrap_admin_email[0] != '\0' && strcmp(c->bootstrap_admin_email, email) == 0;
 }
 
-const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule,
-                             struct field_errors *fe)
+const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe)
 {
     const char *s = NULL, *why;
 

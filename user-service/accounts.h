@@ -50,8 +50,7 @@ typedef const char *(*accounts_rule)(const char *s);
 /* Reads string field name of obj (json_get_str with flags, any length) and applies rule.
  * Returns the string (pointing into obj) when present and valid; NULL when absent, null
  * (with JF_NULLABLE) or invalid, the last recorded in fe under name. */
-const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule,
-                             struct field_errors *fe);
+const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe);
 
 /* 1 if the normalized email is the configured bootstrap administrator's. */
 int accounts_is_bootstrap_admin(const struct accounts_config *c, const char *email);

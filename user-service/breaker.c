@@ -53,16 +53,12 @@ int breaker_allow(struct breaker *b, long long now_ms)
     pthread_mutex_lock(&b->lock);
     refresh(b, now_ms);
     switch (b->state) {
-    case BREAKER_CLOSED:
-        allow = 1;
-        break;
+    case BREAKER_CLOSED: allow = 1; break;
     case BREAKER_HALF_OPEN:
         allow = !b->probe_out; /* exactly one probe at a time */
         b->probe_out = 1;
         break;
-    default:
-        allow = 0;
-        break;
+    default: allow = 0; break;
     }
     pthread_mutex_unlock(&b->lock);
     return allow;

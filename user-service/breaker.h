@@ -30,7 +30,7 @@ struct breaker {
     int probe_out; /* a half-open probe is in flight */
     long long bucket_sec[BREAKER_MAX_BUCKETS];
     int ok[BREAKER_MAX_BUCKETS], failed[BREAKER_MAX_BUCKETS];
-    long long transitions[3]; /* entered closed / open / half-open */
+    long long transitions[3];                 /* entered closed / open / half-open */
     void (*on_change)(enum breaker_state to); /* optional: metrics hook, called under the lock */
 };
 

@@ -18,11 +18,11 @@
 
 /* Sources, named once (docs/carbon.md says more). */
 #define SRC_ORIGINAL "EcomoveX original local factor table (per km)"
-#define SRC_UK_2023_UNDERGROUND                                                                                       \
-    "UK Government GHG Conversion Factors for Company Reporting 2023 (DESNZ), Business travel - land, "               \
+#define SRC_UK_2023_UNDERGROUND                                                                                        \
+    "UK Government GHG Conversion Factors for Company Reporting 2023 (DESNZ), Business travel - land, "                \
     "Rail: London Underground"
-#define SRC_UK_2023_RAIL                                                                                              \
-    "UK Government GHG Conversion Factors for Company Reporting 2023 (DESNZ), Business travel - land, "               \
+#define SRC_UK_2023_RAIL                                                                                               \
+    "UK Government GHG Conversion Factors for Company Reporting 2023 (DESNZ), Business travel - land, "                \
     "Rail: National rail (fleet average, no fuel split)"
 #define SRC_ACTIVE "Active travel: no tailpipe emissions"
 
@@ -269,8 +269,7 @@ int carbon_period_bounds(enum carbon_period p, const char *date, struct carbon_b
         next = days_from_civil(y + 1, 1, 1);
         prev = days_from_civil(y - 1, 1, 1);
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     format_day(start, b->start);
     format_day(next - 1, b->last);
@@ -320,8 +319,7 @@ int carbon_parse_time(const char *s, long long *epoch)
     } else {
         return -1;
     }
-    *epoch = days_from_civil(y, m, d) * SECONDS_PER_DAY + hh * SECONDS_PER_HOUR + mi * SECONDS_PER_MINUTE + ss -
-             offset;
+    *epoch = days_from_civil(y, m, d) * SECONDS_PER_DAY + hh * SECONDS_PER_HOUR + mi * SECONDS_PER_MINUTE + ss - offset;
     return 0;
 }
 

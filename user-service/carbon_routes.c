@@ -15,8 +15,8 @@
 #define CARBON_RETRY_AFTER_S 1
 #define CARBON_FACTORS_CACHE "public, max-age=3600"
 #define LOCATION_MAX 64
-#define TIME_TEXT_MAX 64   /* longest traveled_at text we look at */
-#define QUERY_TEXT_MAX 16  /* ?from=, ?to=, ?date=, ?period= */
+#define TIME_TEXT_MAX 64  /* longest traveled_at text we look at */
+#define QUERY_TEXT_MAX 16 /* ?from=, ?to=, ?date=, ?period= */
 
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct reply *rp, enum db_status st)

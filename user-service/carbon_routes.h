@@ -7,7 +7,7 @@
 #include "reply.h"
 #include "request.h"
 
-#define CARBON_FUTURE_SLACK_S 300    /* traveled_at may be this far ahead of our clock */
+#define CARBON_FUTURE_SLACK_S 300              /* traveled_at may be this far ahead of our clock */
 #define CARBON_EARLIEST "2000-01-01T00:00:00Z" /* traveled_at may not be before this */
 
 void carbon_list_factors(struct request *rq, struct reply *rp); /* GET /api/v1/carbon/factors (public) */

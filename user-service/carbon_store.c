@@ -12,9 +12,9 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* Columns every read returns, in this order (see row_to_json); extra columns follow. */
-#define TRIP_COLUMNS                                                                                                  \
-    "id, vehicle_type, fuel_type, distance_km, passengers, carbon_emission_kg, " TS("traveled_at") ", " TS(          \
-        "created_at")
+#define TRIP_COLUMNS                                                                                                   \
+    "id, vehicle_type, fuel_type, distance_km, passengers, carbon_emission_kg, " TS("traveled_at") ", " TS("created_"  \
+                                                                                                           "at")
 #define TRIP_NCOLUMNS 8
 
 /* traveled_at defaults to now, cut to whole seconds like every time the API shows. */
@@ -25,11 +25,11 @@ static struct db_statement q_create = {
     " RETURNING " TRIP_COLUMNS,
     7, 0};
 
-static struct db_statement q_get = {
-    "SELECT " TRIP_COLUMNS " FROM carbon_emissions WHERE id = $2 AND user_id = $1", 2, 0};
+static struct db_statement q_get = {"SELECT " TRIP_COLUMNS " FROM carbon_emissions WHERE id = $2 AND user_id = $1", 2,
+                                    0};
 
-static struct db_statement q_delete = {
-    "DELETE FROM carbon_emissions WHERE id = $2 AND user_id = $1 RETURNING id", 2, 0};
+static struct db_statement q_delete = {"DELETE FROM carbon_emissions WHERE id = $2 AND user_id = $1 RETURNING id", 2,
+                                       0};
 
 /* count(*) OVER () is the total in the same scan; an empty page has no row to carry it. */
 static struct db_statement q_list = {
@@ -101,12 +101,11 @@ static enum db_status exec_one(struct db *db, struct db_statement *s, const char
     return st;
 }
 
-enum db_status carbon_store_create(struct db *db, long long user_id, const struct carbon_trip *t, int eco,
-                                   cJSON **out)
+enum db_status carbon_store_create(struct db *db, long long user_id, const struct carbon_trip *t, int eco, cJSON **out)
 {
     char uid[NUM_TEXT_MAX], dist[NUM_TEXT_MAX], pax[NUM_TEXT_MAX], kg[NUM_TEXT_MAX];
-    const char *params[] = {uid,  t->vehicle_type, t->fuel_type, dist, t->passengers > 0 ? pax : NULL,
-                            kg,   t->traveled_at};
+    const char *params[] = {uid, t->vehicle_type, t->fuel_type, dist, t->passengers > 0 ? pax : NULL,
+                            kg,  t->traveled_at};
     enum db_status st;
 
     *out = NULL;

@@ -18,15 +18,14 @@
 struct carbon_trip {
     const char *vehicle_type, *fuel_type;
     double distance_km;
-    int passengers;          /* 0: not given (NULL) */
+    int passengers; /* 0: not given (NULL) */
     double kg;
     const char *traveled_at; /* "YYYY-MM-DDTHH:MM:SSZ", or NULL for now */
 };
 
 /* Inserts t for user_id into *out. When eco is 1 it also completes the user's eco_trip
  * missions (missions_store_trigger) in the same transaction: both or neither. */
-enum db_status carbon_store_create(struct db *db, long long user_id, const struct carbon_trip *t, int eco,
-                                   cJSON **out);
+enum db_status carbon_store_create(struct db *db, long long user_id, const struct carbon_trip *t, int eco, cJSON **out);
 
 /* Trip id of user_id into *out (NULL when there is none of theirs). */
 enum db_status carbon_store_get(struct db *db, long long user_id, long long id, cJSON **out);

@@ -16,9 +16,12 @@
 #define HEADER_MAX 256
 
 enum call_outcome { OUT_OK = 0, OUT_HTTP_ERROR, OUT_TIMEOUT, OUT_CONNECT, OUT_NETWORK, OUT_BREAKER, OUT_COUNT };
-static const char *const outcome_labels[OUT_COUNT] = {
-    "outcome=\"ok\"",      "outcome=\"http_error\"", "outcome=\"timeout\"",
-    "outcome=\"connect_error\"", "outcome=\"network_error\"", "outcome=\"breaker_open\""};
+static const char *const outcome_labels[OUT_COUNT] = {"outcome=\"ok\"",
+                                                      "outcome=\"http_error\"",
+                                                      "outcome=\"timeout\"",
+                                                      "outcome=\"connect_error\"",
+                                                      "outcome=\"network_error\"",
+                                                      "outcome=\"breaker_open\""};
 
 static struct metric *m_calls[OUT_COUNT], *m_hits, *m_misses, *m_state, *m_trans[3];
 
@@ -61,8 +64,8 @@ int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
     if (m_state)
         return 0; /* metrics are process-wide: a second client state (the reconciler's) shares them */
     for (int i = 0; i < OUT_COUNT; i++)
-        m_calls[i] = metrics_counter("dest_client_calls_total", "Calls to destination-service, by outcome.",
-                                     outcome_labels[i]);
+        m_calls[i] =
+            metrics_counter("dest_client_calls_total", "Calls to destination-service, by outcome.", outcome_labels[i]);
     m_hits = metrics_counter("dest_cache_hits_total", "Destination ids answered from the cache.", "");
     m_misses = metrics_counter("dest_cache_misses_total", "Destination ids not in the cache.", "");
     m_state = metrics_gauge("dest_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open.", "");
@@ -114,8 +117,8 @@ static enum call_outcome classify(int rc, enum dest_error err, int status)
 
 /* Sends one request through the breaker, retrying once when it is idempotent and time allows.
  * Returns OUT_OK with a response whose status is < 500 (the caller frees out->body). */
-static enum call_outcome call(struct dest_client *c, const char *method, const char *path, const char *body,
-                              size_t len, const char *request_id, struct dest_response *out)
+static enum call_outcome call(struct dest_client *c, const char *method, const char *path, const char *body, size_t len,
+                              const char *request_id, struct dest_response *out)
 {
     const struct dest_config *cfg = &c->shared->cfg;
     long long deadline = c->now_ms() + cfg->timeout_ms;
@@ -171,8 +174,7 @@ static int ids_json(const long long *ids, size_t n, char **out, size_t *len)
 }
 
 /* Marks the ids listed in arr (a JSON array of numbers) as `exists` in the answer and cache. */
-static void apply_list(struct dest_client *c, const cJSON *arr, int exists, const long long *ids, size_t n,
-                       int *out)
+static void apply_list(struct dest_client *c, const cJSON *arr, int exists, const long long *ids, size_t n, int *out)
 {
     const struct dest_config *cfg = &c->shared->cfg;
     long long now = c->now_ms();

@@ -24,8 +24,8 @@
 #include "users_routes.h"
 #include "users_store.h"
 
-#define OPSLIMIT_MAX 64               /* argon2id passes: far beyond any sane setting */
-#define MEMLIMIT_MAX_KIB (4L << 20)   /* 4 GiB */
+#define OPSLIMIT_MAX 64             /* argon2id passes: far beyond any sane setting */
+#define MEMLIMIT_MAX_KIB (4L << 20) /* 4 GiB */
 #define KIB 1024
 
 static const struct route routes[] = {

@@ -156,17 +156,13 @@ void missions_complete(struct request *rq, struct reply *rp)
     if (st != DB_OK)
         return store_failed(rp, st);
     switch (result) {
-    case MISSION_COMPLETED:
-        reply_json(rp, 201, out);
-        return;
+    case MISSION_COMPLETED: reply_json(rp, 201, out); return;
     case MISSION_NOT_MANUAL:
         return problem(rp, 409, "Mission %lld completes by itself when its action happens; it cannot be claimed.",
                        rq->ids[0]);
-    case MISSION_ALREADY_DONE:
-        return problem(rp, 409, "You have already completed mission %lld.", rq->ids[0]);
+    case MISSION_ALREADY_DONE: return problem(rp, 409, "You have already completed mission %lld.", rq->ids[0]);
     case MISSION_NOT_FOUND:
-    default:
-        return not_found(rp, rq->ids[0]);
+    default: return not_found(rp, rq->ids[0]);
     }
 }
 

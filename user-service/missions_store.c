@@ -9,7 +9,7 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* Columns every mission read returns, in this order (see row_to_json). */
-#define MISSION_COLUMNS                                                                                               \
+#define MISSION_COLUMNS                                                                                                \
     "m.id, m.name, m.description, m.action_trigger, m.value, m.active, " TS("m.created_at") ", " TS("m.updated_at")
 #define MISSION_NCOLUMNS 8
 
@@ -18,45 +18,47 @@
  * (the primary key turns a repeat into nothing), "award" adds their points to the user
  * (only when there are any), "events" records one audit row per mission that gave points.
  * One statement: all of it commits or none of it does. */
-#define AWARD_CTES(CANDIDATES)                                                                                        \
-    "WITH cand AS (" CANDIDATES "),"                                                                                  \
-    " done AS (INSERT INTO mission_users (user_id, mission_id, points_awarded)"                                       \
-    " SELECT $1::bigint, id, value FROM cand ON CONFLICT (user_id, mission_id) DO NOTHING"                            \
-    " RETURNING mission_id, points_awarded, completed_at),"                                                           \
-    " award AS (UPDATE users SET eco_point = eco_point + s.total"                                                     \
-    " FROM (SELECT sum(points_awarded) AS total FROM done) AS s"                                                      \
-    " WHERE users.id = $1::bigint AND s.total > 0 RETURNING users.eco_point, users.rank),"                            \
-    " events AS (INSERT INTO eco_point_events (user_id, points, reason, mission_id)"                                  \
-    " SELECT $1::bigint, d.points_awarded, left('Mission completed: ' || c.name, 200), d.mission_id"                  \
+#define AWARD_CTES(CANDIDATES)                                                                                         \
+    "WITH cand AS (" CANDIDATES "),"                                                                                   \
+    " done AS (INSERT INTO mission_users (user_id, mission_id, points_awarded)"                                        \
+    " SELECT $1::bigint, id, value FROM cand ON CONFLICT (user_id, mission_id) DO NOTHING"                             \
+    " RETURNING mission_id, points_awarded, completed_at),"                                                            \
+    " award AS (UPDATE users SET eco_point = eco_point + s.total"                                                      \
+    " FROM (SELECT sum(points_awarded) AS total FROM done) AS s"                                                       \
+    " WHERE users.id = $1::bigint AND s.total > 0 RETURNING users.eco_point, users.rank),"                             \
+    " events AS (INSERT INTO eco_point_events (user_id, points, reason, mission_id)"                                   \
+    " SELECT $1::bigint, d.points_awarded, left('Mission completed: ' || c.name, 200), d.mission_id"                   \
     " FROM done d JOIN cand c ON c.id = d.mission_id WHERE d.points_awarded > 0)"
 
 static struct db_statement q_trigger = {
-    AWARD_CTES("SELECT id, value, name FROM missions WHERE action_trigger = $2 AND active")
-    " SELECT count(*) FROM done",
+    AWARD_CTES(
+        "SELECT id, value, name FROM missions WHERE action_trigger = $2 AND active") " SELECT count(*) FROM done",
     2, 0};
 
 /* Row: action_trigger, active, points_awarded (NULL: nothing went in), completed_at,
  * eco_point, rank, then the mission. No row: no such mission. */
-static struct db_statement q_complete = {
-    AWARD_CTES("SELECT id, value, name FROM missions WHERE id = $2 AND active AND action_trigger = 'manual'")
-    " SELECT m.action_trigger, m.active, d.points_awarded, " TS("d.completed_at") ","
-    " COALESCE((SELECT eco_point FROM award), u.eco_point), COALESCE((SELECT rank FROM award), u.rank), "
-    MISSION_COLUMNS
-    " FROM missions m LEFT JOIN done d ON d.mission_id = m.id"
-    " LEFT JOIN users u ON u.id = $1::bigint WHERE m.id = $2",
-    2, 0};
+static struct db_statement
+    q_complete = {AWARD_CTES("SELECT id, value, name FROM missions WHERE id = $2 AND active AND action_trigger = "
+                             "'manual'") " SELECT m.action_trigger, m.active, d.points_awarded, " TS(
+                      "d.completed_at") ","
+                                        " COALESCE((SELECT eco_point FROM award), u.eco_point), COALESCE((SELECT rank "
+                                        "FROM award), u.rank), " MISSION_COLUMNS
+                                        " FROM missions m LEFT JOIN done d ON d.mission_id = m.id"
+                                        " LEFT JOIN users u ON u.id = $1::bigint WHERE m.id = $2",
+                  2, 0};
 
 static struct db_statement q_list = {
-    "SELECT " MISSION_COLUMNS ", " TS("mu.completed_at") ", count(*) OVER ()"
-    " FROM missions m LEFT JOIN mission_users mu ON mu.mission_id = m.id AND mu.user_id = $1"
-    " WHERE ($2::boolean OR m.active) ORDER BY m.id LIMIT $3 OFFSET $4",
+    "SELECT " MISSION_COLUMNS
+    ", " TS("mu.completed_at") ", count(*) OVER ()"
+                               " FROM missions m LEFT JOIN mission_users mu ON mu.mission_id = m.id AND mu.user_id = $1"
+                               " WHERE ($2::boolean OR m.active) ORDER BY m.id LIMIT $3 OFFSET $4",
     4, 0};
 static struct db_statement q_list_count = {"SELECT count(*) FROM missions WHERE ($1::boolean OR active)", 1, 0};
 
 static struct db_statement q_get = {
-    "SELECT " MISSION_COLUMNS ", " TS("mu.completed_at")
-    " FROM missions m LEFT JOIN mission_users mu ON mu.mission_id = m.id AND mu.user_id = $1"
-    " WHERE m.id = $3 AND ($2::boolean OR m.active)",
+    "SELECT " MISSION_COLUMNS
+    ", " TS("mu.completed_at") " FROM missions m LEFT JOIN mission_users mu ON mu.mission_id = m.id AND mu.user_id = $1"
+                               " WHERE m.id = $3 AND ($2::boolean OR m.active)",
     3, 0};
 
 static struct db_statement q_create = {
@@ -75,10 +77,11 @@ static struct db_statement q_update = {
 static struct db_statement q_delete = {"DELETE FROM missions WHERE id = $1 RETURNING id", 1, 0};
 
 static struct db_statement q_of_user = {
-    "SELECT " MISSION_COLUMNS ", " TS("mu.completed_at") ", mu.points_awarded,"
-    " sum(mu.points_awarded) OVER ()"
-    " FROM mission_users mu JOIN missions m ON m.id = mu.mission_id WHERE mu.user_id = $1"
-    " ORDER BY mu.completed_at DESC, m.id",
+    "SELECT " MISSION_COLUMNS
+    ", " TS("mu.completed_at") ", mu.points_awarded,"
+                               " sum(mu.points_awarded) OVER ()"
+                               " FROM mission_users mu JOIN missions m ON m.id = mu.mission_id WHERE mu.user_id = $1"
+                               " ORDER BY mu.completed_at DESC, m.id",
     1, 0};
 
 static struct db_statement q_leaderboard = {
@@ -279,8 +282,8 @@ enum db_status missions_store_delete(struct db *db, long long id, int *deleted)
     return DB_OK;
 }
 
-enum db_status missions_store_complete(struct db *db, long long user_id, long long id,
-                                       enum mission_completion *result, cJSON **out)
+enum db_status missions_store_complete(struct db *db, long long user_id, long long id, enum mission_completion *result,
+                                       cJSON **out)
 {
     char uid[NUM_TEXT_MAX], mid[NUM_TEXT_MAX];
     const char *params[] = {uid, mid};

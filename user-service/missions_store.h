@@ -56,18 +56,18 @@ enum db_status missions_store_delete(struct db *db, long long id, int *deleted);
 
 /* What a manual completion came to. */
 enum mission_completion {
-    MISSION_COMPLETED = 0,  /* completed now; points awarded */
-    MISSION_NOT_FOUND,      /* no such mission, or inactive */
-    MISSION_NOT_MANUAL,     /* completes only by its action */
-    MISSION_ALREADY_DONE,   /* completed before */
+    MISSION_COMPLETED = 0, /* completed now; points awarded */
+    MISSION_NOT_FOUND,     /* no such mission, or inactive */
+    MISSION_NOT_MANUAL,    /* completes only by its action */
+    MISSION_ALREADY_DONE,  /* completed before */
 };
 
 /* Completes manual mission id for user_id and awards its value, once: of 20 concurrent
  * calls exactly one gets MISSION_COMPLETED. One statement (its own transaction). On
  * MISSION_COMPLETED *out is {"mission":{...}, "completed_at", "points_awarded",
  * "eco_point", "rank"}. */
-enum db_status missions_store_complete(struct db *db, long long user_id, long long id,
-                                       enum mission_completion *result, cJSON **out);
+enum db_status missions_store_complete(struct db *db, long long user_id, long long id, enum mission_completion *result,
+                                       cJSON **out);
 
 /* The missions user_id has completed, newest first, each with completed_at and
  * points_awarded, into *items; *total_points is the sum of points_awarded. */

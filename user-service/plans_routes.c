@@ -213,8 +213,7 @@ void plans_delete(struct request *rq, struct reply *rp)
 }
 
 /* Reads the stop fields; `creating` makes destination_id, type and visit_date required. */
-static void read_stop(cJSON *body, int creating, struct stop_input *in, char cost[MONEY_TEXT],
-                      struct field_errors *fe)
+static void read_stop(cJSON *body, int creating, struct stop_input *in, char cost[MONEY_TEXT], struct field_errors *fe)
 {
     unsigned req = creating ? JF_REQUIRED : 0;
     enum json_got g;
@@ -365,8 +364,8 @@ void plans_delete_stop(struct request *rq, struct reply *rp)
 
 static const char *default_fuel(const char *mode)
 {
-    static const char *const pairs[][2] = {{"car", "petrol"},    {"motorbike", "petrol"}, {"bus", "diesel"},
-                                           {"metro", "electric"}, {"train", "electric"},  {"walk_or_cycle", "none"}};
+    static const char *const pairs[][2] = {{"car", "petrol"},     {"motorbike", "petrol"}, {"bus", "diesel"},
+                                           {"metro", "electric"}, {"train", "electric"},   {"walk_or_cycle", "none"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (strcmp(mode, pairs[i][0]) == 0)
             return pairs[i][1];
@@ -414,7 +413,8 @@ static void build_legs(const cJSON *stops, const cJSON *fetched, double factor, 
         if (prev) {
             double km = round_km(geo_trip_km(plat, plon, lat, lon)), kg = carbon_round_kg(km * factor);
             cJSON *leg = cJSON_CreateObject();
-            cJSON_AddNumberToObject(leg, "from_item_id", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(prev, "id")));
+            cJSON_AddNumberToObject(leg, "from_item_id",
+                                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(prev, "id")));
             cJSON_AddNumberToObject(leg, "to_item_id", item);
             cJSON_AddNumberToObject(leg, "from_destination_id",
                                     cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(prev, "destination_id")));

@@ -6,22 +6,21 @@
 
 #define PLAN_COLS                                                                                                      \
     "p.id, p.user_id, p.place_name, to_char(p.start_date, 'YYYY-MM-DD'), to_char(p.end_date, 'YYYY-MM-DD'), "          \
-    "p.budget_limit::float8, COALESCE(t.total, 0)::float8, COALESCE(t.n, 0), " DB_TS("p.created_at") ", "              \
-    DB_TS("p.updated_at")
+    "p.budget_limit::float8, COALESCE(t.total, 0)::float8, COALESCE(t.n, 0), " DB_TS("p.created_at") ", " DB_TS(       \
+        "p.updated_at")
 #define PLAN_TOTALS                                                                                                    \
     " LEFT JOIN LATERAL (SELECT sum(estimated_cost) AS total, count(*) AS n FROM plan_destinations d "                 \
     "WHERE d.plan_id = p.id) t ON true"
 #define STOP_COLS                                                                                                      \
     "s.id, s.plan_id, s.destination_id, s.type, to_char(s.visit_date, 'YYYY-MM-DD'), s.time_slot, s.position, "        \
-    "s.estimated_cost::float8, s.note, s.destination_verified, s.destination_missing, " DB_TS("s.created_at") ", "     \
-    DB_TS("s.updated_at")
+    "s.estimated_cost::float8, s.note, s.destination_verified, s.destination_missing, " DB_TS(                         \
+        "s.created_at") ", " DB_TS("s.updated_at")
 #define STR2(x) #x
 #define STR(x) STR2(x)
 #define SLOT_ORDER "CASE s.time_slot WHEN 'morning' THEN 0 WHEN 'afternoon' THEN 1 WHEN 'evening' THEN 2 ELSE 3 END"
 
-static struct db_statement q_get = {"SELECT " PLAN_COLS " FROM plans p" PLAN_TOTALS
-                                    " WHERE p.id = $1 AND p.user_id = $2",
-                                    2, 0};
+static struct db_statement q_get = {
+    "SELECT " PLAN_COLS " FROM plans p" PLAN_TOTALS " WHERE p.id = $1 AND p.user_id = $2", 2, 0};
 static struct db_statement q_create = {
     "WITH p AS (INSERT INTO plans (user_id, place_name, start_date, end_date, budget_limit) "
     "VALUES ($1, $2, $3, $4, $5) RETURNING *), t AS (SELECT 0::numeric AS total, 0 AS n) "
@@ -46,8 +45,8 @@ static struct db_statement q_add_stop = {
     "estimated_cost, note, destination_verified) "
     "SELECT p.id, $3, $4, $5::date, $6, COALESCE($7::integer, 0), $8::numeric, $9, $10::boolean FROM plans p "
     "WHERE p.id = $1 AND p.user_id = $2 AND $5::date BETWEEN p.start_date AND p.end_date "
-    "AND (SELECT count(*) FROM plan_destinations x WHERE x.plan_id = p.id) < " STR(PLAN_MAX_STOPS)
-    " RETURNING *) SELECT " STOP_COLS " FROM s",
+    "AND (SELECT count(*) FROM plan_destinations x WHERE x.plan_id = p.id) < " STR(
+        PLAN_MAX_STOPS) " RETURNING *) SELECT " STOP_COLS " FROM s",
     10, 0};
 static struct db_statement q_stops = {
     "SELECT " STOP_COLS " FROM plans p JOIN plan_destinations s ON s.plan_id = p.id WHERE p.id = $1 AND p.user_id = $2 "
@@ -64,10 +63,9 @@ static struct db_statement q_update_stop = {
     "AND COALESCE($5::date, s.visit_date) BETWEEN p.start_date AND p.end_date RETURNING s.*) "
     "SELECT " STOP_COLS " FROM s",
     13, 0};
-static struct db_statement q_stop_exists = {
-    "SELECT 1 FROM plan_destinations s JOIN plans p ON p.id = s.plan_id "
-    "WHERE s.id = $3 AND s.plan_id = $1 AND p.user_id = $2",
-    3, 0};
+static struct db_statement q_stop_exists = {"SELECT 1 FROM plan_destinations s JOIN plans p ON p.id = s.plan_id "
+                                            "WHERE s.id = $3 AND s.plan_id = $1 AND p.user_id = $2",
+                                            3, 0};
 static struct db_statement q_delete_stop = {
     "DELETE FROM plan_destinations s USING plans p "
     "WHERE s.id = $3 AND s.plan_id = $1 AND p.id = s.plan_id AND p.user_id = $2",
@@ -171,8 +169,7 @@ enum db_status plans_store_create(struct db *db, long long owner, const struct p
     return one(db, &q_create, params, plan_json, out);
 }
 
-enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items,
-                                long long *total)
+enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items, long long *total)
 {
     char a[24], lim[24], off[24];
     const char *params[] = {a, lim, off};
@@ -264,8 +261,16 @@ enum db_status plans_store_add_stop(struct db *db, long long owner, long long pl
                                     cJSON **out)
 {
     char a[24], b[24], c[24], pos[24];
-    const char *params[] = {a,  b,   c, in->type, in->visit_date, in->time_slot, in->position_set ? pos : NULL,
-                            in->estimated_cost, in->note, in->verified ? "t" : "f"};
+    const char *params[] = {a,
+                            b,
+                            c,
+                            in->type,
+                            in->visit_date,
+                            in->time_slot,
+                            in->position_set ? pos : NULL,
+                            in->estimated_cost,
+                            in->note,
+                            in->verified ? "t" : "f"};
 
     num(a, sizeof a, plan_id);
     num(b, sizeof b, owner);

@@ -12,25 +12,25 @@
 #define PLAN_MAX_STOPS 200
 
 struct plan_input {
-    const char *place_name;               /* NULL: unchanged */
-    char start_date[JSON_DATE_LEN + 1];   /* "": unchanged */
-    char end_date[JSON_DATE_LEN + 1];     /* "": unchanged */
-    int budget_set;                       /* 1: budget_limit given (NULL text clears it) */
-    const char *budget_limit;             /* decimal text or NULL */
+    const char *place_name;             /* NULL: unchanged */
+    char start_date[JSON_DATE_LEN + 1]; /* "": unchanged */
+    char end_date[JSON_DATE_LEN + 1];   /* "": unchanged */
+    int budget_set;                     /* 1: budget_limit given (NULL text clears it) */
+    const char *budget_limit;           /* decimal text or NULL */
 };
 
 struct stop_input {
     long long destination_id;
-    const char *type;                     /* NULL: unchanged */
-    char visit_date[JSON_DATE_LEN + 1];   /* "": unchanged */
+    const char *type;                   /* NULL: unchanged */
+    char visit_date[JSON_DATE_LEN + 1]; /* "": unchanged */
     int time_slot_set;
-    const char *time_slot;                /* NULL clears */
+    const char *time_slot; /* NULL clears */
     int position_set;
     long long position;
     int cost_set;
-    const char *estimated_cost;           /* decimal text, NULL clears */
+    const char *estimated_cost; /* decimal text, NULL clears */
     int note_set;
-    const char *note;                     /* NULL clears */
+    const char *note; /* NULL clears */
     int verified;
 };
 

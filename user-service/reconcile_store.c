@@ -12,17 +12,16 @@ static struct db_statement q_ids = {
     "UNION SELECT destination_id FROM plan_destinations WHERE destination_id > $1) x ORDER BY id LIMIT $2",
     2, 0};
 /* One statement marks both tables; only rows whose flags change are touched. */
-static struct db_statement q_mark = {
-    "WITH r AS (UPDATE reviews SET destination_missing = NOT $2::boolean, "
-    "destination_verified = destination_verified OR $2::boolean "
-    "WHERE destination_id = ANY($1::bigint[]) AND (destination_missing = $2::boolean "
-    "OR (NOT destination_verified AND $2::boolean)) RETURNING 1), "
-    "p AS (UPDATE plan_destinations SET destination_missing = NOT $2::boolean, "
-    "destination_verified = destination_verified OR $2::boolean "
-    "WHERE destination_id = ANY($1::bigint[]) AND (destination_missing = $2::boolean "
-    "OR (NOT destination_verified AND $2::boolean)) RETURNING 1) "
-    "SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM p)",
-    2, 0};
+static struct db_statement q_mark = {"WITH r AS (UPDATE reviews SET destination_missing = NOT $2::boolean, "
+                                     "destination_verified = destination_verified OR $2::boolean "
+                                     "WHERE destination_id = ANY($1::bigint[]) AND (destination_missing = $2::boolean "
+                                     "OR (NOT destination_verified AND $2::boolean)) RETURNING 1), "
+                                     "p AS (UPDATE plan_destinations SET destination_missing = NOT $2::boolean, "
+                                     "destination_verified = destination_verified OR $2::boolean "
+                                     "WHERE destination_id = ANY($1::bigint[]) AND (destination_missing = $2::boolean "
+                                     "OR (NOT destination_verified AND $2::boolean)) RETURNING 1) "
+                                     "SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM p)",
+                                     2, 0};
 static struct db_statement q_lock = {"SELECT pg_try_advisory_lock(" RECONCILE_LOCK_KEY ")", 0, 0};
 static struct db_statement q_unlock = {"SELECT pg_advisory_unlock(" RECONCILE_LOCK_KEY ")", 0, 0};
 

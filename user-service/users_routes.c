@@ -17,8 +17,8 @@
 #include "server.h"
 #include "users_store.h"
 
-#define POINTS_MAX 100000 /* one admin adjustment, either way */
-#define REASON_MAX 200    /* characters, as eco_point_events.reason allows */
+#define POINTS_MAX 100000               /* one admin adjustment, either way */
+#define REASON_MAX 200                  /* characters, as eco_point_events.reason allows */
 #define MEDIA_ID_MAX 9007199254740992LL /* 2^53: what a JSON number holds exactly */
 
 void users_db_failed(struct reply *rp, enum db_status st)

@@ -6,13 +6,13 @@
 #include "reply.h"
 #include "request.h"
 
-void users_get_me(struct request *rq, struct reply *rp);      /* GET /api/v1/users/me */
-void users_patch_me(struct request *rq, struct reply *rp);    /* PATCH /api/v1/users/me */
-void users_delete_me(struct request *rq, struct reply *rp);   /* DELETE /api/v1/users/me */
+void users_get_me(struct request *rq, struct reply *rp);       /* GET /api/v1/users/me */
+void users_patch_me(struct request *rq, struct reply *rp);     /* PATCH /api/v1/users/me */
+void users_delete_me(struct request *rq, struct reply *rp);    /* DELETE /api/v1/users/me */
 void users_put_password(struct request *rq, struct reply *rp); /* PUT /api/v1/users/me/password */
-void users_get(struct request *rq, struct reply *rp);         /* GET /api/v1/users/{id}: public profile */
-void users_list(struct request *rq, struct reply *rp);        /* GET /api/v1/users: admin, paged */
-void users_add_points(struct request *rq, struct reply *rp);  /* POST /api/v1/users/{id}/eco-points: admin */
+void users_get(struct request *rq, struct reply *rp);          /* GET /api/v1/users/{id}: public profile */
+void users_list(struct request *rq, struct reply *rp);         /* GET /api/v1/users: admin, paged */
+void users_add_points(struct request *rq, struct reply *rp);   /* POST /api/v1/users/{id}/eco-points: admin */
 
 /* Answers a store failure the way a client should see it: 503 when the users database is
  * down, 500 (details in the log only) otherwise. */

@@ -8,7 +8,7 @@
 
 /* Columns every user read returns, in this order (see row_to_json). */
 #define USER_COLUMNS                                                                                                   \
-    "id, username, email, role, eco_point, rank, avatar_media_id, cover_media_id, "                                   \
+    "id, username, email, role, eco_point, rank, avatar_media_id, cover_media_id, "                                    \
     "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), token_version"
 
 static struct db_statement q_create = {
@@ -17,8 +17,8 @@ static struct db_statement q_cred_email = {
     "SELECT id, role = 'admin', token_version, password_hash FROM users WHERE email = $1", 1, 0};
 static struct db_statement q_cred_id = {
     "SELECT id, role = 'admin', token_version, password_hash FROM users WHERE id = $1", 1, 0};
-static struct db_statement q_rehash = {
-    "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2", 3, 0};
+static struct db_statement q_rehash = {"UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2", 3,
+                                       0};
 static struct db_statement q_set_password = {
     "UPDATE users SET password_hash = $3, token_version = token_version + 1 "
     "WHERE id = $1 AND password_hash = $2 RETURNING id, role = 'admin', token_version",

@@ -99,7 +99,8 @@ static void test_email_refuses_spaces_controls_and_non_ascii(void **state)
     assert_email_invalid("alice@exam ple.com");
     assert_email_invalid("alice\x01@example.com");
     assert_email_invalid("alice\x7f@example.com");
-    assert_email_invalid("al\xc3\xaf" "ce@example.com");
+    assert_email_invalid("al\xc3\xaf"
+                         "ce@example.com");
     assert_email_invalid("");
     assert_email_invalid("   ");
 }
@@ -162,7 +163,8 @@ static void test_username_refuses_other_characters(void **state)
     assert_non_null(accounts_username_check("ali ce"));
     assert_non_null(accounts_username_check("alice@x"));
     assert_non_null(accounts_username_check("al/ice"));
-    assert_non_null(accounts_username_check("al\xc3\xaf" "ce"));
+    assert_non_null(accounts_username_check("al\xc3\xaf"
+                                            "ce"));
     assert_non_null(accounts_username_check("alice%"));
 }
 
@@ -208,7 +210,8 @@ static void test_bootstrap_admin_matches_only_when_configured(void **state)
     (void)state;
     assert_false(accounts_is_bootstrap_admin(&c, "boss@example.com"));
     assert_false(accounts_is_bootstrap_admin(&c, ""));
-    assert_null(accounts_email_normalize(" Boss@Example.com ", c.bootstrap_admin_email, sizeof c.bootstrap_admin_email));
+    assert_null(
+        accounts_email_normalize(" Boss@Example.com ", c.bootstrap_admin_email, sizeof c.bootstrap_admin_email));
     assert_true(accounts_is_bootstrap_admin(&c, "boss@example.com"));
     assert_false(accounts_is_bootstrap_admin(&c, "boss@example.co"));
 }

@@ -19,11 +19,11 @@ static const struct {
     double factor;
     int per_vehicle;
 } expected[] = {
-    {"car", "petrol", 0.171, 1},       {"car", "diesel", 0.158, 1},       {"car", "electric", 0.053, 1},
-    {"car", "hybrid", 0.112, 1},       {"motorbike", "petrol", 0.103, 0}, {"motorbike", "electric", 0.024, 0},
-    {"bus", "petrol", 0.089, 0},       {"bus", "diesel", 0.082, 0},       {"bus", "electric", 0.027, 0},
-    {"bus", "hybrid", 0.056, 0},       {"metro", "electric", 0.0278, 0},  {"train", "diesel", 0.0355, 0},
-    {"train", "electric", 0.0355, 0},  {"walk_or_cycle", "none", 0.0, 0},
+    {"car", "petrol", 0.171, 1},      {"car", "diesel", 0.158, 1},       {"car", "electric", 0.053, 1},
+    {"car", "hybrid", 0.112, 1},      {"motorbike", "petrol", 0.103, 0}, {"motorbike", "electric", 0.024, 0},
+    {"bus", "petrol", 0.089, 0},      {"bus", "diesel", 0.082, 0},       {"bus", "electric", 0.027, 0},
+    {"bus", "hybrid", 0.056, 0},      {"metro", "electric", 0.0278, 0},  {"train", "diesel", 0.0355, 0},
+    {"train", "electric", 0.0355, 0}, {"walk_or_cycle", "none", 0.0, 0},
 };
 #define NEXPECTED (sizeof expected / sizeof expected[0])
 
@@ -121,7 +121,7 @@ static void test_rounding_is_half_away_from_zero_at_the_gram(void **state)
     assert_true(fabs(carbon_round_kg(1.2344) - 1.234) < KG_EPS);
     assert_true(fabs(carbon_round_kg(1.2345) - 1.235) < KG_EPS);
     assert_true(fabs(carbon_round_kg(-1.2345) + 1.235) < KG_EPS);
-    assert_true(fabs(carbon_trip_kg("metro", "electric", 0.01, 0) - 0.0) < KG_EPS); /* 0.000278 */
+    assert_true(fabs(carbon_trip_kg("metro", "electric", 0.01, 0) - 0.0) < KG_EPS);   /* 0.000278 */
     assert_true(fabs(carbon_trip_kg("metro", "electric", 0.02, 0) - 0.001) < KG_EPS); /* 0.000556 */
 }
 
@@ -157,8 +157,8 @@ static void test_rank_thresholds(void **state)
     assert_string_equal(carbon_rank(1000000000LL), "Diamond");
 }
 
-static void expect_bounds(enum carbon_period p, const char *date, const char *start, const char *last,
-                          const char *next, const char *prev)
+static void expect_bounds(enum carbon_period p, const char *date, const char *start, const char *last, const char *next,
+                          const char *prev)
 {
     struct carbon_bounds b;
 

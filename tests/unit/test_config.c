@@ -75,8 +75,10 @@ static void test_enum_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_long_accepts_in_range), cmocka_unit_test(test_long_rejects_garbage_and_range),
-        cmocka_unit_test(test_bool_words),           cmocka_unit_test(test_addr_forms),
+        cmocka_unit_test(test_long_accepts_in_range),
+        cmocka_unit_test(test_long_rejects_garbage_and_range),
+        cmocka_unit_test(test_bool_words),
+        cmocka_unit_test(test_addr_forms),
         cmocka_unit_test(test_enum_index),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -14,15 +14,21 @@
 /* ---- fake clock and transport ---- */
 
 static long long fake_now;
-static long long clock_now(void) { return fake_now; }
-static void clock_sleep(long ms) { fake_now += ms; }
+static long long clock_now(void)
+{
+    return fake_now;
+}
+static void clock_sleep(long ms)
+{
+    fake_now += ms;
+}
 
 struct fake {
     int calls;
-    int fail_next;        /* this many calls fail before answers succeed */
+    int fail_next; /* this many calls fail before answers succeed */
     enum dest_error fail_with;
-    int status;           /* status of successful exchanges */
-    long latency_ms;      /* added to the clock per call */
+    int status;      /* status of successful exchanges */
+    long latency_ms; /* added to the clock per call */
     char last_body[4096];
     char last_path[4096];
     long last_timeout;
@@ -82,8 +88,13 @@ static struct dest_client client;
 static int setup(void **state)
 {
     struct dest_config cfg = {
-        .base_url = "http://x", .internal_token = "t", .connect_timeout_ms = 100, .timeout_ms = 1000,
-        .positive_ttl_ms = 60000, .negative_ttl_ms = 0, .cache_capacity = 64,
+        .base_url = "http://x",
+        .internal_token = "t",
+        .connect_timeout_ms = 100,
+        .timeout_ms = 1000,
+        .positive_ttl_ms = 60000,
+        .negative_ttl_ms = 0,
+        .cache_capacity = 64,
         .breaker = {.window_s = 10, .min_calls = 4, .failure_pct = 50, .open_ms = 2000},
     };
     (void)state;

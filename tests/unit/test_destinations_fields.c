@@ -51,8 +51,8 @@ static void test_create_with_every_field(void **state)
     assert_string_equal(r.f.category, "attraction");
     assert_string_equal(r.f.address, "Tây Hồ");
     assert_int_equal(r.f.green_certified, 1);
-    assert_int_equal(r.f.present, DF_NAME | DF_LATITUDE | DF_LONGITUDE | DF_CATEGORY | DF_ADDRESS | DF_DESCRIPTION |
-                                      DF_GREEN);
+    assert_int_equal(r.f.present,
+                     DF_NAME | DF_LATITUDE | DF_LONGITUDE | DF_CATEGORY | DF_ADDRESS | DF_DESCRIPTION | DF_GREEN);
     cJSON_Delete(r.body);
 }
 
@@ -174,8 +174,7 @@ static void test_patch_refuses_null_for_required_fields(void **state)
     struct read r;
 
     (void)state;
-    read_body(&r, "{\"name\":null,\"latitude\":null,\"longitude\":null,\"green_certified\":null}",
-              DEST_FIELDS_PATCH);
+    read_body(&r, "{\"name\":null,\"latitude\":null,\"longitude\":null,\"green_certified\":null}", DEST_FIELDS_PATCH);
     assert_int_equal(r.rc, -1);
     assert_int_equal(r.fe.n, 4);
     cJSON_Delete(r.body);

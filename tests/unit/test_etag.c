@@ -74,9 +74,16 @@ static void test_list_matches_any_member(void **state)
 
 static void test_absent_and_malformed_headers_match_nothing(void **state)
 {
-    static const char *const bad[] = {"",      ",",           "0123456789abcdef0123456789abcdef", "\"unterminated",
-                                      "W/",    "w/" TAG,      TAG "x",                             "\"a\" \"b\"",
-                                      "**",    "\"a\" junk, " TAG};
+    static const char *const bad[] = {"",
+                                      ",",
+                                      "0123456789abcdef0123456789abcdef",
+                                      "\"unterminated",
+                                      "W/",
+                                      "w/" TAG,
+                                      TAG "x",
+                                      "\"a\" \"b\"",
+                                      "**",
+                                      "\"a\" junk, " TAG};
 
     (void)state;
     assert_false(etag_match(NULL, TAG));

@@ -177,8 +177,8 @@ static void test_pg_array_refuses_what_does_not_fit(void **state)
     char buf[12];
 
     (void)state;
-    assert_int_equal(ids_pg_array(v, 2, buf, sizeof buf), -1);  /* needs 14 bytes */
-    assert_int_equal(ids_pg_array(v, 1, buf, 8), 7);            /* "{12345}" + NUL */
+    assert_int_equal(ids_pg_array(v, 2, buf, sizeof buf), -1); /* needs 14 bytes */
+    assert_int_equal(ids_pg_array(v, 1, buf, 8), 7);           /* "{12345}" + NUL */
     assert_int_equal(ids_pg_array(v, 1, buf, 7), -1);
     assert_int_equal(ids_pg_array(v, 0, buf, 2), -1);
 }

@@ -17,23 +17,23 @@
 
 #include "jwt.h"
 
-#define TEST_KEY        "0123456789abcdef0123456789abcdef-test-secret"
-#define TEST_OTHER_KEY  "fedcba9876543210fedcba9876543210-other-secret"
-#define TEST_ISSUER     "ecomovex-user-service"
-#define TEST_NOW        1700000000LL
-#define TEST_TTL        900LL
-#define TEST_LEEWAY     30LL
-#define TEST_SUB        42LL
-#define TEST_VER        3
-#define TEST_TOKEN_CAP  (JWT_MAX_LEN + 1)
-#define TEST_SMALL_CAP  16
-#define TEST_SIG_LEN    crypto_auth_hmacsha256_BYTES
-#define TEST_B64        sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define TEST_KEY "0123456789abcdef0123456789abcdef-test-secret"
+#define TEST_OTHER_KEY "fedcba9876543210fedcba9876543210-other-secret"
+#define TEST_ISSUER "ecomovex-user-service"
+#define TEST_NOW 1700000000LL
+#define TEST_TTL 900LL
+#define TEST_LEEWAY 30LL
+#define TEST_SUB 42LL
+#define TEST_VER 3
+#define TEST_TOKEN_CAP (JWT_MAX_LEN + 1)
+#define TEST_SMALL_CAP 16
+#define TEST_SIG_LEN crypto_auth_hmacsha256_BYTES
+#define TEST_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
-#define HS256_HEADER    "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+#define HS256_HEADER "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 /* A well-formed payload for TEST_ISSUER, valid at TEST_NOW; sub and role vary per test. */
-#define GOOD_PAYLOAD(sub, role) \
-    "{\"sub\":\"" sub "\",\"role\":\"" role "\",\"iat\":1700000000," \
+#define GOOD_PAYLOAD(sub, role)                                                                                        \
+    "{\"sub\":\"" sub "\",\"role\":\"" role "\",\"iat\":1700000000,"                                                   \
     "\"exp\":1700000900,\"iss\":\"" TEST_ISSUER "\",\"ver\":1}"
 
 static const unsigned char *key(void)
@@ -49,8 +49,11 @@ static size_t keylen(void)
 static struct jwt_claims good_claims(void)
 {
     struct jwt_claims c = {
-        .sub = TEST_SUB, .role = JWT_ROLE_ADMIN,
-        .iat = TEST_NOW, .exp = TEST_NOW + TEST_TTL, .ver = TEST_VER,
+        .sub = TEST_SUB,
+        .role = JWT_ROLE_ADMIN,
+        .iat = TEST_NOW,
+        .exp = TEST_NOW + TEST_TTL,
+        .ver = TEST_VER,
     };
     return c;
 }
@@ -82,8 +85,7 @@ static void sign_raw(const char *header, const char *payload, char *out, size_t 
 
 static enum jwt_status verify(const char *token, struct jwt_claims *out)
 {
-    return jwt_verify(token, strlen(token), TEST_ISSUER, key(), keylen(),
-                      TEST_NOW, TEST_LEEWAY, out);
+    return jwt_verify(token, strlen(token), TEST_ISSUER, key(), keylen(), TEST_NOW, TEST_LEEWAY, out);
 }
 
 static enum jwt_status verify_raw(const char *header, const char *payload)
@@ -145,7 +147,8 @@ static void test_missing_ver_defaults_to_zero(void **state)
     (void)state;
     sign_raw(HS256_HEADER,
              "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1700000000,\"exp\":1700000900,"
-             "\"iss\":\"" TEST_ISSUER "\"}", token, sizeof token);
+             "\"iss\":\"" TEST_ISSUER "\"}",
+             token, sizeof token);
     c.ver = -1;
     assert_int_equal(verify(token, &c), JWT_OK);
     assert_int_equal(c.ver, 0);
@@ -165,8 +168,7 @@ static void test_token_not_nul_terminated_is_accepted(void **state)
     copy = malloc(n);
     assert_non_null(copy);
     memcpy(copy, token, n);
-    assert_int_equal(jwt_verify(copy, n, TEST_ISSUER, key(), keylen(),
-                                TEST_NOW, TEST_LEEWAY, &c), JWT_OK);
+    assert_int_equal(jwt_verify(copy, n, TEST_ISSUER, key(), keylen(), TEST_NOW, TEST_LEEWAY, &c), JWT_OK);
     free(copy);
 }
 
@@ -180,8 +182,7 @@ static void test_len_shorter_than_buffer_ignores_the_rest(void **state)
     sign_good(token, TEST_TOKEN_CAP);
     n = strlen(token);
     memcpy(token + n, ".junk!", sizeof ".junk!");
-    assert_int_equal(jwt_verify(token, n, TEST_ISSUER, key(), keylen(),
-                                TEST_NOW, TEST_LEEWAY, &c), JWT_OK);
+    assert_int_equal(jwt_verify(token, n, TEST_ISSUER, key(), keylen(), TEST_NOW, TEST_LEEWAY, &c), JWT_OK);
 }
 
 /* ---- expiry ---- */
@@ -230,9 +231,9 @@ static void test_wrong_secret_is_bad_signature(void **state)
 
     (void)state;
     sign_good(token, sizeof token);
-    assert_int_equal(jwt_verify(token, strlen(token), TEST_ISSUER,
-                                (const unsigned char *)TEST_OTHER_KEY, strlen(TEST_OTHER_KEY),
-                                TEST_NOW, TEST_LEEWAY, &c), JWT_BAD_SIGNATURE);
+    assert_int_equal(jwt_verify(token, strlen(token), TEST_ISSUER, (const unsigned char *)TEST_OTHER_KEY,
+                                strlen(TEST_OTHER_KEY), TEST_NOW, TEST_LEEWAY, &c),
+                     JWT_BAD_SIGNATURE);
 }
 
 static void test_short_key_is_bad_signature(void **state)
@@ -242,8 +243,9 @@ static void test_short_key_is_bad_signature(void **state)
 
     (void)state;
     sign_good(token, sizeof token);
-    assert_int_equal(jwt_verify(token, strlen(token), TEST_ISSUER, key(), JWT_MIN_KEY_LEN - 1,
-                                TEST_NOW, TEST_LEEWAY, &c), JWT_BAD_SIGNATURE);
+    assert_int_equal(
+        jwt_verify(token, strlen(token), TEST_ISSUER, key(), JWT_MIN_KEY_LEN - 1, TEST_NOW, TEST_LEEWAY, &c),
+        JWT_BAD_SIGNATURE);
 }
 
 static void test_flipped_payload_byte_is_bad_signature(void **state)
@@ -274,8 +276,7 @@ static void test_wrong_issuer_is_bad_issuer(void **state)
 static void test_missing_issuer_is_bad_issuer(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900}"),
                      JWT_BAD_ISSUER);
 }
 
@@ -292,22 +293,20 @@ static void test_alg_none_is_bad_alg(void **state)
     append_b64(token, sizeof token, header, strlen(header));
     strcat(token, ".");
     append_b64(token, sizeof token, payload, strlen(payload));
-    strcat(token, ".");     /* empty signature, as alg none prescribes */
+    strcat(token, "."); /* empty signature, as alg none prescribes */
     assert_int_equal(verify(token, &c), JWT_BAD_ALG);
 }
 
 static void test_alg_hs512_is_bad_alg(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", GOOD_PAYLOAD("7", "user")),
-                     JWT_BAD_ALG);
+    assert_int_equal(verify_raw("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", GOOD_PAYLOAD("7", "user")), JWT_BAD_ALG);
 }
 
 static void test_alg_rs256_is_bad_alg(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", GOOD_PAYLOAD("7", "user")),
-                     JWT_BAD_ALG);
+    assert_int_equal(verify_raw("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", GOOD_PAYLOAD("7", "user")), JWT_BAD_ALG);
 }
 
 static void test_alg_lowercase_is_bad_alg(void **state)
@@ -464,8 +463,7 @@ static void test_embedded_nul_is_malformed(void **state)
     sign_good(token, sizeof token);
     n = strlen(token);
     token[n / 2] = '\0';
-    assert_int_equal(jwt_verify(token, n, TEST_ISSUER, key(), keylen(),
-                                TEST_NOW, TEST_LEEWAY, &c), JWT_MALFORMED);
+    assert_int_equal(jwt_verify(token, n, TEST_ISSUER, key(), keylen(), TEST_NOW, TEST_LEEWAY, &c), JWT_MALFORMED);
 }
 
 static void test_header_not_json_is_malformed(void **state)
@@ -489,22 +487,19 @@ static void test_header_trailing_garbage_is_malformed(void **state)
 static void test_header_duplicate_alg_is_malformed(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"alg\":\"none\"}", GOOD_PAYLOAD("7", "user")),
-                     JWT_MALFORMED);
+    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"alg\":\"none\"}", GOOD_PAYLOAD("7", "user")), JWT_MALFORMED);
 }
 
 static void test_header_extra_member_is_malformed(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", GOOD_PAYLOAD("7", "user")),
-                     JWT_MALFORMED);
+    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", GOOD_PAYLOAD("7", "user")), JWT_MALFORMED);
 }
 
 static void test_header_wrong_typ_is_malformed(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", GOOD_PAYLOAD("7", "user")),
-                     JWT_MALFORMED);
+    assert_int_equal(verify_raw("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", GOOD_PAYLOAD("7", "user")), JWT_MALFORMED);
 }
 
 static void test_payload_not_object_is_malformed(void **state)
@@ -522,9 +517,8 @@ static void test_payload_not_json_is_malformed(void **state)
 static void test_payload_duplicate_claim_is_malformed(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"role\":\"admin\",\"iat\":1,"
-                                "\"exp\":1700000900,\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"role\":\"admin\",\"iat\":1,"
+                                              "\"exp\":1700000900,\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_MALFORMED);
 }
 
@@ -551,16 +545,14 @@ static void test_negative_sub_is_bad_claims(void **state)
 static void test_overflowing_sub_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER, GOOD_PAYLOAD("9223372036854775808", "user")),
-                     JWT_BAD_CLAIMS);
+    assert_int_equal(verify_raw(HS256_HEADER, GOOD_PAYLOAD("9223372036854775808", "user")), JWT_BAD_CLAIMS);
 }
 
 static void test_numeric_sub_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":7,\"role\":\"user\",\"iat\":1,\"exp\":1700000900,"
-                                "\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":7,\"role\":\"user\",\"iat\":1,\"exp\":1700000900,"
+                                              "\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_BAD_CLAIMS);
 }
 
@@ -573,53 +565,48 @@ static void test_root_role_is_bad_claims(void **state)
 static void test_missing_exp_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"iss\":\"" TEST_ISSUER "\"}"),
-                     JWT_BAD_CLAIMS);
+    assert_int_equal(
+        verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"iss\":\"" TEST_ISSUER "\"}"),
+        JWT_BAD_CLAIMS);
 }
 
 static void test_fractional_exp_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900.5,"
-                                "\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900.5,"
+                                              "\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_BAD_CLAIMS);
 }
 
 static void test_string_exp_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":\"1700000900\","
-                                "\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":\"1700000900\","
+                                              "\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_BAD_CLAIMS);
 }
 
 static void test_exp_beyond_2_pow_53_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1e300,"
-                                "\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1e300,"
+                                              "\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_BAD_CLAIMS);
 }
 
 static void test_fractional_iat_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":0.5,\"exp\":1700000900,"
-                                "\"iss\":\"" TEST_ISSUER "\"}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":0.5,\"exp\":1700000900,"
+                                              "\"iss\":\"" TEST_ISSUER "\"}"),
                      JWT_BAD_CLAIMS);
 }
 
 static void test_negative_ver_is_bad_claims(void **state)
 {
     (void)state;
-    assert_int_equal(verify_raw(HS256_HEADER,
-                                "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900,"
-                                "\"iss\":\"" TEST_ISSUER "\",\"ver\":-1}"),
+    assert_int_equal(verify_raw(HS256_HEADER, "{\"sub\":\"7\",\"role\":\"user\",\"iat\":1,\"exp\":1700000900,"
+                                              "\"iss\":\"" TEST_ISSUER "\",\"ver\":-1}"),
                      JWT_BAD_CLAIMS);
 }
 
@@ -670,8 +657,7 @@ static void test_status_str_names_every_status(void **state)
     /* Every status has its own name, so logs can tell them apart. */
     for (a = JWT_OK; a <= JWT_BAD_CLAIMS; a++)
         for (b = a + 1; b <= JWT_BAD_CLAIMS; b++)
-            assert_string_not_equal(jwt_status_str((enum jwt_status)a),
-                                    jwt_status_str((enum jwt_status)b));
+            assert_string_not_equal(jwt_status_str((enum jwt_status)a), jwt_status_str((enum jwt_status)b));
 }
 
 int main(void)

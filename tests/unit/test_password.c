@@ -14,8 +14,8 @@
 
 #include "password.h"
 
-#define TEST_PW        "correct horse battery staple"
-#define TEST_OTHER_PW  "correct horse battery stapler"
+#define TEST_PW "correct horse battery staple"
+#define TEST_OTHER_PW "correct horse battery stapler"
 #define ARGON2ID_PREFIX "$argon2id$"
 
 static const struct password_params test_params = {
@@ -155,7 +155,7 @@ static void test_init_twice_is_harmless(void **state)
 static void test_hash_rejects_params_below_minimum(void **state)
 {
     char h[PASSWORD_HASH_MAX];
-    struct password_params weak = { .opslimit = 0, .memlimit = PASSWORD_TEST_MEMLIMIT };
+    struct password_params weak = {.opslimit = 0, .memlimit = PASSWORD_TEST_MEMLIMIT};
 
     (void)state;
     assert_int_equal(password_hash(&weak, TEST_PW, strlen(TEST_PW), h), -1);

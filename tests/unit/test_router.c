@@ -15,12 +15,9 @@ static void h(struct request *rq, struct reply *rp)
 }
 
 static const struct route table[] = {
-    {"GET", "/api/v1/things", h, AUTH_NONE},
-    {"POST", "/api/v1/things", h, AUTH_USER},
-    {"GET", "/api/v1/things/nearby", h, AUTH_NONE},
-    {"GET", "/api/v1/things/{id}", h, AUTH_NONE},
-    {"DELETE", "/api/v1/things/{id}", h, AUTH_ADMIN},
-    {"PATCH", "/api/v1/plans/{id}/stops/{id}", h, AUTH_USER},
+    {"GET", "/api/v1/things", h, AUTH_NONE},          {"POST", "/api/v1/things", h, AUTH_USER},
+    {"GET", "/api/v1/things/nearby", h, AUTH_NONE},   {"GET", "/api/v1/things/{id}", h, AUTH_NONE},
+    {"DELETE", "/api/v1/things/{id}", h, AUTH_ADMIN}, {"PATCH", "/api/v1/plans/{id}/stops/{id}", h, AUTH_USER},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -76,10 +73,17 @@ static void test_literal_segment_beats_id_when_not_numeric(void **state)
 
 static void test_bad_ids_do_not_match(void **state)
 {
-    static const char *const bad[] = {"/api/v1/things/0",     "/api/v1/things/-1",  "/api/v1/things/1.5",
-                                      "/api/v1/things/01",    "/api/v1/things/%31", "/api/v1/things/abc",
-                                      "/api/v1/things/9223372036854775808", "/api/v1/things/99999999999999999999",
-                                      "/api/v1/things/",      "/api/v1/things//1",  "/api/v1/things/1/"};
+    static const char *const bad[] = {"/api/v1/things/0",
+                                      "/api/v1/things/-1",
+                                      "/api/v1/things/1.5",
+                                      "/api/v1/things/01",
+                                      "/api/v1/things/%31",
+                                      "/api/v1/things/abc",
+                                      "/api/v1/things/9223372036854775808",
+                                      "/api/v1/things/99999999999999999999",
+                                      "/api/v1/things/",
+                                      "/api/v1/things//1",
+                                      "/api/v1/things/1/"};
     int idx, nids;
     long long ids[REQUEST_MAX_IDS];
     char allow[ROUTER_ALLOW_MAX];
