@@ -13,7 +13,7 @@ echo "== docs and deployment files (OpenAPI lint, compose and Kubernetes schemas
 "$ROOT/tests/check-docs.sh"
 echo "== sanitizer build (clang, ASan + UBSan)"
 if make -C "$ROOT" -s BUILD=build-asan SANITIZE=1 bins unit-bins; then
-  BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+  BUILD=build-asan FAULT_LATENCY_SCALE=4 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$ROOT/tests/run.sh" unit integration fault
 else
   echo "sanitize 0 1" >>"$RESULTS"

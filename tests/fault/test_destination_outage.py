@@ -65,10 +65,25 @@ class Load:
         return n, ok, e5, p99
 
 
-def review(h, u, did):
+# The fail-fast bound of issue 5 is for the production build; sanitizer builds run the same
+# code several times slower, so tests/run-all.sh stretches the bound for them.
+FAST_FAIL_S = 0.05 * float(os.environ.get("FAULT_LATENCY_SCALE", "1"))
+
+
+def review(h, u, did, rid=None):
     t0 = time.time()
-    r = h.post(api(h, "/reviews"), {"destination_id": did, "rating": 4}, token=u["token"])
+    r = h.post(api(h, "/reviews"), {"destination_id": did, "rating": 4}, token=u["token"],
+               headers={"X-Request-ID": rid} if rid else None)
     return r, time.time() - t0
+
+
+def server_ms(h, rid):
+    """The user-service access log's duration for request rid (time inside the daemon)."""
+    import json
+    for line in reversed(h.user.log_text().splitlines()):
+        if rid in line and '"duration_ms"' in line:
+            return json.loads(line)["duration_ms"]
+    return None
 
 
 def wait_until(pred, timeout=15, step=0.1):
@@ -86,21 +101,26 @@ def warm_cache(h):
 
 
 def fast_fail_numbers(h, label, first_id):
-    """Reviews on uncached ids: all 503 (with Retry-After); returns their latencies once the breaker opened."""
+    """Reviews on uncached ids: all 503 (with Retry-After); once the breaker is open, none waits
+    for a timeout. Returns their statuses."""
     u = new_user(h)
-    lats, statuses = [], []
+    lats, statuses, rids = [], [], []
     for k in range(12):
-        r, dt = review(h, u, first_id + k)
+        rid = "ff-%s-%d-%d" % (label.replace(" ", "-"), first_id, k)
+        r, dt = review(h, u, first_id + k, rid)
         statuses.append(r.status)
         lats.append(dt)
+        rids.append(rid)
         if r.status == 503:
             assert r.header("Retry-After"), r.headers
     assert all(s == 503 for s in statuses), statuses
     assert h.metric(h.user_url, "dest_breaker_state") == 1, "breaker should be open"
-    fast = lats[-6:]  # by now the breaker is open: nothing waits for a timeout
-    print("  [%s] uncached review writes: sent=%d 503=%d max_latency_after_open=%.1fms" %
-          (label, len(statuses), statuses.count(503), max(fast) * 1e3))
-    assert max(fast) < 0.05, fast
+    time.sleep(0.1)  # let the access lines reach the log
+    inside = [server_ms(h, rid) for rid in rids[-6:]]  # by now the breaker is open
+    print("  [%s] uncached review writes: sent=%d 503=%d after the breaker opened: max %.1fms in the daemon, "
+          "max %.1fms seen by the client" % (label, len(statuses), statuses.count(503), max(inside),
+                                              max(lats[-6:]) * 1e3))
+    assert max(inside) < FAST_FAIL_S * 1e3, inside
     # a cached destination still validates
     r, _ = review(h, new_user(h), CACHED_DEST)
     assert r.status == 201, r
