@@ -40,6 +40,8 @@ void auth_config_from_env(struct auth_config *c)
     c->issuer = config_env_str("JWT_ISSUER", DEFAULT_ISSUER);
     c->ttl_s = config_env_long("JWT_TTL_SECONDS", DEFAULT_TTL_S, 60, TTL_MAX_S);
     c->internal_token = secret_or_dev("INTERNAL_TOKEN", AUTH_INTERNAL_TOKEN_MIN, DEV_INTERNAL_TOKEN, dev);
+    if (strlen(c->internal_token) > AUTH_INTERNAL_TOKEN_MAX)
+        config_fail("INTERNAL_TOKEN", "too long (at most 200 bytes)");
 }
 
 int auth_unauthorized(struct reply *rp, const char *detail)

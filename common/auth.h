@@ -10,6 +10,7 @@
 
 #define AUTH_SECRET_MIN JWT_MIN_KEY_LEN /* bytes of JWT_SECRET */
 #define AUTH_INTERNAL_TOKEN_MIN 16      /* bytes of INTERNAL_TOKEN */
+#define AUTH_INTERNAL_TOKEN_MAX 200     /* longer would not fit the client's header buffer */
 #define AUTH_LEEWAY_S 30                /* clock skew tolerated on exp */
 
 struct auth_config {

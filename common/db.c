@@ -17,6 +17,7 @@ struct db {
     PGconn *conn;
     unsigned char prepared[DB_MAX_STATEMENTS]; /* by statement id, for this connection */
     char last_constraint[64];
+    int in_tx; /* between db_begin and db_commit / db_rollback */
     long long next_attempt_ms; /* monotonic time before which we do not retry */
     int backoff_ms;
 };
@@ -125,6 +126,17 @@ fail:
  * were idle shows up as a readable socket: catch that here rather than fail a request. */
 static int ensure(struct db *db)
 {
+    /* Inside a transaction whose connection broke, a fresh connection would silently run the
+     * rest in autocommit: refuse until the caller ends the transaction. */
+    if (db->in_tx && !db->conn)
+        return -1;
+    /* Outside one, a connection must never be left mid-transaction by a slip elsewhere:
+     * every later request on this worker would fail with 25P02. */
+    if (!db->in_tx && db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+        PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        log_msg(LOG_ERROR, NULL, "a connection was left inside a transaction; rolling it back");
+        PQclear(PQexec(db->conn, "ROLLBACK"));
+    }
     if (db->conn && PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
         struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
         if (poll(&pfd, 1, 0) > 0) {
@@ -264,22 +276,41 @@ static enum db_status simple(struct db *db, const char *sql)
 
 enum db_status db_begin(struct db *db)
 {
+    enum db_status st;
+
     if (ensure(db) < 0) {
         metrics_add(m_unavailable, 1);
         return DB_UNAVAILABLE;
     }
-    return simple(db, "BEGIN");
+    if ((st = simple(db, "BEGIN")) == DB_OK)
+        db->in_tx = 1;
+    return st;
 }
 
 enum db_status db_commit(struct db *db)
 {
-    return simple(db, "COMMIT");
+    enum db_status st = DB_UNAVAILABLE;
+    PGresult *r;
+
+    if (db->conn) {
+        r = PQexec(db->conn, "COMMIT");
+        st = classify(db, r);
+        /* COMMIT of a transaction that had failed answers OK with the tag ROLLBACK */
+        if (st == DB_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+            log_msg(LOG_ERROR, NULL, "COMMIT rolled back an aborted transaction");
+            st = DB_ERROR;
+        }
+        PQclear(r);
+    }
+    db->in_tx = 0;
+    return st;
 }
 
 void db_rollback(struct db *db)
 {
     if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         simple(db, "ROLLBACK");
+    db->in_tx = 0;
 }
 
 enum db_status db_finish(struct db *db, enum db_status st)

@@ -81,9 +81,10 @@ size_t json_utf8_chars(const char *s)
     return n;
 }
 
-/* 1 if the raw body holds a \u0000 escape inside a string: PostgreSQL text cannot store NUL,
- * and cJSON would silently cut the string there. */
-static int has_nul_escape(const char *s, size_t len)
+/* What is wrong with the strings of the raw body, or NULL: a \u0000 escape (PostgreSQL text
+ * cannot store NUL, and cJSON would silently cut the string there), or a raw control
+ * character, which RFC 8259 requires escaped and cJSON would otherwise take as it is. */
+static const char *string_problem(const char *s, size_t len)
 {
     int in_str = 0;
 
@@ -95,18 +96,20 @@ static int has_nul_escape(const char *s, size_t len)
         }
         if (s[i] == '"') {
             in_str = 0;
+        } else if ((unsigned char)s[i] < 0x20) {
+            return "Control characters in strings must be escaped (RFC 8259).";
         } else if (s[i] == '\\' && i + 1 < len) {
             if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
-                return 1;
+                return "Strings must not contain NUL characters.";
             i++;
         }
     }
-    return 0;
+    return NULL;
 }
 
 cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes)
 {
-    const char *end = NULL;
+    const char *end = NULL, *why;
     cJSON *root;
 
     if (!json_content_type_ok(request_header(rq, "Content-Type"))) {
@@ -125,8 +128,8 @@ cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes)
         problem(rp, 400, "The body is not valid UTF-8 text.");
         return NULL;
     }
-    if (has_nul_escape(rq->body, rq->body_len)) {
-        problem(rp, 400, "Strings must not contain NUL characters.");
+    if ((why = string_problem(rq->body, rq->body_len))) {
+        problem(rp, 400, "%s", why);
         return NULL;
     }
     /* The body is NUL-terminated (see request.h); counting the NUL lets cJSON insist that

@@ -26,8 +26,8 @@ enum json_got { JSON_BAD = -1, JSON_ABSENT = 0, JSON_OK = 1, JSON_NULL = 2 };
 
 /* Parses rq's body as a JSON object of at most max_bytes. On failure fills rp — 415 when
  * Content-Type is not application/json, 413 when too large, 400 when empty, malformed,
- * not UTF-8, holding a \u0000 escape, or not an object — and returns NULL. The caller
- * owns the result (cJSON_Delete). */
+ * not UTF-8, holding a \u0000 escape or a raw control character in a string, or not an
+ * object — and returns NULL. The caller owns the result (cJSON_Delete). */
 cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes);
 
 /* 1 if the Content-Type header names application/json (parameters allowed). */

@@ -73,7 +73,9 @@ enum route_match router_match(const struct route *routes, size_t n, const char *
 
         if (!match_path(routes[i].pattern, path, tmp, &ntmp))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (RFC 9110 9.3.2); evhttp leaves the body out. */
+        if (strcmp(routes[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             memcpy(ids, tmp, sizeof tmp);
             *nids = ntmp;
             *index = (int)i;
@@ -81,7 +83,9 @@ enum route_match router_match(const struct route *routes, size_t n, const char *
         }
         result = ROUTE_BAD_METHOD;
         if (allow_cap && !strstr(allow, routes[i].method)) {
-            int w = snprintf(allow + used, allow_cap - used, "%s%s", used ? ", " : "", routes[i].method);
+            int is_get = strcmp(routes[i].method, "GET") == 0;
+            int w = snprintf(allow + used, allow_cap - used, "%s%s%s", used ? ", " : "", routes[i].method,
+                             is_get ? ", HEAD" : "");
             if (w > 0 && (size_t)w < allow_cap - used)
                 used += (size_t)w;
         }

@@ -26,6 +26,8 @@
 #define LISTEN_BACKLOG 1024
 #define DRAIN_POLL_MS 20
 #define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
+#define ACCEPT_PAUSE_MS 100 /* after accept() fails for want of descriptors or memory */
+#define ACCEPT_LOG_EVERY_S 10
 #define HEALTH_BODY "{\"status\":\"ok\"}"
 
 enum builtin { BUILTIN_NONE = 0, BUILTIN_READYZ };
@@ -44,7 +46,7 @@ struct server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev;
+    struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev, *accept_ev;
     int wake_fd;
     struct timespec drain_started;
 
@@ -63,9 +65,11 @@ struct server {
     int nthreads;
     int draining;
     long inflight; /* loop thread only */
+    time_t accept_logged;
 };
 
-static struct metric *m_shed, *m_inflight;
+static struct metric *m_shed, *m_inflight, *m_accept_errors;
+static struct server *the_server; /* the listener's error callback gets evhttp's argument, not ours */
 
 int server_draining(const struct server *s)
 {
@@ -112,7 +116,12 @@ static void send_reply(struct evhttp_request *req, const struct request *rq, str
     evhttp_add_header(oh, "X-Request-ID", rq->request_id);
     for (int i = 0; i < rp->nheaders; i++)
         evhttp_add_header(oh, rp->headers[i].name, rp->headers[i].value);
-    if (b && rp->body_len) {
+    if (strcmp(rq->method, "HEAD") == 0) {
+        /* evhttp would write the body even for HEAD: announce its length, send none. */
+        char len[24];
+        snprintf(len, sizeof len, "%zu", rp->body_len);
+        evhttp_add_header(oh, "Content-Length", len);
+    } else if (b && rp->body_len) {
         if (evbuffer_add_reference(b, rp->body, rp->body_len, free_body, NULL) == 0)
             rp->body = NULL; /* the evbuffer frees it once written */
     }
@@ -414,6 +423,40 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         event_base_loopexit(s->base, NULL);
 }
 
+/* accept() failed with something a retry cannot fix at once: EMFILE/ENFILE (out of file
+ * descriptors), ENOBUFS/ENOMEM. The pending connection keeps the listening socket readable,
+ * so without this libevent would call accept() again at once, forever: a busy loop on the
+ * loop thread and a warning line per try. Instead, stop accepting for ACCEPT_PAUSE_MS
+ * (connections wait in the backlog meanwhile); requests on open connections go on. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct server *s = the_server;
+    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    int err = errno;
+    time_t now = time(NULL);
+
+    (void)arg;
+    metrics_add(m_accept_errors, 1);
+    evconnlistener_disable(l);
+    if (!s || !s->accept_ev || event_add(s->accept_ev, &pause) < 0)
+        evconnlistener_enable(l);
+    if (s && now - s->accept_logged >= ACCEPT_LOG_EVERY_S) {
+        s->accept_logged = now;
+        log_msg(LOG_WARN, NULL, "accept failed: %s; pausing new connections for %d ms (logged at most every %d s)",
+                strerror(err), ACCEPT_PAUSE_MS, ACCEPT_LOG_EVERY_S);
+    }
+}
+
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (s->bound) /* NULL once draining: the listener is gone */
+        evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound));
+}
+
 static int bind_listener(struct server *s)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
@@ -435,7 +478,10 @@ static int bind_listener(struct server *s)
         return -1;
     }
     s->bound = evhttp_bind_listener(s->http, l);
-    return s->bound ? 0 : -1;
+    if (!s->bound)
+        return -1;
+    evconnlistener_set_error_cb(l, on_accept_error);
+    return 0;
 }
 
 static int start_workers(struct server *s)
@@ -501,6 +547,10 @@ int server_run(const struct server_options *o)
     signal(SIGPIPE, SIG_IGN);
     m_shed = metrics_counter("http_requests_shed_total", "Requests refused with 503 because the queue was full.", "");
     m_inflight = metrics_gauge("http_requests_in_flight", "Requests accepted and not yet answered.", "");
+    m_accept_errors = metrics_counter("http_accept_errors_total",
+                                      "accept() failures (out of file descriptors or memory); each pauses accepting.",
+                                      "");
+    the_server = &s;
     pthread_mutex_init(&s.qlock, NULL);
     pthread_cond_init(&s.qcond, NULL);
     pthread_mutex_init(&s.dlock, NULL);
@@ -517,7 +567,8 @@ int server_run(const struct server_options *o)
     if ((s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
         !(s.wake_ev = event_new(s.base, s.wake_fd, EV_READ | EV_PERSIST, on_wake, &s)) ||
         event_add(s.wake_ev, NULL) < 0 || !(s.sigterm_ev = evsignal_new(s.base, SIGTERM, on_signal, &s)) ||
-        !(s.sigint_ev = evsignal_new(s.base, SIGINT, on_signal, &s)) || event_add(s.sigterm_ev, NULL) < 0 ||
+        !(s.sigint_ev = evsignal_new(s.base, SIGINT, on_signal, &s)) ||
+        !(s.accept_ev = evtimer_new(s.base, on_accept_resume, &s)) || event_add(s.sigterm_ev, NULL) < 0 ||
         event_add(s.sigint_ev, NULL) < 0)
         goto out;
     if (bind_listener(&s) < 0)
@@ -538,6 +589,8 @@ out:
         evhttp_free(s.http);
     if (s.drain_ev)
         event_free(s.drain_ev);
+    if (s.accept_ev)
+        event_free(s.accept_ev);
     if (s.wake_ev)
         event_free(s.wake_ev);
     if (s.sigterm_ev)
@@ -554,5 +607,6 @@ out:
     pthread_mutex_destroy(&s.qlock);
     pthread_cond_destroy(&s.qcond);
     pthread_mutex_destroy(&s.dlock);
+    the_server = NULL;
     return rc;
 }

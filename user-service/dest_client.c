@@ -268,43 +268,71 @@ out:
     return result;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* One GET for ids[0..n) (n <= DEST_FETCH_CHUNK); appends what exists to arr. */
+static enum dest_outcome fetch_chunk(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
+                                     cJSON *arr)
+{
+    static const char prefix[] = "/internal/v1/destinations?ids=";
+    char path[sizeof prefix + DEST_FETCH_CHUNK * ID_TEXT_MAX];
+    size_t used = sizeof prefix - 1;
+    cJSON *j = NULL, *got, *el;
+    enum dest_outcome result;
+
+    memcpy(path, prefix, used + 1);
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(path + used, sizeof path - used, "%s%lld", i ? "," : "", ids[i]);
+    if ((result = dest_client_get(c, request_id, path, &j)) != DEST_OK)
+        return result;
+    got = cJSON_GetObjectItemCaseSensitive(j, "items");
+    if (!cJSON_IsArray(got)) {
+        cJSON_Delete(j);
+        return DEST_UNAVAILABLE;
+    }
+    while ((el = cJSON_DetachItemFromArray(got, 0)) != NULL) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
+        long long now = c->now_ms();
+        if (cJSON_IsNumber(id) && c->shared->cfg.positive_ttl_ms > 0)
+            dest_cache_put(&c->shared->cache, (long long)id->valuedouble, 1, now,
+                           now + c->shared->cfg.positive_ttl_ms);
+        cJSON_AddItemToArray(arr, el);
+    }
+    cJSON_Delete(j);
+    return DEST_OK;
+}
+
 enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                     cJSON **items)
 {
-    static const char prefix[] = "/internal/v1/destinations?ids=";
-    size_t cap = sizeof prefix + n * ID_TEXT_MAX, used;
-    char *path;
-    cJSON *j = NULL, *arr;
-    enum dest_outcome result;
+    long long *u = NULL;
+    size_t nu = 0;
+    cJSON *arr = cJSON_CreateArray();
+    enum dest_outcome result = DEST_OK;
 
     *items = NULL;
-    if (n == 0)
-        return (*items = cJSON_CreateArray()) ? DEST_OK : DEST_UNAVAILABLE;
-    if (n > DEST_MAX_IDS || !(path = malloc(cap)))
-        return DEST_UNAVAILABLE;
-    used = (size_t)snprintf(path, cap, "%s", prefix);
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)snprintf(path + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
-    result = dest_client_get(c, request_id, path, &j);
-    free(path);
-    if (result != DEST_OK)
-        return result;
-    arr = cJSON_DetachItemFromObjectCaseSensitive(j, "items");
-    cJSON_Delete(j);
-    if (!cJSON_IsArray(arr)) {
+    if (!arr || n > DEST_MAX_IDS || (n && !(u = malloc(n * sizeof *u)))) {
         cJSON_Delete(arr);
         return DEST_UNAVAILABLE;
     }
-    if (c->shared->cfg.positive_ttl_ms > 0) {
-        long long now = c->now_ms();
-        const cJSON *el;
-        cJSON_ArrayForEach(el, arr)
-        {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
-            if (cJSON_IsNumber(id))
-                dest_cache_put(&c->shared->cache, (long long)id->valuedouble, 1, now,
-                               now + c->shared->cfg.positive_ttl_ms);
-        }
+    /* distinct ids, in URLs short enough for any server's header limit */
+    if (n) {
+        memcpy(u, ids, n * sizeof *u);
+        qsort(u, n, sizeof *u, cmp_ll);
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || u[i] != u[nu - 1])
+                u[nu++] = u[i];
+    }
+    for (size_t off = 0; off < nu && result == DEST_OK; off += DEST_FETCH_CHUNK)
+        result = fetch_chunk(c, request_id, u + off, nu - off < DEST_FETCH_CHUNK ? nu - off : DEST_FETCH_CHUNK, arr);
+    free(u);
+    if (result != DEST_OK) {
+        cJSON_Delete(arr);
+        return result;
     }
     *items = arr;
     return DEST_OK;
@@ -315,7 +343,7 @@ enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_i
 struct curl_transport {
     CURL *h;
     const struct dest_config *cfg;
-    char url[2048];
+    char url[4096]; /* base URL + a DEST_FETCH_CHUNK-id path */
 };
 
 struct sink {
@@ -354,8 +382,11 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     long status = 0;
     CURLcode rc;
 
-    snprintf(t->url, sizeof t->url, "%s%s", t->cfg->base_url, path);
-    snprintf(h_token, sizeof h_token, "X-Internal-Token: %s", t->cfg->internal_token);
+    if ((size_t)snprintf(t->url, sizeof t->url, "%s%s", t->cfg->base_url, path) >= sizeof t->url ||
+        (size_t)snprintf(h_token, sizeof h_token, "X-Internal-Token: %s", t->cfg->internal_token) >= sizeof h_token) {
+        *err = DEST_ERR_NETWORK; /* never send a cut URL or token */
+        return -1;
+    }
     snprintf(h_rid, sizeof h_rid, "X-Request-ID: %s", request_id ? request_id : "");
     hdrs = curl_slist_append(hdrs, h_token);
     hdrs = curl_slist_append(hdrs, h_rid);

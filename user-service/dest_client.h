@@ -19,6 +19,7 @@
 #include "dest_cache.h"
 
 #define DEST_MAX_IDS 1000                   /* per call, as destination-service accepts */
+#define DEST_FETCH_CHUNK 100                /* ids per batch GET: keeps the URL near 2 KiB */
 #define DEST_RESPONSE_MAX (4 * 1024 * 1024) /* larger answers are cut off and count as errors */
 
 enum dest_error { DEST_ERR_NONE = 0, DEST_ERR_CONNECT, DEST_ERR_TIMEOUT, DEST_ERR_NETWORK, DEST_ERR_TOO_LARGE };
@@ -85,7 +86,7 @@ void dest_client_destroy(struct dest_client *c);
 enum dest_outcome dest_client_validate(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                        int *exists);
 
-/* Fetches the destinations ids[0..n) in one call; *items is a JSON array (caller deletes)
+/* Fetches the destinations ids[0..n) (duplicates allowed) in one call per DEST_FETCH_CHUNK distinct ids; *items is a JSON array (caller deletes)
  * of those that exist. Refreshes the cache for what it saw. */
 enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                     cJSON **items);

@@ -19,7 +19,7 @@
 
 #define PLACE_NAME_MAX 255
 #define PLAN_DAYS_MAX 365
-#define MONEY_MAX 1e12
+#define MONEY_MAX 999999999999.99 /* numeric(14,2): 12 digits before the point */
 #define NOTE_MAX 1000
 #define POSITION_MAX 10000
 #define ID_MAX 9007199254740991LL
@@ -53,6 +53,19 @@ static enum json_got get_money(const cJSON *body, const char *name, char out[MON
     if (g == JSON_OK)
         snprintf(out, MONEY_TEXT, "%.2f", v);
     return g;
+}
+
+/* Opens a transaction holding the lock of the caller's plan id. DB_OK with *found 0 (and the
+ * transaction already ended) when there is no such plan. */
+static enum db_status begin_on_plan(struct request *rq, long long id, int *found)
+{
+    enum db_status st = db_begin(rq->worker->db);
+
+    *found = 0;
+    if (st == DB_OK && (st = plans_store_lock(rq->worker->db, rq->auth.user_id, id, found)) == DB_OK && *found)
+        return DB_OK;
+    db_rollback(rq->worker->db);
+    return st;
 }
 
 static void plan_failed(struct reply *rp, enum db_status st, long long id)
@@ -162,7 +175,7 @@ void plans_patch(struct request *rq, struct reply *rp)
     struct plan_input in = {0};
     char budget[MONEY_TEXT];
     cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *out = NULL, *cur = NULL;
-    int conflict = 0;
+    int conflict = 0, found = 0;
     enum db_status st;
 
     if (!body)
@@ -190,7 +203,10 @@ void plans_patch(struct request *rq, struct reply *rp)
             goto out;
         }
     }
-    st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict);
+    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
+        st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict);
+        st = db_finish(rq->worker->db, st);
+    }
     if (conflict)
         problem(rp, 422, "Some stops of this plan fall outside the new dates; move or remove them first.");
     else if (st != DB_OK || !out)
@@ -245,6 +261,7 @@ void plans_add_stop(struct request *rq, struct reply *rp)
     struct stop_input in = {0};
     char cost[MONEY_TEXT];
     cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *plan = NULL, *out = NULL;
+    int found = 0;
     enum db_status st;
 
     if (!body)
@@ -270,7 +287,12 @@ void plans_add_stop(struct request *rq, struct reply *rp)
     }
     if (dest_check_exists(rq, rp, in.destination_id, "destination_id", &in.verified) < 0)
         goto out;
-    if ((st = plans_store_add_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out)) != DB_OK) {
+    /* The plan's dates and stop count are checked again by the insert, under the plan's lock. */
+    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
+        st = plans_store_add_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out);
+        st = db_finish(rq->worker->db, st);
+    }
+    if (st != DB_OK || !found) {
         plan_failed(rp, st, rq->ids[0]);
         goto out;
     }
@@ -324,7 +346,7 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
     struct stop_input in = {0};
     char cost[MONEY_TEXT];
     cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *out = NULL;
-    int outside = 0;
+    int outside = 0, found = 0;
     enum db_status st;
 
     if (!body)
@@ -334,8 +356,14 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
         problem_fields(rp, &fe);
         goto out;
     }
-    st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside);
-    if (st != DB_OK)
+    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
+        st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out,
+                                     &outside);
+        st = db_finish(rq->worker->db, st);
+    }
+    if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */
+        problem(rp, 422, "The stop's values break a rule of the database.");
+    else if (st != DB_OK)
         users_db_failed(rp, st);
     else if (outside) {
         field_error(&fe, "visit_date", "must be within the plan's dates");
@@ -442,10 +470,13 @@ void plans_footprint(struct request *rq, struct reply *rp)
     size_t n = 0;
     cJSON *stops = NULL, *fetched = NULL, *out, *s;
     enum db_status st;
+    int got;
 
     if (request_query(rq, "mode", mode, sizeof mode) < 0 || !default_fuel(mode))
         field_error(&fe, "mode", "must be one of: car, motorbike, bus, metro, train, walk_or_cycle");
-    else if (request_query(rq, "fuel", fuel, sizeof fuel) <= 0)
+    else if ((got = request_query(rq, "fuel", fuel, sizeof fuel)) < 0) /* malformed, too long or holding NUL */
+        field_error(&fe, "fuel", "must be one of: petrol, diesel, electric, hybrid, none");
+    else if (got == 0)
         snprintf(fuel, sizeof fuel, "%s", default_fuel(mode));
     if (!fe.n && carbon_factor(mode, fuel, &factor) < 0)
         field_error(&fe, "fuel", "cannot be combined with mode %s", mode);

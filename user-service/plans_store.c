@@ -39,6 +39,7 @@ static struct db_statement q_update = {
     "AND (d.visit_date < COALESCE($4::date, p.start_date) OR d.visit_date > COALESCE($5::date, p.end_date))) "
     "RETURNING p.id",
     7, 0};
+static struct db_statement q_lock = {"SELECT 1 FROM plans WHERE id = $1 AND user_id = $2 FOR UPDATE", 2, 0};
 static struct db_statement q_delete = {"DELETE FROM plans WHERE id = $1 AND user_id = $2", 2, 0};
 static struct db_statement q_add_stop = {
     "WITH s AS (INSERT INTO plan_destinations (plan_id, destination_id, type, visit_date, time_slot, position, "
@@ -160,6 +161,23 @@ enum db_status plans_store_get(struct db *db, long long owner, long long id, cJS
     return one(db, &q_get, params, plan_json, out);
 }
 
+enum db_status plans_store_lock(struct db *db, long long owner, long long id, int *found)
+{
+    char a[24], b[24];
+    const char *params[] = {a, b};
+    enum db_status st;
+    PGresult *r;
+
+    num(a, sizeof a, id);
+    num(b, sizeof b, owner);
+    *found = 0;
+    if (!(r = db_exec(db, &q_lock, params, &st)))
+        return st;
+    *found = PQntuples(r) > 0;
+    PQclear(r);
+    return st;
+}
+
 enum db_status plans_store_create(struct db *db, long long owner, const struct plan_input *in, cJSON **out)
 {
     char a[24];
@@ -198,7 +216,12 @@ enum db_status plans_store_list(struct db *db, long long owner, const struct pag
         }
     }
     PQclear(r);
-    return *items ? st : DB_ERROR;
+    if (st != DB_OK || !*items) {
+        cJSON_Delete(*items);
+        *items = NULL;
+        return st != DB_OK ? st : DB_ERROR;
+    }
+    return DB_OK;
 }
 
 enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in,

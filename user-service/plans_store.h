@@ -34,6 +34,11 @@ struct stop_input {
     int verified;
 };
 
+/* Locks the owner's plan row until the transaction ends, so that changes to its dates and
+ * to its stops are checked one after the other, each against what the other committed.
+ * Run inside a transaction; *found is 0 when the owner has no such plan. */
+enum db_status plans_store_lock(struct db *db, long long owner, long long id, int *found);
+
 /* A plan as JSON (with total_estimated_cost, over_budget, stops); *out NULL when the owner
  * has no such plan. Dates in start/end (may be NULL) for range checks. */
 enum db_status plans_store_get(struct db *db, long long owner, long long id, cJSON **out);

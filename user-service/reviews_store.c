@@ -28,7 +28,12 @@ static struct db_statement q_list_user = {"SELECT " REVIEW_COLS ", count(*) OVER
 static struct db_statement q_list_both = {"SELECT " REVIEW_COLS ", count(*) OVER () FROM reviews r JOIN users u ON "
                                           "u.id = r.user_id WHERE r.destination_id = $3 AND r.user_id = $4" PAGE_TAIL,
                                           4, 0};
+/* Counts for a page past the end, where the window count has no row to ride on. */
 static struct db_statement q_count_all = {"SELECT count(*) FROM reviews", 0, 0};
+static struct db_statement q_count_dest = {"SELECT count(*) FROM reviews WHERE destination_id = $1", 1, 0};
+static struct db_statement q_count_user = {"SELECT count(*) FROM reviews WHERE user_id = $1", 1, 0};
+static struct db_statement q_count_both = {"SELECT count(*) FROM reviews WHERE destination_id = $1 AND user_id = $2",
+                                          2, 0};
 static struct db_statement q_summary = {
     "SELECT count(*), round(avg(rating)::numeric, 2), "
     "count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3), "
@@ -112,6 +117,7 @@ enum db_status reviews_store_list(struct db *db, long long destination_id, long 
                                                        : &q_list_all;
     enum db_status st;
     PGresult *r;
+    int rows;
 
     snprintf(lim, sizeof lim, "%lld", p->limit);
     snprintf(off, sizeof off, "%lld", p->offset);
@@ -121,20 +127,29 @@ enum db_status reviews_store_list(struct db *db, long long destination_id, long 
     *total = 0;
     if (!(r = db_exec(db, q, params, &st)))
         return st;
+    rows = PQntuples(r);
     *items = cJSON_CreateArray();
-    for (int i = 0; *items && i < PQntuples(r); i++)
+    for (int i = 0; *items && i < rows; i++)
         cJSON_AddItemToArray(*items, row_json(r, i));
-    if (PQntuples(r) > 0)
+    if (rows > 0)
         *total = db_ll(r, 0, 10);
-    PQclear(r);
-    if (PQntuples(r) == 0 && p->offset > 0) {
-        /* past the last page the window count is gone: count separately */
-        if (q == &q_list_all && (r = db_exec(db, &q_count_all, NULL, &st))) {
+    PQclear(r); /* r is gone from here on: the row count was kept in rows */
+    if (rows == 0 && p->offset > 0) {
+        struct db_statement *c = q == &q_list_both ? &q_count_both
+                                 : q == &q_list_dest ? &q_count_dest
+                                 : q == &q_list_user ? &q_count_user
+                                                     : &q_count_all;
+        if ((r = db_exec(db, c, params + 2, &st))) {
             *total = db_ll(r, 0, 0);
             PQclear(r);
         }
     }
-    return *items ? st : DB_ERROR;
+    if (st != DB_OK || !*items) {
+        cJSON_Delete(*items);
+        *items = NULL;
+        return st != DB_OK ? st : DB_ERROR;
+    }
+    return DB_OK;
 }
 
 enum db_status reviews_store_summary(struct db *db, long long destination_id, cJSON **out)

@@ -17,19 +17,27 @@ def main():
     suite_dir = os.path.abspath(sys.argv[1])
     pattern = sys.argv[2] if len(sys.argv) > 2 else ""
     suite = os.path.basename(suite_dir)
-    tests = []
+    tests, broken = [], []
     for fn in sorted(os.listdir(suite_dir)):
         if fn.startswith("test_") and fn.endswith(".py"):
             spec = importlib.util.spec_from_file_location(fn[:-3], os.path.join(suite_dir, fn))
             mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
+            try:
+                spec.loader.exec_module(mod)
+            except Exception:  # a module that does not import is a failure, not the end of the run
+                if pattern in fn[:-3] or not pattern:
+                    broken.append(fn)
+                    traceback.print_exc()
+                continue
             for name in sorted(dir(mod), key=lambda n: getattr(getattr(mod, n), "__code__", None)
                                and getattr(mod, n).__code__.co_firstlineno or 0):
                 f = getattr(mod, name)
                 if name.startswith("test_") and callable(f) and pattern in fn[:-3] + "." + name:
                     tests.append((fn[:-3] + "." + name, f))
     h = harness.Harness()
-    passed = failed = 0
+    passed, failed = 0, len(broken)
+    for fn in broken:
+        print("FAIL %s does not import" % fn, flush=True)
     try:
         h.start()
         for name, f in tests:

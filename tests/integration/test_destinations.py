@@ -669,10 +669,12 @@ def test_delete_needs_an_admin_token(h):
 # ---- 405 ----
 
 def test_wrong_methods_are_405_with_allow(h):
-    cases = [("PUT", API, {"GET", "POST"}), ("DELETE", API, {"GET", "POST"}),
-             ("PUT", API + "/1", {"GET", "PATCH", "DELETE"}), ("POST", API + "/1", {"GET", "PATCH", "DELETE"}),
-             ("POST", API + "/nearby", {"GET"}), ("DELETE", API + "/nearby", {"GET"}),
-             ("POST", INTERNAL, {"GET"}), ("GET", INTERNAL + "/validate", {"POST"})]
+    # HEAD is allowed wherever GET is (RFC 9110)
+    cases = [("PUT", API, {"GET", "HEAD", "POST"}), ("DELETE", API, {"GET", "HEAD", "POST"}),
+             ("PUT", API + "/1", {"GET", "HEAD", "PATCH", "DELETE"}),
+             ("POST", API + "/1", {"GET", "HEAD", "PATCH", "DELETE"}),
+             ("POST", API + "/nearby", {"GET", "HEAD"}), ("DELETE", API + "/nearby", {"GET", "HEAD"}),
+             ("POST", INTERNAL, {"GET", "HEAD"}), ("GET", INTERNAL + "/validate", {"POST"})]
     for method, path, allow in cases:
         r = h.request(method, url(h, path), token=admin(h), headers=internal(h))
         problem_ok(r, 405)

@@ -156,3 +156,14 @@ def test_failing_migration_rolls_back_and_names_the_file(h):
     assert h.psql("destinations", "SELECT to_regclass('mig_probe_a') IS NOT NULL") == "t"
     assert h.psql("destinations", "SELECT to_regclass('mig_probe_b') IS NULL") == "t"
     h.psql("destinations", "DROP TABLE mig_probe_a; DELETE FROM schema_migrations WHERE version = '0001_ok.sql'")
+
+
+def test_head_answers_like_get_without_a_body(h):
+    raw = h.raw(h.dest.port, b"HEAD /api/v1/destinations/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), raw[:200]
+    assert body == b"", body[:100]
+    r = h.request("DELETE", h.dest_url + "/healthz")
+    assert r.status in (404, 405)
+    r = h.request("PUT", h.dest_url + "/api/v1/destinations/1")
+    assert "HEAD" in r.header("Allow"), r.headers

@@ -59,6 +59,11 @@ static void test_body_rejections_have_the_right_status(void **state)
     assert_int_equal(body_status("application/json", "{\"a\":\"\xff\"}", 8), 400);
     assert_int_equal(body_status("application/json", "{\"a\":\"x\\u0000y\"}", 16), 400);
     assert_int_equal(body_status("application/json", "{} trailing", 11), 400);
+    /* RFC 8259: control characters inside strings must be escaped; outside them they are white space */
+    assert_int_equal(body_status("application/json", "{\"a\":\"x\ny\"}", 11), 400);
+    assert_int_equal(body_status("application/json", "{\"a\":\"\t\"}", 9), 400);
+    assert_int_equal(body_status("application/json", "{\"a\":\"\x1f\"}", 9), 400);
+    assert_int_equal(body_status("application/json", "{\n\t\"a\":\"x\\ny\"\r\n}", 16), 0);
 }
 
 static void test_nul_escape_detection_ignores_escaped_backslash(void **state)

@@ -99,9 +99,9 @@ static void test_known_path_wrong_method_lists_allowed(void **state)
     char allow[ROUTER_ALLOW_MAX];
     (void)state;
     assert_int_equal(match("PUT", "/api/v1/things/5", &idx, ids, &nids, allow), ROUTE_BAD_METHOD);
-    assert_string_equal(allow, "GET, DELETE");
+    assert_string_equal(allow, "GET, HEAD, DELETE");
     assert_int_equal(match("DELETE", "/api/v1/things", &idx, ids, &nids, allow), ROUTE_BAD_METHOD);
-    assert_string_equal(allow, "GET, POST");
+    assert_string_equal(allow, "GET, HEAD, POST");
 }
 
 static void test_unknown_paths_are_not_found(void **state)
@@ -115,6 +115,17 @@ static void test_unknown_paths_are_not_found(void **state)
     assert_int_equal(match("GET", "/api/v1/things/1/extra", &idx, ids, &nids, allow), ROUTE_NOT_FOUND);
     assert_int_equal(match("GET", "api/v1/things", &idx, ids, &nids, allow), ROUTE_NOT_FOUND);
     assert_int_equal(match("GET", "", &idx, ids, &nids, allow), ROUTE_NOT_FOUND);
+}
+
+static void test_head_matches_get_routes(void **state)
+{
+    int idx = -1, nids = 0;
+    long long ids[REQUEST_MAX_IDS];
+    char allow[ROUTER_ALLOW_MAX];
+    (void)state;
+    assert_int_equal(match("HEAD", "/api/v1/things/7", &idx, ids, &nids, allow), ROUTE_OK);
+    assert_int_equal(idx, 3);
+    assert_int_equal(match("HEAD", "/api/v1/plans/1/stops/2", &idx, ids, &nids, allow), ROUTE_BAD_METHOD);
 }
 
 static void test_parse_id_limits(void **state)
@@ -140,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_bad_ids_do_not_match),
         cmocka_unit_test(test_known_path_wrong_method_lists_allowed),
         cmocka_unit_test(test_unknown_paths_are_not_found),
+        cmocka_unit_test(test_head_matches_get_routes),
         cmocka_unit_test(test_parse_id_limits),
     };
     return cmocka_run_group_tests_name("router", tests, NULL, NULL);
