@@ -33,11 +33,28 @@ void field_error(struct field_errors *fe, const char *field, const char *fmt, ..
     fe->n++;
 }
 
+/* Appends to body (PROBLEM_BODY_MAX bytes) at *n; a piece that would not fit is dropped
+ * whole, so *n never passes the end and the text stays well-formed up to the last piece. */
+static void append(char *body, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *body, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    int w;
+
+    va_start(ap, fmt);
+    w = vsnprintf(body + *n, PROBLEM_BODY_MAX - *n, fmt, ap);
+    va_end(ap);
+    if (w > 0 && (size_t)w < PROBLEM_BODY_MAX - *n)
+        *n += (size_t)w;
+    else
+        body[*n] = '\0';
+}
+
 static void emit(struct reply *rp, int status, const char *detail, const struct field_errors *fe)
 {
     char *body = malloc(PROBLEM_BODY_MAX);
     char esc[PROBLEM_DETAIL_MAX * 2];
-    size_t n;
+    size_t n = 0;
 
     if (!body) {
         reply_free(rp);
@@ -48,21 +65,19 @@ static void emit(struct reply *rp, int status, const char *detail, const struct 
         return;
     }
     log_json_escape(esc, sizeof esc, detail);
-    n = (size_t)snprintf(body, PROBLEM_BODY_MAX,
-                         "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"",
-                         http_reason(status), status, esc);
+    append(body, &n, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"",
+           http_reason(status), status, esc);
     if (fe) {
-        n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, ",\"errors\":[");
+        append(body, &n, ",\"errors\":[");
         for (int i = 0; i < fe->n && i < FIELD_ERRORS_MAX; i++) {
             char f[FIELD_NAME_MAX * 2], m[FIELD_MESSAGE_MAX * 2];
             log_json_escape(f, sizeof f, fe->e[i].field);
             log_json_escape(m, sizeof m, fe->e[i].message);
-            n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "%s{\"field\":\"%s\",\"message\":\"%s\"}",
-                                  i ? "," : "", f, m);
+            append(body, &n, "%s{\"field\":\"%s\",\"message\":\"%s\"}", i ? "," : "", f, m);
         }
-        n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "]");
+        append(body, &n, "]");
     }
-    n += (size_t)snprintf(body + n, PROBLEM_BODY_MAX - n, "}");
+    append(body, &n, "}");
     reply_take_body(rp, status, CT_PROBLEM, body, n);
 }
 

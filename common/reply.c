@@ -1,6 +1,7 @@
 /* reply: filling the answer a worker hands back to the loop thread. */
 #include "reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,22 @@ int reply_json(struct reply *rp, int status, cJSON *json)
     }
     reply_take_body(rp, status, CT_JSON, text, strlen(text));
     return 0;
+}
+
+int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix)
+{
+    char loc[256];
+    double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(json, "id")); /* NaN when absent */
+
+    if (id != id || reply_json(rp, status, json) < 0) {
+        if (id != id) {
+            cJSON_Delete(json);
+            problem_internal(rp);
+        }
+        return -1;
+    }
+    snprintf(loc, sizeof loc, "%s/%lld", prefix, (long long)id);
+    return reply_header(rp, "Location", loc);
 }
 
 void reply_empty(struct reply *rp, int status)

@@ -31,6 +31,11 @@ struct reply {
  * Returns 0, or -1 when out of memory (the reply then holds a 500 problem). */
 int reply_json(struct reply *rp, int status, cJSON *json);
 
+/* A created resource: serializes json (taken over, as reply_json) with status (201, or 202
+ * for an accepted but unconfirmed write) and, when that worked, Location: <prefix>/<id>
+ * where id is json's "id" member. Returns 0, or -1 (the reply then holds a 500 problem). */
+int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix);
+
 /* Takes ownership of body (malloc'd, len bytes; may be NULL with len 0). */
 void reply_take_body(struct reply *rp, int status, const char *content_type, char *body, size_t len);
 

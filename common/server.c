@@ -25,7 +25,7 @@
 
 #define LISTEN_BACKLOG 1024
 #define DRAIN_POLL_MS 20
-#define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
+#define DRAIN_FLUSH_MS 100  /* let the last replies leave the socket buffers */
 #define ACCEPT_PAUSE_MS 100 /* after accept() fails for want of descriptors or memory */
 #define ACCEPT_LOG_EVERY_S 10
 #define HEALTH_BODY "{\"status\":\"ok\"}"
@@ -547,9 +547,9 @@ int server_run(const struct server_options *o)
     signal(SIGPIPE, SIG_IGN);
     m_shed = metrics_counter("http_requests_shed_total", "Requests refused with 503 because the queue was full.", "");
     m_inflight = metrics_gauge("http_requests_in_flight", "Requests accepted and not yet answered.", "");
-    m_accept_errors = metrics_counter("http_accept_errors_total",
-                                      "accept() failures (out of file descriptors or memory); each pauses accepting.",
-                                      "");
+    m_accept_errors =
+        metrics_counter("http_accept_errors_total",
+                        "accept() failures (out of file descriptors or memory); each pauses accepting.", "");
     the_server = &s;
     pthread_mutex_init(&s.qlock, NULL);
     pthread_cond_init(&s.qcond, NULL);

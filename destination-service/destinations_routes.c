@@ -194,7 +194,8 @@ void destinations_create(struct request *rq, struct reply *rp)
     snprintf(location, sizeof location, "/api/v1/destinations/%lld",
              (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "id")));
     reply_tagged(rq, rp, 201, d, NULL);
-    reply_header(rp, "Location", location);
+    if (rp->status == 201) /* not on the 500 a failed serialization becomes */
+        reply_header(rp, "Location", location);
 }
 
 void destinations_update(struct request *rq, struct reply *rp)

@@ -46,33 +46,33 @@ static void refresh(struct breaker *b, long long now_ms)
     }
 }
 
-int breaker_allow(struct breaker *b, long long now_ms)
+enum breaker_ticket breaker_allow(struct breaker *b, long long now_ms)
 {
-    int allow;
+    enum breaker_ticket t = BREAKER_DENY;
 
     pthread_mutex_lock(&b->lock);
     refresh(b, now_ms);
-    switch (b->state) {
-    case BREAKER_CLOSED: allow = 1; break;
-    case BREAKER_HALF_OPEN:
-        allow = !b->probe_out; /* exactly one probe at a time */
-        b->probe_out = 1;
-        break;
-    default: allow = 0; break;
+    if (b->state == BREAKER_CLOSED) {
+        t = BREAKER_CALL;
+    } else if (b->state == BREAKER_HALF_OPEN && !b->probe_out) {
+        b->probe_out = 1; /* exactly one probe at a time */
+        t = BREAKER_PROBE;
     }
     pthread_mutex_unlock(&b->lock);
-    return allow;
+    return t;
 }
 
-void breaker_record(struct breaker *b, long long now_ms, int success)
+void breaker_record(struct breaker *b, long long now_ms, int success, enum breaker_ticket t)
 {
     long long sec = now_ms / 1000;
     int i = (int)(sec % b->cfg.window_s), calls = 0, fails = 0;
 
     pthread_mutex_lock(&b->lock);
     if (b->state == BREAKER_HALF_OPEN) {
-        b->probe_out = 0;
-        set_state(b, success ? BREAKER_CLOSED : BREAKER_OPEN, now_ms);
+        if (t == BREAKER_PROBE) {
+            b->probe_out = 0;
+            set_state(b, success ? BREAKER_CLOSED : BREAKER_OPEN, now_ms);
+        }
         goto out;
     }
     if (b->state == BREAKER_OPEN)

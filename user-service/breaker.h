@@ -34,14 +34,20 @@ struct breaker {
     void (*on_change)(enum breaker_state to); /* optional: metrics hook, called under the lock */
 };
 
+/* What breaker_allow grants: nothing, an ordinary call, or the one half-open probe. */
+enum breaker_ticket { BREAKER_DENY = 0, BREAKER_CALL = 1, BREAKER_PROBE = 2 };
+
 void breaker_init(struct breaker *b, const struct breaker_config *c);
 void breaker_destroy(struct breaker *b);
 
-/* 1 if a call may go out now (closed, or this caller is the half-open probe); 0 to fail fast. */
-int breaker_allow(struct breaker *b, long long now_ms);
+/* Whether a call may go out now: BREAKER_CALL (closed), BREAKER_PROBE (this caller is the
+ * half-open probe) or BREAKER_DENY (fail fast). */
+enum breaker_ticket breaker_allow(struct breaker *b, long long now_ms);
 
-/* Records the outcome of a call that breaker_allow let out. */
-void breaker_record(struct breaker *b, long long now_ms, int success);
+/* Records the outcome of a call that breaker_allow let out, with the ticket it got. While
+ * half-open only the probe's outcome decides: a late answer to a call made before the
+ * breaker opened must not close or reopen it. */
+void breaker_record(struct breaker *b, long long now_ms, int success, enum breaker_ticket t);
 
 /* The state as of now_ms (an open breaker whose wait is over reads as half-open). */
 enum breaker_state breaker_state(struct breaker *b, long long now_ms);

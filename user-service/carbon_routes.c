@@ -14,7 +14,6 @@
 
 #define CARBON_RETRY_AFTER_S 1
 #define CARBON_FACTORS_CACHE "public, max-age=3600"
-#define LOCATION_MAX 64
 #define TIME_TEXT_MAX 64  /* longest traveled_at text we look at */
 #define QUERY_TEXT_MAX 16 /* ?from=, ?to=, ?date=, ?period= */
 
@@ -90,7 +89,7 @@ void carbon_create(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
     struct carbon_trip t = {0};
-    char when[CARBON_TIME_LEN + 1], loc[LOCATION_MAX];
+    char when[CARBON_TIME_LEN + 1];
     int vehicle = -1, fuel = -1;
     long long passengers = 0;
     cJSON *body, *trip = NULL;
@@ -124,9 +123,7 @@ void carbon_create(struct request *rq, struct reply *rp)
         st = DB_ERROR;
     if (st != DB_OK)
         return store_failed(rp, st);
-    snprintf(loc, sizeof loc, "/api/v1/carbon/%lld", (long long)cJSON_GetObjectItem(trip, "id")->valuedouble);
-    if (reply_json(rp, 201, trip) == 0)
-        reply_header(rp, "Location", loc);
+    reply_created(rp, 201, trip, "/api/v1/carbon");
 }
 
 /* Reads an optional date query parameter "YYYY-MM-DD" into out ("" when absent). */

@@ -129,7 +129,9 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
         long remaining = (long)(deadline - c->now_ms()), delay;
         int rc;
 
-        if (!breaker_allow(&c->shared->breaker, c->now_ms())) {
+        enum breaker_ticket ticket = breaker_allow(&c->shared->breaker, c->now_ms());
+
+        if (ticket == BREAKER_DENY) {
             if (attempt == 0)
                 o = OUT_BREAKER;
             break;
@@ -137,7 +139,7 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
         memset(out, 0, sizeof *out);
         rc = c->call(c->transport, method, path, body, len, request_id, remaining > 0 ? remaining : 1, out, &err);
         o = classify(rc, err, out->status);
-        breaker_record(&c->shared->breaker, c->now_ms(), o == OUT_OK);
+        breaker_record(&c->shared->breaker, c->now_ms(), o == OUT_OK, ticket);
         metrics_add(m_calls[o], 1);
         if (o == OUT_OK)
             return o;

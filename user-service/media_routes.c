@@ -279,7 +279,7 @@ void media_upload(struct request *rq, struct reply *rp)
     struct multipart_part part;
     struct media_new m = {0};
     char cat[CATEGORY_TEXT_MAX], boundary[MULTIPART_BOUNDARY_MAX + 1], fname[MEDIA_FILENAME_MAX];
-    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX], loc[64], fin[PATH_MAX];
+    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX], fin[PATH_MAX];
     const char *ct = request_header(rq, "Content-Type"), *declared = ct, *sniffed, *filename = NULL;
     const uint8_t *data = (const uint8_t *)rq->body;
     size_t len = rq->body ? rq->body_len : 0;
@@ -340,9 +340,7 @@ void media_upload(struct request *rq, struct reply *rp)
                     strerror(errno));
         return store_failed(rp, st);
     }
-    snprintf(loc, sizeof loc, "/api/v1/media/%lld", (long long)cJSON_GetObjectItem(out, "id")->valuedouble);
-    if (reply_json(rp, 201, out) == 0)
-        reply_header(rp, "Location", loc);
+    reply_created(rp, 201, out, "/api/v1/media");
 }
 
 void media_list(struct request *rq, struct reply *rp)

@@ -10,7 +10,6 @@
 #include "server.h"
 
 #define MISSIONS_RETRY_AFTER_S 1
-#define LOCATION_MAX 64
 
 static const char *const triggers[] = {"manual", "register", "eco_trip", "first_review", "first_plan", NULL};
 
@@ -90,7 +89,6 @@ void missions_create(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
     struct mission_fields f = {0};
-    char loc[LOCATION_MAX];
     cJSON *body, *m = NULL;
     enum db_status st;
 
@@ -107,9 +105,7 @@ void missions_create(struct request *rq, struct reply *rp)
         st = DB_ERROR;
     if (st != DB_OK)
         return store_failed(rp, st);
-    snprintf(loc, sizeof loc, "/api/v1/missions/%lld", (long long)cJSON_GetObjectItem(m, "id")->valuedouble);
-    if (reply_json(rp, 201, m) == 0)
-        reply_header(rp, "Location", loc);
+    reply_created(rp, 201, m, "/api/v1/missions");
 }
 
 void missions_update(struct request *rq, struct reply *rp)

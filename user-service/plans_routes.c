@@ -30,6 +30,13 @@
 static const char *const stop_types[] = {"restaurant", "accommodation", "attraction", "transport", NULL};
 static const char *const time_slots[] = {"morning", "afternoon", "evening", NULL};
 
+/* A string member of a JSON object we built, or "" (never NULL, even after an allocation failure). */
+static const char *str_of(const cJSON *o, const char *name)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+    return v ? v : "";
+}
+
 /* Days since 1970-01-01 of a valid "YYYY-MM-DD" (the civil-from-days inverse). */
 static long days_of(const char *d)
 {
@@ -134,13 +141,8 @@ void plans_create(struct request *rq, struct reply *rp)
         problem_fields(rp, &fe);
     else if ((st = create_with_mission(rq, &in, &out)) != DB_OK || !out)
         plan_failed(rp, st == DB_OK ? DB_ERROR : st, 0);
-    else {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/api/v1/plans/%lld",
-                 (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(out, "id")));
-        reply_json(rp, 201, out);
-        reply_header(rp, "Location", loc);
-    }
+    else
+        reply_created(rp, 201, out, "/api/v1/plans");
     cJSON_Delete(body);
 }
 
@@ -192,11 +194,9 @@ void plans_patch(struct request *rq, struct reply *rp)
             goto out;
         }
         if (!in.start_date[0])
-            snprintf(in.start_date, sizeof in.start_date, "%s",
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cur, "start_date")));
+            snprintf(in.start_date, sizeof in.start_date, "%s", str_of(cur, "start_date"));
         else
-            snprintf(in.end_date, sizeof in.end_date, "%s",
-                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cur, "end_date")));
+            snprintf(in.end_date, sizeof in.end_date, "%s", str_of(cur, "end_date"));
         read_plan(body, 0, &in, budget, &fe);
         if (fe.n) {
             problem_fields(rp, &fe);
@@ -275,8 +275,7 @@ void plans_add_stop(struct request *rq, struct reply *rp)
         plan_failed(rp, st, rq->ids[0]);
         goto out;
     }
-    if (strcmp(in.visit_date, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(plan, "start_date"))) < 0 ||
-        strcmp(in.visit_date, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(plan, "end_date"))) > 0) {
+    if (strcmp(in.visit_date, str_of(plan, "start_date")) < 0 || strcmp(in.visit_date, str_of(plan, "end_date")) > 0) {
         field_error(&fe, "visit_date", "must be within the plan's dates");
         problem_fields(rp, &fe);
         goto out;

@@ -14,7 +14,7 @@
 #define INTERVAL_DEFAULT_S 300
 #define INTERVAL_MAX_S 86400
 
-int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts *n)
+int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct reconcile_counts *n)
 {
     long long ids[BATCH], after = 0;
     int exists[BATCH];
@@ -25,6 +25,8 @@ int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts 
         long long yes[BATCH], no[BATCH], changed;
         size_t ny = 0, nn = 0;
 
+        if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED))
+            return -1; /* shutting down: the next pass picks up from the start */
         if (reconcile_store_ids(db, after, ids, BATCH, &got) != DB_OK)
             return -1;
         if (got == 0)
@@ -68,7 +70,7 @@ static int make_client(struct dest_shared *s, struct dest_client *c, const char 
     return 0;
 }
 
-static int pass(struct db *db, struct dest_client *c, int print)
+static int pass(struct db *db, struct dest_client *c, const int *stop, int print)
 {
     struct reconcile_counts n;
     int locked = 0, rc;
@@ -79,7 +81,7 @@ static int pass(struct db *db, struct dest_client *c, int print)
         log_msg(LOG_INFO, NULL, "reconcile: another process is reconciling; skipped");
         return 0;
     }
-    rc = reconcile_run(db, c, &n);
+    rc = reconcile_run(db, c, stop, &n);
     reconcile_store_unlock(db);
     log_msg(rc ? LOG_WARN : LOG_INFO, NULL,
             "reconcile %s: ids_checked=%lld existing=%lld missing=%lld rows_confirmed=%lld rows_marked_missing=%lld",
@@ -102,7 +104,7 @@ int reconcile_command(const struct db_options *dbo, const char *internal_token)
         db_free(&db);
         return 1;
     }
-    rc = pass(db, &c, 1) == 0 ? 0 : 1;
+    rc = pass(db, &c, NULL, 1) == 0 ? 0 : 1;
     if (rc)
         fprintf(stderr, "reconcile: stopped early (a database or destination-service was unavailable)\n");
     dest_client_destroy(&c);
@@ -144,7 +146,7 @@ static void *task_main(void *arg)
         if (task.stop)
             break;
         pthread_mutex_unlock(&task.lock);
-        pass(db, &c, 0);
+        pass(db, &c, &task.stop, 0);
         pthread_mutex_lock(&task.lock);
     }
     pthread_mutex_unlock(&task.lock);
@@ -173,7 +175,7 @@ void reconcile_stop(void)
     if (!task.running)
         return;
     pthread_mutex_lock(&task.lock);
-    task.stop = 1;
+    __atomic_store_n(&task.stop, 1, __ATOMIC_RELAXED);
     pthread_cond_signal(&task.wake);
     pthread_mutex_unlock(&task.lock);
     pthread_join(task.thread, NULL);

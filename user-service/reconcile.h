@@ -15,8 +15,9 @@ struct reconcile_counts {
     long long ids_checked, existing, missing, rows_confirmed, rows_marked_missing;
 };
 
-/* One full pass. 0 on success, -1 when a dependency failed (counts hold what was done). */
-int reconcile_run(struct db *db, struct dest_client *c, struct reconcile_counts *n);
+/* One full pass. 0 on success, -1 when a dependency failed or *stop became non-zero between
+ * two batches (stop may be NULL); the counts hold what was done. */
+int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct reconcile_counts *n);
 
 /* The `reconcile` command: one pass, counts printed. Returns the exit status. */
 int reconcile_command(const struct db_options *dbo, const char *internal_token);

@@ -70,14 +70,8 @@ void reviews_create(struct request *rq, struct reply *rp)
         users_db_failed(rp, st);
         goto out;
     }
-    {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/api/v1/reviews/%lld",
-                 (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(out, "id")));
-        /* Deferred mode: accepted, but the destination is not confirmed yet (the reconciler will). */
-        reply_json(rp, in.verified ? 201 : 202, out);
-        reply_header(rp, "Location", loc);
-    }
+    /* Deferred mode: accepted, but the destination is not confirmed yet (the reconciler will). */
+    reply_created(rp, in.verified ? 201 : 202, out, "/api/v1/reviews");
     out = NULL;
 out:
     cJSON_Delete(out);

@@ -127,13 +127,13 @@ static void test_breaker_opens_on_failure_rate(void **state)
     struct breaker_config c = {.window_s = 10, .min_calls = 4, .failure_pct = 50, .open_ms = 1000};
     (void)state;
     breaker_init(&b, &c);
-    breaker_record(&b, 0, 1);
-    breaker_record(&b, 10, 0);
-    breaker_record(&b, 20, 0);
+    breaker_record(&b, 0, 1, BREAKER_CALL);
+    breaker_record(&b, 10, 0, BREAKER_CALL);
+    breaker_record(&b, 20, 0, BREAKER_CALL);
     assert_int_equal(breaker_state(&b, 30), BREAKER_CLOSED); /* 3 calls < min_calls */
-    breaker_record(&b, 40, 1);
+    breaker_record(&b, 40, 1, BREAKER_CALL);
     assert_int_equal(breaker_state(&b, 50), BREAKER_CLOSED); /* 2 of 4 failed, but last was a success */
-    breaker_record(&b, 60, 0);                               /* 3 of 5 failed */
+    breaker_record(&b, 60, 0, BREAKER_CALL);                               /* 3 of 5 failed */
     assert_int_equal(breaker_state(&b, 70), BREAKER_OPEN);
     assert_false(breaker_allow(&b, 80));
     breaker_destroy(&b);
@@ -145,12 +145,12 @@ static void test_breaker_half_open_lets_one_probe_and_closes_on_success(void **s
     struct breaker_config c = {.window_s = 10, .min_calls = 1, .failure_pct = 50, .open_ms = 1000};
     (void)state;
     breaker_init(&b, &c);
-    breaker_record(&b, 0, 0);
+    breaker_record(&b, 0, 0, BREAKER_CALL);
     assert_int_equal(breaker_state(&b, 999), BREAKER_OPEN);
     assert_true(breaker_allow(&b, 1000)); /* the probe */
     assert_int_equal(breaker_state(&b, 1000), BREAKER_HALF_OPEN);
     assert_false(breaker_allow(&b, 1001)); /* only one probe at a time */
-    breaker_record(&b, 1010, 1);
+    breaker_record(&b, 1010, 1, BREAKER_PROBE);
     assert_int_equal(breaker_state(&b, 1011), BREAKER_CLOSED);
     assert_true(breaker_allow(&b, 1012));
     assert_int_equal(b.transitions[BREAKER_OPEN], 1);
@@ -164,12 +164,28 @@ static void test_breaker_failed_probe_reopens(void **state)
     struct breaker_config c = {.window_s = 10, .min_calls = 1, .failure_pct = 50, .open_ms = 1000};
     (void)state;
     breaker_init(&b, &c);
-    breaker_record(&b, 0, 0);
+    breaker_record(&b, 0, 0, BREAKER_CALL);
     assert_true(breaker_allow(&b, 1500));
-    breaker_record(&b, 1600, 0);
+    breaker_record(&b, 1600, 0, BREAKER_PROBE);
     assert_int_equal(breaker_state(&b, 1700), BREAKER_OPEN);
     assert_false(breaker_allow(&b, 2500)); /* a fresh wait started at 1600 */
     assert_true(breaker_allow(&b, 2600));
+    breaker_destroy(&b);
+}
+
+static void test_breaker_half_open_ignores_late_answers_from_before(void **state)
+{
+    struct breaker b;
+    struct breaker_config c = {.window_s = 10, .min_calls = 1, .failure_pct = 50, .open_ms = 1000};
+    (void)state;
+    breaker_init(&b, &c);
+    assert_int_equal(breaker_allow(&b, 0), BREAKER_CALL); /* a slow call starts */
+    breaker_record(&b, 10, 0, BREAKER_CALL);              /* another fails: open */
+    assert_int_equal(breaker_allow(&b, 1010), BREAKER_PROBE);
+    breaker_record(&b, 1011, 0, BREAKER_CALL); /* the slow call's late failure */
+    assert_int_equal(breaker_state(&b, 1012), BREAKER_HALF_OPEN);
+    breaker_record(&b, 1013, 1, BREAKER_PROBE); /* the probe decides */
+    assert_int_equal(breaker_state(&b, 1014), BREAKER_CLOSED);
     breaker_destroy(&b);
 }
 
@@ -179,10 +195,10 @@ static void test_breaker_forgets_failures_outside_the_window(void **state)
     struct breaker_config c = {.window_s = 5, .min_calls = 3, .failure_pct = 50, .open_ms = 1000};
     (void)state;
     breaker_init(&b, &c);
-    breaker_record(&b, 0, 0);
-    breaker_record(&b, 100, 0);
+    breaker_record(&b, 0, 0, BREAKER_CALL);
+    breaker_record(&b, 100, 0, BREAKER_CALL);
     /* ten seconds later: the old failures are out of the window */
-    breaker_record(&b, 10000, 0);
+    breaker_record(&b, 10000, 0, BREAKER_CALL);
     assert_int_equal(breaker_state(&b, 10001), BREAKER_CLOSED);
     breaker_destroy(&b);
 }
@@ -363,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_breaker_opens_on_failure_rate),
         cmocka_unit_test(test_breaker_half_open_lets_one_probe_and_closes_on_success),
         cmocka_unit_test(test_breaker_failed_probe_reopens),
+        cmocka_unit_test(test_breaker_half_open_ignores_late_answers_from_before),
         cmocka_unit_test(test_breaker_forgets_failures_outside_the_window),
         cmocka_unit_test(test_cache_hits_until_expiry),
         cmocka_unit_test(test_cache_is_bounded),
