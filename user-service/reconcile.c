@@ -63,6 +63,7 @@ static int make_client(struct dest_shared *s, struct dest_client *c, const char 
     cfg.timeout_ms = cfg.timeout_ms * 5; /* batches of 1000 ids: allow more time than one request */
     if (dest_shared_init(s, &cfg) < 0)
         return -1;
+    s->breaker.on_change = NULL; /* dest_breaker_state reports the request path's breaker only */
     if (dest_client_init_curl(c, s, 1) < 0) {
         dest_shared_destroy(s);
         return -1;
