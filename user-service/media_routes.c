@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -114,6 +115,60 @@ static void sweep_tmp(void)
     closedir(top);
     if (removed)
         log_msg(LOG_WARN, NULL, "media: removed %d unfinished upload(s) left by a crash", removed);
+}
+
+/* Sweeps one user directory (fd, closed here) for orphans; adds to *removed. -1 on a database failure. */
+static int sweep_user_dir(struct db *db, const char *uid, int fd, time_t older_than, int *removed)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *e;
+    int rc = 0;
+
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    while (rc == 0 && (e = readdir(d))) {
+        char key[MEDIA_KEY_MAX];
+        struct stat sb;
+        int exists = 1;
+
+        if (e->d_name[0] == '.' || has_suffix(e->d_name, TMP_SUFFIX) ||
+            fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode) ||
+            sb.st_mtime > older_than)
+            continue;
+        if ((size_t)snprintf(key, sizeof key, "%s/%s", uid, e->d_name) >= sizeof key)
+            continue; /* not a name we make */
+        if (media_store_key_exists(db, key, &exists) != DB_OK)
+            rc = -1;
+        else if (!exists && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            (*removed)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+int media_sweep_orphans(struct db *db, long min_age_s)
+{
+    DIR *top = opendir(media_dir);
+    struct dirent *e;
+    time_t older_than = time(NULL) - min_age_s;
+    int removed = 0, rc = 0;
+
+    if (!top)
+        return 0;
+    while (rc == 0 && (e = readdir(top))) {
+        int fd;
+        if (!all_digits(e->d_name))
+            continue;
+        fd = openat(dirfd(top), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+            rc = sweep_user_dir(db, e->d_name, fd, older_than, &removed);
+    }
+    closedir(top);
+    if (removed)
+        log_msg(LOG_WARN, NULL, "media: removed %d file(s) that no row named (left by a crash)", removed);
+    return rc < 0 ? -1 : removed;
 }
 
 int media_remove_user_dir(long long user_id)

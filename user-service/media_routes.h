@@ -22,6 +22,12 @@ int media_setup(struct server_options *o);
  * Returns the number of files removed, or -1 (logged) when the directory could not be read. */
 int media_remove_user_dir(long long user_id);
 
+/* Removes files under MEDIA_DIR that no media_files row names and that are older than
+ * min_age_s (so an upload between its rename and its INSERT is never touched): what a crash
+ * between those two steps, or between a row's DELETE and its unlink, leaves behind. Returns
+ * the number removed, or -1 when the database could not be asked. */
+int media_sweep_orphans(struct db *db, long min_age_s);
+
 void media_upload(struct request *rq, struct reply *rp);  /* POST /api/v1/media?category= */
 void media_list(struct request *rq, struct reply *rp);    /* GET /api/v1/media */
 void media_get(struct request *rq, struct reply *rp);     /* GET /api/v1/media/{id} */

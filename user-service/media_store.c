@@ -27,6 +27,7 @@ static struct db_statement q_delete = {"DELETE FROM media_files WHERE id = $2 AN
 static struct db_statement q_list = {"SELECT " MEDIA_COLUMNS ", count(*) OVER () FROM media_files WHERE user_id = $1"
                                      " ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
                                      3, 0};
+static struct db_statement q_key_exists = {"SELECT 1 FROM media_files WHERE storage_key = $1", 1, 0};
 static struct db_statement q_count = {"SELECT count(*) FROM media_files WHERE user_id = $1", 1, 0};
 
 static void ll_str(char buf[NUM_TEXT_MAX], long long v)
@@ -167,4 +168,18 @@ enum db_status media_store_list(struct db *db, long long user_id, const struct p
         PQclear(r);
     }
     return DB_OK;
+}
+
+enum db_status media_store_key_exists(struct db *db, const char *storage_key, int *exists)
+{
+    const char *params[] = {storage_key};
+    enum db_status st;
+    PGresult *r = db_exec(db, &q_key_exists, params, &st);
+
+    *exists = 0;
+    if (!r)
+        return st;
+    *exists = PQntuples(r) > 0;
+    PQclear(r);
+    return st;
 }

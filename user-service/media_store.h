@@ -27,6 +27,9 @@ struct media_info {
 };
 
 /* Inserts m for user_id; *out is the new file's metadata. */
+/* *exists is 1 when a row names the file storage_key. */
+enum db_status media_store_key_exists(struct db *db, const char *storage_key, int *exists);
+
 enum db_status media_store_create(struct db *db, long long user_id, const struct media_new *m, cJSON **out);
 
 /* File id as viewer may see it: their own, or anyone's avatar or cover. *out NULL when not

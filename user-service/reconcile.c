@@ -8,11 +8,13 @@
 
 #include "config.h"
 #include "log.h"
+#include "media_routes.h"
 #include "reconcile_store.h"
 
 #define BATCH DEST_MAX_IDS
 #define INTERVAL_DEFAULT_S 300
 #define INTERVAL_MAX_S 86400
+#define MEDIA_ORPHAN_MIN_AGE_S 600 /* an upload takes seconds; ten minutes is safely past one */
 
 int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct reconcile_counts *n)
 {
@@ -137,8 +139,11 @@ static void *task_main(void *arg)
         db_free(&db);
         return NULL;
     }
+    /* Once at start-up: files a crash left without their row. */
+    if (media_sweep_orphans(db, MEDIA_ORPHAN_MIN_AGE_S) < 0)
+        log_msg(LOG_WARN, NULL, "media: orphan sweep skipped (database unavailable)");
     pthread_mutex_lock(&task.lock);
-    while (!task.stop) {
+    while (!task.stop && task.interval_s > 0) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += task.interval_s;
@@ -159,9 +164,8 @@ static void *task_main(void *arg)
 
 int reconcile_start(const struct db_options *dbo, const char *internal_token)
 {
+    /* The thread runs even with the interval at 0: it sweeps media orphans once at start. */
     task.interval_s = (int)config_env_long("RECONCILE_INTERVAL_SECONDS", INTERVAL_DEFAULT_S, 0, INTERVAL_MAX_S);
-    if (task.interval_s == 0)
-        return 0;
     task.dbo = *dbo;
     task.token = internal_token;
     task.stop = 0;

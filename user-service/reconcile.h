@@ -22,7 +22,8 @@ int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct 
 /* The `reconcile` command: one pass, counts printed. Returns the exit status. */
 int reconcile_command(const struct db_options *dbo, const char *internal_token);
 
-/* The periodic task inside the daemon (no-op when RECONCILE_INTERVAL_SECONDS is 0). */
+/* The background task inside the daemon: a media orphan sweep at start, then a pass every
+ * RECONCILE_INTERVAL_SECONDS (none when 0). */
 int reconcile_start(const struct db_options *dbo, const char *internal_token);
 void reconcile_stop(void);
 

@@ -275,3 +275,30 @@ def test_without_token_is_401(h):
     problem_ok(h.get(api(h, "/media/1")), 401)
     problem_ok(h.get(api(h, "/media/1/content")), 401)
     problem_ok(h.request("DELETE", api(h, "/media/1")), 401)
+
+
+def test_startup_sweep_removes_old_files_without_a_row(h):
+    import time
+    u = new_user(h)
+    kept = uploaded(h, u, png_bytes())  # has its row
+    udir = os.path.join(h.media_dir, str(u["id"]))
+    old_orphan = os.path.join(udir, secrets.token_hex(16))
+    young_orphan = os.path.join(udir, secrets.token_hex(16))
+    for path in (old_orphan, young_orphan):
+        with open(path, "wb") as f:
+            f.write(png_bytes())
+    hour_ago = time.time() - 3600
+    os.utime(old_orphan, (hour_ago, hour_ago))
+    for name in files_of(h, u["id"]):  # the real upload is old too: it must survive for its row
+        if os.path.join(udir, name) != young_orphan:
+            os.utime(os.path.join(udir, name), (hour_ago, hour_ago))
+    h.user.stop()
+    h.user.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and os.path.exists(old_orphan):
+        time.sleep(0.1)
+    assert not os.path.exists(old_orphan)
+    assert os.path.exists(young_orphan)  # could be an upload between its rename and its INSERT
+    r = h.get(api(h, "/media/%d/content" % kept["id"]), token=u["token"])
+    assert r.status == 200 and r.body == png_bytes()
+    os.unlink(young_orphan)
