@@ -106,6 +106,32 @@ void problem_unavailable(struct reply *rp, int retry_after_s, const char *what)
     reply_header(rp, "Retry-After", ra);
 }
 
+int problem_retry_after_s = 1;
+
+void problem_db(struct reply *rp, enum db_status st, const struct db_answers *a)
+{
+    switch (st) {
+    case DB_UNAVAILABLE:
+        problem_unavailable(rp, problem_retry_after_s, a->database ? a->database : "The database");
+        return;
+    case DB_UNIQUE:
+        problem(rp, 409, "%s", a->unique ? a->unique : "This conflicts with something that already exists.");
+        return;
+    case DB_CHECK:
+        problem(rp, 422, "%s", a->check ? a->check : "The values break a rule of the data model.");
+        return;
+    case DB_FOREIGN_KEY:
+        if (a->foreign_key_status) {
+            problem(rp, a->foreign_key_status, "%s", a->foreign_key ? a->foreign_key : "A referenced item is gone.");
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    problem_internal(rp);
+}
+
 void problem_internal(struct reply *rp)
 {
     emit(rp, 500, "The server could not answer this request.", NULL);

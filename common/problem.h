@@ -5,6 +5,7 @@
 #ifndef ECOMOVEX_PROBLEM_H
 #define ECOMOVEX_PROBLEM_H
 
+#include "db.h"
 #include "reply.h"
 
 #define FIELD_ERRORS_MAX 16
@@ -34,6 +35,23 @@ void problem_fields(struct reply *rp, const struct field_errors *fe);
 
 /* 503 with Retry-After (seconds): a dependency is down. */
 void problem_unavailable(struct reply *rp, int retry_after_s, const char *what);
+
+/* What an area says when its store fails; NULL members fall back to generic wording. */
+struct db_answers {
+    const char *database;    /* "The users database": named in the 503 */
+    const char *unique;      /* 409 detail on DB_UNIQUE */
+    const char *check;       /* 422 detail on DB_CHECK */
+    const char *foreign_key; /* detail on DB_FOREIGN_KEY, answered with foreign_key_status */
+    int foreign_key_status;  /* 404 or 422; 0 means 500 */
+};
+
+/* Seconds of Retry-After on a 503 from problem_db (RETRY_AFTER_SECONDS; set at start-up). */
+extern int problem_retry_after_s;
+
+/* The one mapping of a store failure to an answer: DB_UNAVAILABLE → 503 + Retry-After,
+ * DB_UNIQUE → 409, DB_CHECK → 422, DB_FOREIGN_KEY → a->foreign_key_status, anything else
+ * (and DB_OK, which is a caller bug) → 500 with the details left to the log. */
+void problem_db(struct reply *rp, enum db_status st, const struct db_answers *a);
 
 /* 500 without details (the details go to the log, never to the client). */
 void problem_internal(struct reply *rp);

@@ -89,6 +89,7 @@ static int cmd_serve(const struct service_def *d)
     o.idle_timeout_s = (int)config_env_long("HTTP_IDLE_TIMEOUT_SECONDS", IDLE_TIMEOUT_DEFAULT_S, 1, 3600);
     o.shutdown_grace_s = (int)config_env_long("SHUTDOWN_GRACE_SECONDS", GRACE_DEFAULT_S, 0, 3600);
     o.retry_after_s = (int)config_env_long("RETRY_AFTER_SECONDS", RETRY_AFTER_DEFAULT_S, 1, 3600);
+    problem_retry_after_s = o.retry_after_s;
     o.max_body = JSON_BODY_MAX;
     o.max_headers = HEADERS_MAX_BYTES;
     o.routes = d->routes;

@@ -14,7 +14,6 @@
 #include "problem.h"
 #include "server.h"
 
-#define DEST_RETRY_AFTER_S 1
 #define LOCATION_MAX 64
 #define METRES_PER_KM 1000.0
 
@@ -39,14 +38,14 @@ static void check_failed(struct reply *rp, const char *constraint)
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct request *rq, struct reply *rp, enum db_status st)
 {
-    if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, DEST_RETRY_AFTER_S, "The destinations database");
-    else if (st == DB_UNIQUE)
-        problem(rp, 409, "A destination with this name already exists at these coordinates.");
-    else if (st == DB_CHECK)
+    static const struct db_answers answers = {
+        .database = "The destinations database",
+        .unique = "A destination with this name already exists at these coordinates."};
+
+    if (st == DB_CHECK) /* names the field from the constraint */
         check_failed(rp, db_last_constraint(rq->worker->db));
     else
-        problem_internal(rp);
+        problem_db(rp, st, &answers);
 }
 
 static void not_found(struct reply *rp, long long id)

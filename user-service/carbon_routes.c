@@ -12,7 +12,6 @@
 #include "problem.h"
 #include "server.h"
 
-#define CARBON_RETRY_AFTER_S 1
 #define CARBON_FACTORS_CACHE "public, max-age=3600"
 #define TIME_TEXT_MAX 64  /* longest traveled_at text we look at */
 #define QUERY_TEXT_MAX 16 /* ?from=, ?to=, ?date=, ?period= */
@@ -20,14 +19,11 @@
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct reply *rp, enum db_status st)
 {
-    if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, CARBON_RETRY_AFTER_S, "The users database");
-    else if (st == DB_FOREIGN_KEY)
-        problem(rp, 404, "Your account no longer exists.");
-    else if (st == DB_CHECK)
-        problem(rp, 422, "The trip breaks a rule of the data model.");
-    else
-        problem_internal(rp);
+    static const struct db_answers answers = {.database = "The users database",
+                                              .check = "The trip breaks a rule of the data model.",
+                                              .foreign_key = "Your account no longer exists.",
+                                              .foreign_key_status = 404};
+    problem_db(rp, st, &answers);
 }
 
 static void not_found(struct reply *rp, long long id)

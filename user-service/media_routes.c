@@ -25,7 +25,6 @@
 #include "users_routes.h"
 
 #define MEDIA_MAX_BYTES_LIMIT (256L << 20)
-#define MEDIA_RETRY_AFTER_S 1
 #define MEDIA_CACHE "private, max-age=3600"
 #define CATEGORY_TEXT_MAX 32
 #define KEY_RANDOM_BYTES 16
@@ -308,12 +307,7 @@ int media_setup(struct server_options *o)
 
 static void store_failed(struct reply *rp, enum db_status st)
 {
-    if (st == DB_FOREIGN_KEY)
-        problem(rp, 404, "Your account no longer exists.");
-    else if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, MEDIA_RETRY_AFTER_S, "The users database");
-    else
-        users_db_failed(rp, st);
+    users_db_failed(rp, st);
 }
 
 static void not_found(struct reply *rp, long long id)

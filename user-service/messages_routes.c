@@ -14,22 +14,17 @@
 #include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
+#include "users_routes.h"
 #include "server.h"
 #include "users_store.h"
 
-#define MESSAGES_RETRY_AFTER_S 1
 #define MESSAGES_ID_MAX 9007199254740991LL /* 2^53 - 1: ids stay exact in JSON */
 #define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
 #define PATH_MAX_BYTES (64 + SUBJECT_BYTES * 3)
 
 static void store_failed(struct reply *rp, enum db_status st)
 {
-    if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, MESSAGES_RETRY_AFTER_S, "The users database");
-    else if (st == DB_FOREIGN_KEY)
-        problem(rp, 404, "Your account no longer exists.");
-    else
-        problem_internal(rp);
+    users_db_failed(rp, st);
 }
 
 /* ---- the data behind each intent ---- */

@@ -9,23 +9,19 @@
 #include "problem.h"
 #include "server.h"
 
-#define MISSIONS_RETRY_AFTER_S 1
 
 static const char *const triggers[] = {"manual", "register", "eco_trip", "first_review", "first_plan", NULL};
 
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct reply *rp, enum db_status st)
 {
-    if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, MISSIONS_RETRY_AFTER_S, "The users database");
-    else if (st == DB_UNIQUE)
-        problem(rp, 409, "A mission with this name already exists (names are compared case-insensitively).");
-    else if (st == DB_FOREIGN_KEY)
-        problem(rp, 404, "Your account or the mission no longer exists.");
-    else if (st == DB_CHECK)
-        problem(rp, 422, "The mission breaks a rule of the data model.");
-    else
-        problem_internal(rp);
+    static const struct db_answers answers = {
+        .database = "The users database",
+        .unique = "A mission with this name already exists (names are compared case-insensitively).",
+        .check = "The mission breaks a rule of the data model.",
+        .foreign_key = "Your account or the mission no longer exists.",
+        .foreign_key_status = 404};
+    problem_db(rp, st, &answers);
 }
 
 static void not_found(struct reply *rp, long long id)

@@ -23,10 +23,10 @@
 
 void users_db_failed(struct reply *rp, enum db_status st)
 {
-    if (st == DB_UNAVAILABLE)
-        problem_unavailable(rp, 1, "The users database");
-    else
-        problem_internal(rp);
+    static const struct db_answers answers = {.database = "The users database",
+                                              .foreign_key = "Your account no longer exists.",
+                                              .foreign_key_status = 404};
+    problem_db(rp, st, &answers);
 }
 
 /* The caller's own account vanished after authorize (deleted by a concurrent request). */
