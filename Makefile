@@ -115,3 +115,8 @@ lint:
 
 clean:
 	rm -rf build build-asan
+
+# make bench: wrk against both daemons beside their ceilings (bare evhttp, pgbench -S); see docs/performance.md.
+.PHONY: bench
+bench: deps
+	@bench/run.sh
