@@ -190,8 +190,9 @@ void destinations_create(struct request *rq, struct reply *rp)
     cJSON_Delete(body);
     if (st != DB_OK || !d)
         return store_failed(rq, rp, st == DB_OK ? DB_ERROR : st);
-    snprintf(location, sizeof location, "/api/v1/destinations/%lld",
-             (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "id")));
+    /* the store copies numbers as raw text */
+    snprintf(location, sizeof location, "/api/v1/destinations/%s",
+             cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring);
     reply_tagged(rq, rp, 201, d, NULL);
     if (rp->status == 201) /* not on the 500 a failed serialization becomes */
         reply_header(rp, "Location", location);

@@ -357,8 +357,8 @@ def test_nearby_bad_parameters_are_422_naming_each(h):
 # ---- indexes ----
 
 SEARCH_SQL = ("SELECT id, name, count(*) OVER () FROM destinations "
-              "WHERE dest_search_key(name) LIKE dest_search_pattern('hoan kiem') "
-              "ORDER BY similarity(dest_search_key(name), dest_search_key('hoan kiem')) DESC, id LIMIT 20 OFFSET 0")
+              "WHERE search_key LIKE dest_search_pattern('hoan kiem') "
+              "ORDER BY similarity(search_key, dest_search_key('hoan kiem')) DESC, id LIMIT 20 OFFSET 0")
 NEARBY_SQL = ("SELECT id, round((earth_distance(ll_to_earth(21.03, 105.85), dest_ll_to_earth(latitude, longitude))"
               " / 1000.0)::numeric, 3) FROM destinations "
               "WHERE earth_box(ll_to_earth(21.03, 105.85), 10000) @> dest_ll_to_earth(latitude, longitude) "
