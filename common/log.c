@@ -94,13 +94,20 @@ size_t log_json_escape(char *out, size_t cap, const char *in)
 
 void log_time_now(char *out, size_t cap)
 {
+    /* One line per request: format the date part once per second per thread, not per line. */
+    static __thread time_t cached_sec = -1;
+    static __thread char cached[64]; /* room for any int fields, though real dates take 19 */
     struct timespec ts;
-    struct tm tm;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_sec = ts.tv_sec;
+    }
+    snprintf(out, cap, "%.19s.%03ldZ", cached, ts.tv_nsec / 1000000);
 }
 
 static void write_line(char *line, size_t n)
