@@ -15,11 +15,14 @@
 #include "server.h"
 #include "service.h"
 #include "missions_store.h"
+#include "ratelimit.h"
+#include "ratelimit_store.h"
 #include "users_routes.h"
 #include "users_store.h"
 
 /* One answer for an unknown email and a wrong password: nothing tells them apart. */
 #define LOGIN_FAILED "The email or password is not correct."
+#define PRUNE_EVERY 256 /* login attempts (per process) between two prunings of old windows */
 
 void auth_token_reply(struct reply *rp, int status, const struct users_identity *who, cJSON *user)
 {
@@ -129,15 +132,83 @@ static void upgrade_hash(struct request *rq, const struct users_credentials *c, 
     sodium_memzero(hash, sizeof hash);
 }
 
+/* The two counters a login attempt moves (see ratelimit.h); "" when that limit is off or,
+ * for the account, when the email could not be an account's. */
+struct login_keys {
+    char account[RATELIMIT_KEY_MAX], address[RATELIMIT_KEY_MAX];
+    long long account_window, address_window;
+};
+
+/* Counts this attempt against both keys before any hashing. Returns 0 to go on, or -1 with
+ * rp filled: 429 + Retry-After when a limit is exceeded, 503 when the database is down. */
+static int login_throttle(struct request *rq, struct reply *rp, const char *email, struct login_keys *k)
+{
+    static unsigned long calls;
+    const struct ratelimit_config *c = &login_limits;
+    char addr[RATELIMIT_ADDR_MAX], retry[24];
+    struct ratelimit_hit hit;
+    long long wait = 0;
+    enum db_status st;
+
+    k->account[0] = k->address[0] = '\0';
+    if (c->per_account && email)
+        snprintf(k->account, sizeof k->account, "email:%s", email);
+    if (c->per_address) {
+        ratelimit_client_addr(c, rq->client_addr, ratelimit_forwarded_for(rq), addr);
+        snprintf(k->address, sizeof k->address, "ip:%s", addr);
+    }
+    /* Always the account key first, then the address key: a fixed lock order across replicas. */
+    if (k->account[0]) {
+        if ((st = ratelimit_store_hit(rq->worker->db, k->account, c->window_s, &hit)) != DB_OK)
+            goto failed;
+        k->account_window = hit.window_start;
+        if (hit.attempts > c->per_account)
+            wait = hit.retry_after;
+    }
+    if (k->address[0]) {
+        if ((st = ratelimit_store_hit(rq->worker->db, k->address, c->window_s, &hit)) != DB_OK)
+            goto failed;
+        k->address_window = hit.window_start;
+        if (hit.attempts > c->per_address && hit.retry_after > wait)
+            wait = hit.retry_after;
+    }
+    if (__atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % PRUNE_EVERY == 0) {
+        long long gone = 0;
+        if (ratelimit_store_prune(rq->worker->db, &gone) != DB_OK)
+            log_msg(LOG_WARN, rq->request_id, "could not prune old login_attempts windows");
+        else if (gone)
+            log_msg(LOG_INFO, rq->request_id, "pruned %lld old login_attempts windows", gone);
+    }
+    if (!wait)
+        return 0;
+    problem(rp, 429, "Too many login attempts; try again in %lld seconds.", wait);
+    snprintf(retry, sizeof retry, "%lld", wait);
+    reply_header(rp, "Retry-After", retry);
+    return -1;
+failed:
+    users_db_failed(rp, st);
+    return -1;
+}
+
+/* A successful login: its account starts afresh, and its own attempt comes back off the
+ * address counter, so an address is limited by its failures, not by its users' logins. */
+static void login_succeeded(struct request *rq, const struct login_keys *k)
+{
+    if ((k->account[0] && ratelimit_store_reset(rq->worker->db, k->account) != DB_OK) ||
+        (k->address[0] && ratelimit_store_undo(rq->worker->db, k->address, k->address_window) != DB_OK))
+        log_msg(LOG_WARN, rq->request_id, "could not update the login counters after a successful login");
+}
+
 void auth_login(struct request *rq, struct reply *rp)
 {
+    struct login_keys keys;
     struct field_errors fe = {0};
     cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *user = NULL;
     const char *email_in = NULL, *password = NULL;
     char email[ACCOUNTS_EMAIL_MAX + 1];
     struct users_credentials c;
     enum db_status st = DB_OK;
-    int found = 0, ok;
+    int found = 0, ok, valid;
 
     if (!body)
         return;
@@ -148,7 +219,12 @@ void auth_login(struct request *rq, struct reply *rp)
         return problem_fields(rp, &fe);
     }
     /* An email that cannot be registered is simply an unknown one: same path, same answer. */
-    if (accounts_email_normalize(email_in, email, sizeof email) == NULL)
+    valid = accounts_email_normalize(email_in, email, sizeof email) == NULL;
+    if (login_throttle(rq, rp, valid ? email : NULL, &keys) < 0) {
+        cJSON_Delete(body);
+        return;
+    }
+    if (valid)
         st = users_store_credentials_by_email(rq->worker->db, email, &c, &found);
     if (st != DB_OK) {
         cJSON_Delete(body);
@@ -170,5 +246,6 @@ void auth_login(struct request *rq, struct reply *rp)
         return users_db_failed(rp, st);
     if (!user) /* deleted between the two statements */
         return problem(rp, 401, LOGIN_FAILED);
+    login_succeeded(rq, &keys);
     auth_token_reply(rp, 200, &c.who, user);
 }

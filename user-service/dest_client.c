@@ -1,6 +1,7 @@
 /* dest_client: cache, breaker and retry around one HTTP exchange. */
 #include "dest_client.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 #include "log.h"
 #include "metrics.h"
 
-#define ID_TEXT_MAX 21 /* "9223372036854775807," */
+#define ID_TEXT_MAX 21                  /* "9223372036854775807," */
+#define ID_EXACT_MAX 9007199254740992.0 /* 2^53: a JSON number above it is no exact id */
 #define HEADER_MAX 256
 
 enum call_outcome { OUT_OK = 0, OUT_HTTP_ERROR, OUT_TIMEOUT, OUT_CONNECT, OUT_NETWORK, OUT_BREAKER, OUT_COUNT };
@@ -175,19 +177,42 @@ static int ids_json(const long long *ids, size_t n, char **out, size_t *len)
     return 0;
 }
 
-/* Marks the ids listed in arr (a JSON array of numbers) as `exists` in the answer and cache. */
+/* The id a JSON value of the other service's answer holds, or 0 when it is no positive
+ * integer a double holds exactly (the cast of a huge or non-finite double would be undefined). */
+static long long answer_id(const cJSON *v)
+{
+    double d;
+
+    if (!cJSON_IsNumber(v))
+        return 0;
+    d = v->valuedouble;
+    return isfinite(d) && d >= 1 && d <= ID_EXACT_MAX && d == floor(d) ? (long long)d : 0;
+}
+
+/* 1 if id is one of ids[0..n). */
+static int asked(long long id, const long long *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Marks the ids listed in arr (a JSON array of numbers) as `exists` in the answer and cache.
+ * Only ids that were asked about count: anything else in the answer is ignored, never cached. */
 static void apply_list(struct dest_client *c, const cJSON *arr, int exists, const long long *ids, size_t n, int *out)
 {
     const struct dest_config *cfg = &c->shared->cfg;
     long long now = c->now_ms();
     const cJSON *el;
 
+    if (!cJSON_IsArray(arr))
+        return;
     cJSON_ArrayForEach(el, arr)
     {
-        long long id;
-        if (!cJSON_IsNumber(el))
+        long long id = answer_id(el);
+        if (!id || !asked(id, ids, n))
             continue;
-        id = (long long)el->valuedouble;
         for (size_t i = 0; i < n; i++)
             if (ids[i] == id)
                 out[i] = exists;
@@ -297,11 +322,13 @@ static enum dest_outcome fetch_chunk(struct dest_client *c, const char *request_
         return DEST_UNAVAILABLE;
     }
     while ((el = cJSON_DetachItemFromArray(got, 0)) != NULL) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(el, "id");
-        long long now = c->now_ms();
-        if (cJSON_IsNumber(id) && c->shared->cfg.positive_ttl_ms > 0)
-            dest_cache_put(&c->shared->cache, (long long)id->valuedouble, 1, now,
-                           now + c->shared->cfg.positive_ttl_ms);
+        long long id = answer_id(cJSON_GetObjectItemCaseSensitive(el, "id")), now = c->now_ms();
+        if (!cJSON_IsObject(el) || !id || !asked(id, ids, n)) { /* not what we asked for: dropped */
+            cJSON_Delete(el);
+            continue;
+        }
+        if (c->shared->cfg.positive_ttl_ms > 0)
+            dest_cache_put(&c->shared->cache, id, 1, now, now + c->shared->cfg.positive_ttl_ms);
         cJSON_AddItemToArray(arr, el);
     }
     cJSON_Delete(j);

@@ -18,6 +18,7 @@
 #include "missions_routes.h"
 #include "plans_routes.h"
 #include "problem.h"
+#include "ratelimit.h"
 #include "reconcile.h"
 #include "reviews_routes.h"
 #include "service.h"
@@ -132,6 +133,7 @@ static void accounts_config_from_env(struct accounts_config *c)
 static int setup(struct server_options *o)
 {
     accounts_config_from_env(&accounts_config);
+    ratelimit_config_from_env(&login_limits);
     if (password_init(&accounts_config.password) < 0) {
         log_msg(LOG_ERROR, NULL, "password hashing could not start (PASSWORD_OPSLIMIT / PASSWORD_MEMLIMIT_KIB)");
         return -1;

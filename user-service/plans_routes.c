@@ -412,10 +412,11 @@ static int coords_of(const cJSON *fetched, long long id, double *lat, double *lo
     cJSON_ArrayForEach(f, fetched)
     {
         const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
-        if (cJSON_IsNumber(fid) && (long long)fid->valuedouble == id) {
+        /* compared as doubles: casting another service's number to an integer could overflow */
+        if (cJSON_IsNumber(fid) && fid->valuedouble == (double)id) {
             *lat = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "latitude"));
             *lon = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(f, "longitude"));
-            return isnan(*lat) || isnan(*lon) ? -1 : 0;
+            return isfinite(*lat) && isfinite(*lon) && fabs(*lat) <= 90 && fabs(*lon) <= 180 ? 0 : -1;
         }
     }
     return -1;

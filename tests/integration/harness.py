@@ -10,6 +10,7 @@ import hmac
 import http.client
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -17,6 +18,12 @@ import time
 import urllib.parse
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# DAEMON_WRAPPER (e.g. "valgrind --tool=memcheck ...", see tests/memcheck.sh) is put in front of
+# every daemon command. Such a wrapper makes start-up and shut-down many times slower, so the
+# readiness and stop timeouts are multiplied by WRAPPER_SLOWDOWN (default 8 with a wrapper).
+WRAPPER = shlex.split(os.environ.get("DAEMON_WRAPPER", ""))
+SLOWDOWN = float(os.environ.get("WRAPPER_SLOWDOWN", "8")) if WRAPPER else 1.0
 
 
 def free_port():
@@ -56,11 +63,13 @@ class Daemon:
         env = dict(self.env)
         env.update(extra_env or {})
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(WRAPPER + [self.binary, "serve"], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
         if wait_ready:
             self.wait_ready()
 
     def wait_ready(self, timeout=30):
+        timeout *= SLOWDOWN
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -80,7 +89,7 @@ class Daemon:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout * SLOWDOWN)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
@@ -117,10 +126,14 @@ class Harness:
             "USER_DB_URL": self.user_db_url, "DEST_DB_URL": self.dest_db_url,
             "DEST_SERVICE_ADDR": "127.0.0.1:%d" % dport, "USER_SERVICE_ADDR": "127.0.0.1:%d" % uport,
             "DESTINATION_SERVICE_URL": self.dest_url, "MEDIA_DIR": self.media_dir,
-            "WORKERS": "4", "HTTP_IDLE_TIMEOUT_SECONDS": "2", "SHUTDOWN_GRACE_SECONDS": "5",
+            "WORKERS": os.environ.get("TEST_WORKERS", "4"),  # tests/memcheck.sh: 2
+            "HTTP_IDLE_TIMEOUT_SECONDS": "2", "SHUTDOWN_GRACE_SECONDS": "5",
             "LOG_LEVEL": "info",
             # fast password hashing in tests; production uses the argon2id defaults
             "PASSWORD_OPSLIMIT": "1", "PASSWORD_MEMLIMIT_KIB": "8",
+            # every test client is 127.0.0.1: a per-address login limit would make the suites
+            # depend on each other's failed logins (test_abuse sets its own limits)
+            "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "0",
         })
         self.env = base
         self.dest = Daemon("destination-service", os.path.join(self.build, "destination-service"), base,

@@ -1,0 +1,527 @@
+"""Abuse limits (issue 9): login attempts limited per account and per client address in
+PostgreSQL (so the limit holds across replicas and restarts), bounded list and batch sizes,
+and slow clients and connection floods that do not stop a daemon answering others.
+
+The login-limit tests restart user-service with small limits and put the defaults back in
+`finally`; each starts and ends with an empty login_attempts table, so the rest of the suite
+(all from 127.0.0.1) is never throttled by them."""
+import concurrent.futures
+import secrets
+import socket
+import subprocess
+import threading
+import time
+
+import harness
+from harness import problem_ok
+
+PASSWORD = "correct horse battery"
+SLOW = getattr(harness, "SLOWDOWN", 1.0)  # > 1 when the daemons run under a wrapper (valgrind)
+
+
+def api(h, path):
+    return h.user_url + "/api/v1" + path
+
+
+def new_user(h):
+    name = "ab" + secrets.token_hex(5)
+    r = h.post(api(h, "/auth/register"), {"username": name, "email": name + "@example.com", "password": PASSWORD})
+    assert r.status == 201, r
+    u = dict(r.json()["user"])
+    u["token"] = r.json()["access_token"]
+    return u
+
+
+def login(h, email, password, headers=None, base=None):
+    return h.post((base or h.user_url) + "/api/v1/auth/login", {"email": email, "password": password},
+                  headers=headers)
+
+
+def ghost():
+    return "ghost%s@example.com" % secrets.token_hex(5)
+
+
+def restart_user(h, **env):
+    h.psql("users", "DELETE FROM login_attempts")
+    h.user.stop()
+    h.user.start(extra_env={k: str(v) for k, v in env.items()})
+
+
+def restore_user(h):
+    h.user.stop()
+    h.psql("users", "DELETE FROM login_attempts")
+    h.user.start()
+
+
+def assert_429(r, window):
+    problem_ok(r, 429)
+    retry = int(r.header("Retry-After"))
+    assert 1 <= retry <= window, r.headers
+    return retry
+
+
+def address_keys(h):
+    return h.psql("users", "SELECT string_agg(key, ',' ORDER BY key) FROM login_attempts WHERE key LIKE 'ip:%'")
+
+
+def attempts(h, key):
+    v = h.psql("users", "SELECT COALESCE(sum(attempts), 0) FROM login_attempts WHERE key = '%s'"
+               % key.replace("'", "''"))
+    return int(v)
+
+
+# ---- login limits ----
+
+def test_login_is_429_after_n_failures_with_retry_after(h):
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000,
+                     LOGIN_WINDOW_SECONDS=120)
+        u = new_user(h)
+        for _ in range(3):
+            problem_ok(login(h, u["email"], "wrong password"), 401)
+        assert attempts(h, "email:" + u["email"]) == 3
+        assert_429(login(h, u["email"], "wrong password"), 120)
+        # blocked means blocked: the right password does not get through either, and the
+        # email's case does not make it another account
+        assert_429(login(h, u["email"], PASSWORD), 120)
+        assert_429(login(h, u["email"].upper(), PASSWORD), 120)
+        # other accounts are not affected
+        other = new_user(h)
+        assert login(h, other["email"], PASSWORD).status == 200
+        # a body that does not even validate is 422 and is not counted
+        before = attempts(h, "email:" + u["email"])
+        problem_ok(h.post(api(h, "/auth/login"), {"email": u["email"]}), 422)
+        assert attempts(h, "email:" + u["email"]) == before
+    finally:
+        restore_user(h)
+
+
+def test_limited_login_is_answered_before_any_password_hashing(h):
+    # Real argon2id parameters: a checked password costs tens of milliseconds; a refused
+    # attempt must cost a couple of statements, not a hash.
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=2, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000,
+                     PASSWORD_OPSLIMIT=2, PASSWORD_MEMLIMIT_KIB=32768)
+        u = new_user(h)
+
+        def timed():
+            t0 = time.perf_counter()
+            r = login(h, u["email"], "wrong password")
+            return r, time.perf_counter() - t0
+
+        checked = []
+        for _ in range(2):
+            r, t = timed()
+            problem_ok(r, 401)
+            checked.append(t)
+        refused = []
+        for _ in range(5):
+            r, t = timed()
+            assert_429(r, 300)
+            refused.append(t)
+        assert min(checked) > 0.01, checked
+        assert min(refused) < min(checked) / 3, (checked, refused)
+    finally:
+        restore_user(h)
+
+
+def test_login_limit_per_address_spans_emails(h):
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=1000, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=4,
+                     LOGIN_WINDOW_SECONDS=60)
+        u = new_user(h)
+        for _ in range(4):
+            problem_ok(login(h, ghost(), "wrong password"), 401)
+        assert attempts(h, "ip:127.0.0.1") == 4
+        assert_429(login(h, ghost(), "wrong password"), 60)
+        # the address is blocked for everyone behind it, whatever the account
+        assert_429(login(h, u["email"], PASSWORD), 60)
+        # emails that could never be an account count against the address too
+        assert attempts(h, "ip:127.0.0.1") == 6
+    finally:
+        restore_user(h)
+
+
+def test_successful_login_resets_the_account_and_only_failures_count(h):
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=7)
+        u = new_user(h)
+        for _ in range(3):  # 2 failures, then a success that starts the account afresh
+            problem_ok(login(h, u["email"], "wrong password"), 401)
+            problem_ok(login(h, u["email"], "wrong password"), 401)
+            assert login(h, u["email"], PASSWORD).status == 200
+            assert attempts(h, "email:" + u["email"]) == 0
+        # the address saw 9 attempts; its 3 successes were taken back off: 6 failures
+        assert attempts(h, "ip:127.0.0.1") == 6
+        problem_ok(login(h, u["email"], "wrong password"), 401)  # the 7th failure: at the limit
+        assert_429(login(h, u["email"], PASSWORD), 300)  # over it, even with the password
+        # many successful logins from one address are never limited
+        h.psql("users", "DELETE FROM login_attempts")
+        for _ in range(12):
+            assert login(h, u["email"], PASSWORD).status == 200
+        assert attempts(h, "ip:127.0.0.1") == 0
+    finally:
+        restore_user(h)
+
+
+def test_concurrent_attempts_are_counted_atomically(h):
+    # 24 wrong logins at once for one account with a limit of 5: a read-then-write counter
+    # would let more than 5 through; one INSERT ... ON CONFLICT ... RETURNING lets exactly 5.
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=5, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000, WORKERS=8)
+        u = new_user(h)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
+            statuses = list(ex.map(lambda _: login(h, u["email"], "wrong password").status, range(24)))
+        assert sorted(statuses) == [401] * 5 + [429] * 19, statuses
+        assert attempts(h, "email:" + u["email"]) == 24
+    finally:
+        restore_user(h)
+
+
+def test_login_limit_lives_in_the_database_and_survives_a_restart(h):
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=2, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000)
+        u = new_user(h)
+        for _ in range(2):
+            problem_ok(login(h, u["email"], "wrong password"), 401)
+        assert_429(login(h, u["email"], PASSWORD), 300)
+        h.user.stop()  # another replica, or this one restarted: same database, same counters
+        h.user.start(extra_env={"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT": "2", "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "1000"})
+        assert_429(login(h, u["email"], PASSWORD), 300)
+        # the window is what ends it: move the stored window back by one length
+        h.psql("users", "UPDATE login_attempts SET window_start = window_start - interval '300 seconds'")
+        assert login(h, u["email"], PASSWORD).status == 200
+    finally:
+        restore_user(h)
+
+
+def test_x_forwarded_for_is_honoured_only_from_trusted_proxies(h):
+    try:
+        # Not trusted (the default): the header is ignored, every attempt is 127.0.0.1's.
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=1000, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=2)
+        for n in range(2):
+            problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "10.0.0.%d" % n}), 401)
+        assert_429(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "10.0.0.9"}), 300)
+        assert address_keys(h) == "ip:127.0.0.1"
+
+        # Trusted: the LAST hop (what the proxy itself appended) is the client; what the
+        # client wrote before it cannot move it to another bucket.
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=1000, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=2,
+                     TRUSTED_PROXIES="192.0.2.1, 127.0.0.0/8")
+        for spoof in ("1.1.1.1", "2.2.2.2"):
+            problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": spoof + ", 10.1.1.1"}), 401)
+        assert_429(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "3.3.3.3,10.1.1.1"}), 300)
+        problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "10.1.1.2"}), 401)
+        # IPv6 clients count by their /64; garbage falls back to the proxy's own address
+        problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "2001:db8:1:2::5"}), 401)
+        problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "2001:db8:1:2:ffff::9"}), 401)
+        problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "not-an-address"}), 401)
+        keys = dict(line.split("|") for line in
+                    h.psql("users", "SELECT key, attempts FROM login_attempts WHERE key LIKE 'ip:%'").splitlines())
+        assert keys == {"ip:10.1.1.1": "3", "ip:10.1.1.2": "1", "ip:2001:db8:1:2::/64": "2",
+                        "ip:127.0.0.1": "1"}, keys
+    finally:
+        restore_user(h)
+
+
+def test_behind_the_gateway_a_spoofed_forwarded_for_does_not_move_the_client(h):
+    from gateway import gateway
+    gw = gateway(h)
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=1000, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=2,
+                     TRUSTED_PROXIES="127.0.0.1")
+        for n in range(2):
+            problem_ok(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "203.0.113.%d" % n}, base=gw.url),
+                       401)
+        # nginx appended the address it saw (127.0.0.1): that is the key, not the spoof
+        assert_429(login(h, ghost(), "x" * 8, headers={"X-Forwarded-For": "203.0.113.77"}, base=gw.url), 300)
+        assert address_keys(h) == "ip:127.0.0.1"
+    finally:
+        restore_user(h)
+
+
+def test_bad_login_limit_settings_stop_the_daemon_naming_the_variable(h):
+    for var, value in (("LOGIN_WINDOW_SECONDS", "0"), ("LOGIN_WINDOW_SECONDS", "86401"),
+                       ("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", "-1"), ("LOGIN_MAX_ATTEMPTS_PER_ADDRESS", "ten"),
+                       ("TRUSTED_PROXIES", "10.0.0.0/33"), ("TRUSTED_PROXIES", "gateway.local")):
+        env = dict(h.env)
+        env[var] = value
+        env["USER_SERVICE_ADDR"] = "127.0.0.1:1"  # never reached: the check comes first
+        p = subprocess.run([h.user.binary, "serve"], env=env, capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2 and var in p.stderr, (var, value, p.returncode, p.stderr)
+
+
+def test_old_windows_are_pruned(h):
+    # every 256th attempt of a process deletes windows older than a day
+    h.psql("users", "DELETE FROM login_attempts; INSERT INTO login_attempts (key, window_start, attempts) "
+                    "VALUES ('ip:192.0.2.1', now() - interval '2 days', 7), ('ip:192.0.2.2', now(), 1)")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
+            list(ex.map(lambda _: login(h, "bad@@", "x").status, range(300)))
+        left = h.psql("users", "SELECT string_agg(key, ',' ORDER BY key) FROM login_attempts WHERE key LIKE "
+                               "'ip:192.0.2.%'")
+        assert left == "ip:192.0.2.2", left
+    finally:
+        h.psql("users", "DELETE FROM login_attempts")
+
+
+# ---- list and batch sizes ----
+
+def new_admin(h):
+    u = new_user(h)
+    h.psql("users", "UPDATE users SET role = 'admin' WHERE id = %d" % u["id"])
+    return u
+
+
+def seed_rows(h, uid, n):
+    """n rows of each user-owned list straight through SQL (the API would take a while)."""
+    h.psql("users", """
+        INSERT INTO carbon_emissions (user_id, vehicle_type, fuel_type, distance_km, carbon_emission_kg)
+             SELECT {u}, 'bus', 'diesel', 1, 0.1 FROM generate_series(1, {n});
+        INSERT INTO messages (user_id, sender, content) SELECT {u}, 'user', 'hi' FROM generate_series(1, {n});
+        INSERT INTO plans (user_id, place_name, start_date, end_date)
+             SELECT {u}, 'p' || g, '2026-01-01', '2026-01-02' FROM generate_series(1, {n}) g;
+        INSERT INTO reviews (user_id, destination_id, rating) SELECT {u}, 900000 + g, 3 FROM generate_series(1, {n}) g;
+        INSERT INTO media_files (user_id, filename, content_type, size, sha256, category, storage_key)
+             SELECT {u}, 'a.png', 'image/png', 1, repeat('0', 64), 'travel_photo', 'seed/{u}/' || g
+               FROM generate_series(1, {n}) g;
+    """.format(u=uid, n=n))
+
+
+def test_every_list_endpoint_caps_limit_at_100(h):
+    u, admin = new_user(h), new_admin(h)
+    seed_rows(h, u["id"], 120)
+    uid = u["id"]
+    # (base url, token, extra query, rows this caller surely has beyond 100)
+    lists = [
+        (h.user_url + "/api/v1/users", admin, "", None),
+        (h.user_url + "/api/v1/reviews", None, "user_id=%d" % uid, 120),
+        (h.user_url + "/api/v1/plans", u, "", 120),
+        (h.user_url + "/api/v1/carbon", u, "", 120),
+        (h.user_url + "/api/v1/missions", admin, "", None),
+        (h.user_url + "/api/v1/media", u, "", 120),
+        (h.user_url + "/api/v1/messages", u, "", 120),
+        (h.user_url + "/api/v1/leaderboard", u, "", None),
+        (h.dest_url + "/api/v1/destinations", None, "", None),
+        (h.dest_url + "/api/v1/destinations/nearby", None, "lat=21.03&lon=105.85&radius_km=1000", None),
+    ]
+    for base, who, extra, rows in lists:
+        tok = who["token"] if who else None
+
+        def get(q):
+            return h.get(base + "?" + "&".join(x for x in (extra, q) if x), token=tok)
+
+        for bad in ("limit=101", "limit=0", "limit=-1", "limit=1000000", "limit=99999999999999999999"):
+            p = problem_ok(get(bad), 422)
+            assert [e["field"] for e in p["errors"]] == ["limit"], (base, bad, p)
+        r = get("limit=100")
+        assert r.status == 200, (base, r)
+        assert len(r.json()["items"]) <= 100 and r.json()["limit"] == 100, base
+        if rows:
+            assert len(r.json()["items"]) == 100, base
+            if "total" in r.json():
+                assert r.json()["total"] == rows, (base, r.json()["total"])
+            assert len(get("").json()["items"]) == 20, base  # the default page
+        if base.endswith(("/users", "/reviews", "/plans", "/carbon", "/missions", "/media", "/destinations")):
+            p = problem_ok(get("offset=1000001"), 422)
+            assert [e["field"] for e in p["errors"]] == ["offset"], (base, p)
+
+
+def test_plan_holds_at_most_200_stops_even_under_concurrency(h):
+    u = new_user(h)
+    r = h.post(api(h, "/plans"), {"place_name": "Long trip", "start_date": "2026-12-01", "end_date": "2026-12-31"},
+               token=u["token"])
+    plan = r.json()["id"]
+    h.psql("users", "INSERT INTO plan_destinations (plan_id, destination_id, type, visit_date) "
+                    "SELECT %d, 1, 'attraction', '2026-12-01' FROM generate_series(1, 199)" % plan)
+    url = api(h, "/plans/%d/destinations" % plan)
+    stop = {"destination_id": 1, "type": "attraction", "visit_date": "2026-12-02"}
+    assert h.post(url, stop, token=u["token"]).status == 201  # the 200th
+    problem_ok(h.post(url, stop, token=u["token"]), 409)
+    # back to 199, then 10 writers race for the last place: exactly one gets it
+    h.psql("users", "DELETE FROM plan_destinations WHERE id = (SELECT max(id) FROM plan_destinations "
+                    "WHERE plan_id = %d)" % plan)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
+        statuses = list(ex.map(lambda _: h.post(url, stop, token=u["token"]).status, range(10)))
+    assert sorted(statuses) == [201] + [409] * 9, statuses
+    assert h.psql("users", "SELECT count(*) FROM plan_destinations WHERE plan_id = %d" % plan) == "200"
+    # and the footprint of a full plan is one batch call of at most 200 ids
+    assert h.get(api(h, "/plans/%d/footprint" % plan), token=u["token"]).status == 200
+
+
+# ---- slow clients and connection floods ----
+
+def test_idle_connections_and_a_slowloris_do_not_stop_others(h):
+    """300 idle connections and a client trickling a header byte a second: others are still
+    answered at once, and the idle ones are closed after HTTP_IDLE_TIMEOUT_SECONDS (2 in the
+    harness). The trickler is not closed by the daemon (its timeout is per read): the
+    gateway's client_header_timeout is what bounds it (docs/security.md)."""
+    port = h.user.port
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(300)]
+    stop = threading.Event()
+    trickled = []
+
+    def slowloris():
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            for b in b"GET /api/v1/carbon/factors HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+                if stop.is_set():
+                    break
+                s.sendall(bytes([b]))
+                trickled.append(b)
+                stop.wait(1.0)
+        except OSError:
+            trickled.append(None)
+        finally:
+            s.close()
+
+    t = threading.Thread(target=slowloris)
+    t.start()
+    try:
+        t0 = time.time()
+        slowest = 0.0
+        while time.time() - t0 < 3.5:  # across the idle timeout
+            for path in ("/readyz", "/api/v1/carbon/factors"):
+                a = time.perf_counter()
+                assert h.get(h.user_url + path, timeout=5).status == 200
+                slowest = max(slowest, time.perf_counter() - a)
+            time.sleep(0.05)
+        assert slowest < 0.5 * SLOW, slowest
+        closed = 0
+        for s in idle:
+            s.settimeout(2)
+            try:
+                closed += s.recv(1) == b""
+            except (ConnectionResetError, socket.timeout):
+                closed += 1
+        assert closed == 300, closed
+        assert None not in trickled and len(trickled) >= 3, trickled  # still trickling meanwhile
+    finally:
+        stop.set()
+        t.join()
+        for s in idle:
+            s.close()
+    assert h.user.alive() and h.get(h.user_url + "/readyz").status == 200
+
+
+def cpu_ticks(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime
+
+
+def test_out_of_file_descriptors_pauses_accepting_without_spinning(h):
+    """With RLIMIT_NOFILE at 64 and 150 connections held open, accept() fails with EMFILE.
+    The daemon pauses accepting (100 ms at a time) instead of retrying in a busy loop: no
+    CPU burnt, one log line, requests on open connections still answered, and new
+    connections served again as soon as descriptors are free."""
+    import http.client
+    import resource
+    from harness import free_port
+
+    port = free_port()
+    env = dict(h.env, DEST_SERVICE_ADDR="127.0.0.1:%d" % port, HTTP_IDLE_TIMEOUT_SECONDS="60", WORKERS="2")
+    log_path = h.log_dir + "/destination-service-emfile.log"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    with open(log_path, "wb") as log:
+        p = subprocess.Popen([h.dest.binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=limit)
+    flood = []
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                keep = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                keep.request("GET", "/readyz")
+                keep.getresponse().read()
+                break
+            except OSError:
+                assert time.time() < deadline and p.poll() is None, "daemon did not start"
+                time.sleep(0.05)
+        for _ in range(150):
+            flood.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.5)
+        c0 = cpu_ticks(p.pid)
+        time.sleep(1.0)
+        burnt = cpu_ticks(p.pid) - c0
+        assert burnt < 10, burnt  # ticks of 10 ms: a busy accept loop burns 30 to 100 a second
+        keep.request("GET", "/metrics")
+        metrics = keep.getresponse().read().decode()
+        errors = [line for line in metrics.splitlines() if line.startswith("http_accept_errors_total")]
+        assert errors and float(errors[0].split()[-1]) >= 1, errors
+        keep.request("GET", "/healthz")
+        r = keep.getresponse()
+        assert r.status == 200 and r.read()  # open connections go on
+        # a worker that has yet to open its database connection cannot get a descriptor
+        # either: /readyz may say 503 meanwhile, but it answers
+        keep.request("GET", "/readyz")
+        r = keep.getresponse()
+        r.read()
+        assert r.status in (200, 503), r.status
+        for s in flood:
+            s.close()
+        flood = []
+        t0 = time.time()
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/healthz")
+        assert c.getresponse().status == 200
+        assert time.time() - t0 < 1.0
+        c.close()
+        keep.close()
+    finally:
+        for s in flood:
+            s.close()
+        p.terminate()
+        assert p.wait(15) == 0
+    lines = open(log_path, encoding="utf-8", errors="replace").read().splitlines()
+    warned = [line for line in lines if "accept" in line]
+    assert 1 <= len(warned) <= 3, warned[:5]
+
+
+def test_a_full_queue_sheds_at_once_and_a_stuck_statement_times_out(h):
+    """One worker, a queue of 2, and a table locked by someone else: the worker's request and
+    the two queued ones end with 503 after DB_STATEMENT_TIMEOUT_MS each; every further request
+    is refused at once with 503 + Retry-After (QUEUE_MAX), and /healthz never waits."""
+    h.dest.stop()
+    h.dest.start(extra_env={"WORKERS": "1", "QUEUE_MAX": "2", "DB_STATEMENT_TIMEOUT_MS": "1000"})
+    locker = subprocess.Popen(["psql", "-X", "-q", h.dest_db_url, "-c",
+                               "BEGIN; LOCK TABLE destinations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while h.psql("destinations", "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                     "WHERE c.relname = 'destinations' AND l.mode = 'AccessExclusiveLock' "
+                                     "AND l.granted") != "1":
+            assert time.time() < deadline, "the lock was never taken"
+            time.sleep(0.05)
+        shed_before = h.metric(h.dest_url, "http_requests_shed_total")
+
+        def one(_):
+            t0 = time.perf_counter()
+            r = h.get(h.dest_url + "/api/v1/destinations/1", timeout=10)
+            return r, time.perf_counter() - t0
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
+            futures = [ex.submit(one, i) for i in range(8)]
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            assert h.get(h.dest_url + "/healthz").status == 200
+            assert time.perf_counter() - t0 < 0.2 * SLOW
+            results = [f.result() for f in futures]
+        fast = [t for r, t in results if t < 0.5 * SLOW]
+        for r, t in results:
+            problem_ok(r, 503)
+            assert r.header("Retry-After"), r.headers
+            assert t < 4.5 * SLOW, t  # at most three statement timeouts in a row
+        assert len(fast) >= 4, [round(t, 2) for _, t in results]
+        assert h.metric(h.dest_url, "http_requests_shed_total") - shed_before >= 4
+        locker.wait(15)
+        assert h.get(h.dest_url + "/api/v1/destinations/1").status == 200
+    finally:
+        if locker.poll() is None:
+            locker.kill()
+            locker.wait()
+        h.dest.stop()
+        h.dest.start()

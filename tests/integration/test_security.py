@@ -1,0 +1,271 @@
+"""Security review checks (issue 9, docs/security.md) that no other suite makes:
+
+- object properties a client must not set are ignored (OWASP API3, mass assignment);
+- answers of destination-service are not trusted blindly (API10): redirects are not
+  followed, oversized, malformed and mis-shaped answers are failures, ids that were not
+  asked about are neither used nor cached, and hostile numbers do not reach an integer cast;
+- a server-side failure tells the client nothing about its cause (API8)."""
+import http.server
+import json
+import secrets
+import threading
+import time
+
+import harness
+from harness import problem_ok
+
+PASSWORD = "correct horse battery"
+SLOW = getattr(harness, "SLOWDOWN", 1.0)  # > 1 when the daemons run under a wrapper (valgrind)
+
+
+def api(h, path):
+    return h.user_url + "/api/v1" + path
+
+
+def new_user(h):
+    name = "sec" + secrets.token_hex(5)
+    r = h.post(api(h, "/auth/register"), {"username": name, "email": name + "@example.com", "password": PASSWORD})
+    assert r.status == 201, r
+    u = dict(r.json()["user"])
+    u["token"] = r.json()["access_token"]
+    return u
+
+
+# ---- API3: object property level authorization ----
+
+def test_properties_a_client_may_not_set_are_ignored(h):
+    u, other = new_user(h), new_user(h)
+    tok = u["token"]
+    # the profile: role, points, rank, email, id and token version are not the client's to set
+    r = h.request("PATCH", api(h, "/users/me"), {"username": u["username"], "role": "admin", "eco_point": 99999,
+                                                  "rank": "Diamond", "email": "x@example.com", "id": other["id"],
+                                                  "token_version": 5, "password_hash": "x"}, token=tok)
+    assert r.status == 200, r
+    me = h.get(api(h, "/users/me"), token=tok).json()
+    assert (me["role"], me["eco_point"], me["rank"], me["email"], me["id"]) == \
+        ("user", u["eco_point"], u["rank"], u["email"], u["id"]), me
+    assert h.get(api(h, "/users"), token=tok).status == 403  # still not an admin, and the token still works
+    assert h.psql("users", "SELECT role || ',' || token_version FROM users WHERE id = %d" % u["id"]) == "user,0"
+    # owned objects are the caller's, whatever the body says; computed fields are computed
+    p = h.post(api(h, "/plans"), {"place_name": "Mine", "start_date": "2026-12-01", "end_date": "2026-12-02",
+                                   "user_id": other["id"], "id": 1, "stop_count": 99}, token=tok).json()
+    assert p["user_id"] == u["id"] and p["stop_count"] == 0, p
+    c = h.post(api(h, "/carbon"), {"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 10,
+                                   "carbon_emission_kg": 0, "user_id": other["id"]}, token=tok).json()
+    assert c["carbon_emission_kg"] == 1.71, c
+    assert h.psql("users", "SELECT user_id FROM carbon_emissions WHERE id = %d" % c["id"]) == str(u["id"])
+    rv = h.post(api(h, "/reviews"), {"destination_id": 4, "rating": 4, "user_id": other["id"],
+                                     "destination_verified": False, "destination_missing": True}, token=tok).json()
+    assert rv["user_id"] == u["id"] and rv["destination_verified"] is True and rv["destination_missing"] is False, rv
+    # a review's destination and a stop's destination cannot be moved by an edit
+    r = h.request("PATCH", api(h, "/reviews/%d" % rv["id"]), {"rating": 2, "destination_id": 5}, token=tok)
+    assert r.status == 200 and r.json()["destination_id"] == 4, r
+    m = h.post(api(h, "/messages"), {"content": "hello", "sender": "assistant", "intent": "x"}, token=tok).json()
+    assert m["message"]["sender"] == "user", m
+
+
+# ---- API10: unsafe consumption of the destination-service API ----
+
+class FakeDest(http.server.BaseHTTPRequestHandler):
+    """A destination-service whose answers the test chooses (FakeDest.mode)."""
+    mode = "ok"
+    calls = []
+    trap_hits = []
+    trap_url = ""
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, headers=()):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except OSError:  # the client gave up first (the slow answer): that is the point
+            pass
+
+    def asked(self):
+        if self.command == "POST":
+            n = int(self.headers.get("Content-Length", "0"))
+            return json.loads(self.rfile.read(n))["ids"]
+        q = self.path.split("ids=", 1)[1] if "ids=" in self.path else ""
+        return [int(x) for x in q.split(",") if x]
+
+    def handle_one(self):
+        ids = self.asked()
+        FakeDest.calls.append((self.command, self.path, ids))
+        mode = FakeDest.mode
+        if mode == "redirect":
+            return self.answer(307, {}, [("Location", FakeDest.trap_url + self.path)])
+        if mode == "huge":
+            return self.answer(200, b'{"existing":' + json.dumps(ids).encode() + b',"pad":"' + b"x" * (5 << 20)
+                               + b'"}')
+        if mode == "garbage":
+            return self.answer(200, b"<html>not json</html>")
+        if mode == "shape":
+            return self.answer(200, {"existing": ",".join(map(str, ids)), "missing": {}})
+        if mode == "slow":
+            time.sleep(2)
+            return self.answer(200, {"existing": ids, "missing": []})
+        if mode == "hostile" and self.command == "POST":
+            raw = ('{"existing":[1e300,-1,1.5,"7",null,1e999,-1e999,424242,%s],"missing":[9007199254740993]}'
+                   % ",".join(map(str, ids)))
+            return self.answer(200, raw.encode())
+        if mode == "hostile":  # the batch GET: coordinates and ids of every wrong kind
+            items = ('[{"id":1e300,"latitude":1,"longitude":1},{"id":424243,"latitude":1,"longitude":1},'
+                     '{"id":%d,"latitude":1e999,"longitude":0},{"id":%d,"latitude":"x","longitude":0},'
+                     '5,null,"x",{"id":%d,"latitude":91,"longitude":0}]' % (ids[0], ids[1 % len(ids)], ids[-1]))
+            return self.answer(200, ('{"items":%s}' % items).encode())
+        return self.answer(200, {"existing": ids, "missing": []} if self.command == "POST" else
+                           {"items": [{"id": i, "name": "x", "latitude": 21.0, "longitude": 105.8} for i in ids]})
+
+    do_GET = do_POST = handle_one
+
+
+class Trap(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def handle_one(self):
+        FakeDest.trap_hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    do_GET = do_POST = handle_one
+
+
+def serve(handler):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_hostile_destination_service_answers_are_not_trusted(h):
+    fake, trap = serve(FakeDest), serve(Trap)
+    FakeDest.trap_url = "http://127.0.0.1:%d" % trap.server_address[1]
+    h.user.stop()
+    h.user.start(extra_env={"DESTINATION_SERVICE_URL": "http://127.0.0.1:%d" % fake.server_address[1],
+                            "DEST_TIMEOUT_MS": "500", "DEST_BREAKER_MIN_CALLS": "100000",
+                            "DEST_CACHE_NEGATIVE_TTL_SECONDS": "0", "RECONCILE_INTERVAL_SECONDS": "0"})
+    try:
+        u = new_user(h)
+        tok = u["token"]
+        base = 700000 + secrets.randbelow(100000) * 10
+
+        def review(did):
+            return h.post(api(h, "/reviews"), {"destination_id": did, "rating": 4}, token=tok)
+
+        # each failure mode is a 503 with Retry-After, quickly, and writes nothing
+        for n, mode in enumerate(("redirect", "huge", "garbage", "shape", "slow")):
+            FakeDest.mode = mode
+            t0 = time.time()
+            r = review(base + n)
+            problem_ok(r, 503)
+            assert r.header("Retry-After") and time.time() - t0 < 2 * SLOW, (mode, time.time() - t0)
+        assert FakeDest.trap_hits == [], "a redirect was followed: %s" % FakeDest.trap_hits
+        assert h.psql("users", "SELECT count(*) FROM reviews WHERE user_id = %d" % u["id"]) == "0"
+
+        # hostile numbers next to the asked id: the asked id is taken; nothing else is used or cached
+        FakeDest.mode = "hostile"
+        asked = base + 7
+        assert review(asked).status == 201
+        FakeDest.mode = "ok"
+        FakeDest.calls.clear()
+        assert review(424242).status == 201  # listed unasked above: must be asked for now
+        assert [c[2] for c in FakeDest.calls] == [[424242]], FakeDest.calls
+
+        # the batch fetch (footprint, expand): items with bad ids or coordinates are skipped
+        p = h.post(api(h, "/plans"), {"place_name": "Hostile", "start_date": "2026-12-01", "end_date": "2026-12-05"},
+                   token=tok).json()
+        stops = []
+        for k, did in enumerate((base + 20, base + 21, base + 22)):
+            r = h.post(api(h, "/plans/%d/destinations" % p["id"]),
+                       {"destination_id": did, "type": "attraction", "visit_date": "2026-12-02", "position": k},
+                       token=tok)
+            assert r.status == 201, r
+            stops.append(r.json()["id"])
+        FakeDest.mode = "hostile"
+        r = h.get(api(h, "/plans/%d/footprint" % p["id"]), token=tok)
+        assert r.status == 200, r
+        assert r.json()["legs"] == [] and sorted(r.json()["skipped_item_ids"]) == sorted(stops), r.json()
+        r = h.get(api(h, "/plans/%d/destinations?expand=destination" % p["id"]), token=tok)
+        assert r.status == 200, r
+        for item in r.json()["items"]:
+            d = item["destination"]
+            assert d is None or d["id"] == item["destination_id"], item
+        assert h.user.alive()
+    finally:
+        FakeDest.mode = "ok"
+        h.user.stop()
+        h.user.start()
+        fake.shutdown()
+        trap.shutdown()
+        fake.server_close()
+        trap.server_close()
+
+
+# ---- API8: a failure's cause stays in the log ----
+
+def test_a_server_error_tells_the_client_nothing_about_its_cause(h):
+    u = new_user(h)
+    rid = "sec-500-" + secrets.token_hex(4)
+    h.psql("users", "ALTER TABLE messages RENAME COLUMN content TO content_secret_name")
+    try:
+        r = h.get(api(h, "/messages"), token=u["token"], headers={"X-Request-ID": rid})
+    finally:
+        h.psql("users", "ALTER TABLE messages RENAME COLUMN content_secret_name TO content")
+    p = problem_ok(r, 500)
+    assert p["detail"] == "The server could not answer this request.", p
+    for leak in (b"content", b"column", b"SELECT", b"messages", b"ERROR", b"42703"):
+        assert leak not in r.body, (leak, r.body)
+    # the log has what an operator needs, tied to the request id
+    time.sleep(0.1)
+    lines = [line for line in h.user.log_text().splitlines() if '"level":"error"' in line]
+    assert any("content" in line and "42703" in line for line in lines), lines[-5:]
+    assert any(rid in line and '"status":500' in line for line in h.user.log_text().splitlines())
+    assert h.get(api(h, "/messages"), token=u["token"]).status == 200  # and it recovers
+
+
+# ---- API8 / API2: no default secrets outside development ----
+
+def test_secrets_are_required_unless_development_mode_is_explicit(h):
+    import subprocess
+    from harness import free_port
+
+    def run(binary, addr_var, **env):
+        e = dict(h.env, **{addr_var: "127.0.0.1:%d" % free_port()})
+        e.pop("ECOMOVEX_DEV", None)
+        for k, v in env.items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        p = subprocess.Popen([binary, "serve"], env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=1.5)
+            return p.returncode, out
+        except subprocess.TimeoutExpired:  # it started: stop it
+            p.terminate()
+            out, _ = p.communicate(timeout=15)
+            return "running", out
+
+    for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
+        for var, value in (("JWT_SECRET", None), ("JWT_SECRET", ""), ("JWT_SECRET", "x" * 31),
+                           ("INTERNAL_TOKEN", None), ("INTERNAL_TOKEN", "x" * 15)):
+            code, out = run(binary, addr, **{var: value})
+            assert code == 2 and var in out, (binary, var, value, code, out)
+        code, out = run(binary, addr, JWT_SECRET=None, INTERNAL_TOKEN="x" * 15, ECOMOVEX_DEV="0")
+        assert code == 2, (binary, code, out)
+        # only an explicit development flag starts it without them, and it says so
+        code, out = run(binary, addr, JWT_SECRET=None, INTERNAL_TOKEN=None, ECOMOVEX_DEV="1")
+        assert code == "running" and "development value" in out, (binary, code, out)
+    # the real secrets never reach a log line
+    for d in (h.user, h.dest):
+        text = d.log_text()
+        assert h.jwt_secret not in text and h.internal_token not in text, d.name
