@@ -30,6 +30,9 @@ void auth_config_from_env(struct auth_config *c);
  * problem (and WWW-Authenticate) in rp. The token itself is never logged. */
 int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_config *c, struct jwt_claims *out);
 
+/* Frees the calling thread's cache of verified tokens (worker threads call it as they end). */
+void auth_thread_cleanup(void);
+
 /* Fills rp with a 401 problem carrying detail and WWW-Authenticate. Returns -1. */
 int auth_unauthorized(struct reply *rp, const char *detail);
 

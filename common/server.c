@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "auth.h"
 #include "log.h"
 #include "metrics.h"
 #include "problem.h"
@@ -283,6 +284,7 @@ static void *worker_main(void *arg)
         handle(s, w, j);
         complete(s, j);
     }
+    auth_thread_cleanup(); /* the thread's cache of verified tokens */
     return NULL;
 }
 
