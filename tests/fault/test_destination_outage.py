@@ -233,7 +233,10 @@ def test_users_database_restart_loses_no_acknowledged_write(h):
     stop.set()
     t.join()
     assert recovered
-    assert h.get(api(h, "/users/me"), token=u["token"]).status == 200
+    # every worker reconnects by itself within its backoff (at most 2 s), not just the one
+    # that answered /readyz
+    assert wait_until(lambda: all(h.get(api(h, "/users/me"), token=u["token"]).status == 200 for _ in range(8)),
+                      timeout=10)
     stored = h.psql("users", "SELECT count(*) FROM plans WHERE user_id = %d AND id IN (%s)" %
                     (u["id"], ",".join(map(str, acked))))
     print("  [users db restart] acknowledged writes=%d stored after restart=%s" % (len(acked), stored))
