@@ -114,9 +114,42 @@ lint:
 	  $(shell pkg-config --cflags $(PKGS))
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # make bench: wrk against both daemons beside their ceilings (bare evhttp, pgbench -S); see docs/performance.md.
 .PHONY: bench
 bench: deps
 	@bench/run.sh
+
+# ---- fuzzing (libFuzzer) and valgrind memcheck; see tests/fuzz/README.md ----
+# make fuzz        each target for FUZZ_SECONDS (default 60) over its corpus
+# make fuzz-smoke  each target for FUZZ_SMOKE_SECONDS (default 8): the short run make test does
+# make memcheck    the integration suite (MEMCHECK_FILTER) with both daemons under valgrind
+FUZZ_BUILD         ?= build-fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_TARGETS       := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OPT           := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                      -fno-sanitize-recover=undefined
+
+.PHONY: fuzz-bins fuzz fuzz-smoke memcheck
+# The modules are built once more into $(FUZZ_BUILD) with clang and coverage instrumentation;
+# each target links the archives, so it pulls in only the modules it calls.
+fuzz-bins:
+	@$(MAKE) -s BUILD=$(FUZZ_BUILD) CC=clang OPT="$(FUZZ_OPT)" LDFLAGS="-fsanitize=address,undefined" \
+	  $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MF $@.d -Iuser-service -Idestination-service -fsanitize=fuzzer,address,undefined \
+	  $(filter %.c %.a,$^) $(LDLIBS) -o $@
+-include $(wildcard $(BUILD)/fuzz/*.d)
+
+fuzz: fuzz-bins
+	@FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-bins
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_LABEL=fuzz-smoke FUZZ_FRESH=1 tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+memcheck: bins
+	@BUILD=$(BUILD) tests/memcheck.sh

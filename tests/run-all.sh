@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every suite on the normal build, then again on the ASan+UBSan build.
+# `make test`: every suite on the normal build, a short run of every fuzz target, the integration
+# suite (a reduced set) under valgrind memcheck, then every suite again on the ASan+UBSan build.
 # Keeps going after a failure so the summary counts everything; exits non-zero if anything failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,16 @@ start=$(date +%s)
 BUILD=build "$ROOT/tests/run.sh" unit integration fault
 echo "== docs and deployment files (OpenAPI lint, compose and Kubernetes schemas)"
 "$ROOT/tests/check-docs.sh"
+echo "== fuzz smoke (libFuzzer + ASan + UBSan, each target a few seconds from its seed corpus)"
+if make -C "$ROOT" -s fuzz-bins; then
+  make -C "$ROOT" -s fuzz-smoke
+else
+  echo "fuzz-smoke 0 1" >>"$RESULTS"
+fi
+echo "== memcheck (integration tests, a reduced set, with both daemons under valgrind)"
+lines=$(wc -l <"$RESULTS")
+make -C "$ROOT" -s memcheck
+[ "$(wc -l <"$RESULTS")" -gt "$lines" ] || echo "memcheck 0 1" >>"$RESULTS"
 echo "== sanitizer build (clang, ASan + UBSan)"
 if make -C "$ROOT" -s BUILD=build-asan SANITIZE=1 bins unit-bins; then
   BUILD=build-asan FAULT_LATENCY_SCALE=4 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \

@@ -1,0 +1,80 @@
+/* fuzz_assistant: the eco assistant's matcher on what a user types (user-service/assistant.h).
+ *
+ * The input is the message text. It is folded, matched with the subject buffer the
+ * messages handler uses and with small ones, and the subject a match yields is fed into the
+ * reply formatters the way messages_routes does, into buffers of exactly their cap. */
+#include "fuzz.h"
+
+#include "assistant.h"
+#include "json.h"
+
+#define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
+
+static void replies(enum assistant_intent intent, const char *subject)
+{
+    static const size_t caps[] = {1, 16, ASSISTANT_REPLY_MAX + 1};
+    struct assistant_place places[2] = {
+        {subject, "park", subject, 1.25},
+        {"Văn Miếu", NULL, NULL, -1},
+    };
+
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        char *out = malloc(caps[i]);
+        size_t n;
+        n = assistant_reply_help(out, caps[i], intent == ASSISTANT_GREETING);
+        FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+        for (int lookup = ASSISTANT_LOOKUP_OK; lookup <= ASSISTANT_LOOKUP_NO_ANCHOR; lookup++) {
+            n = assistant_reply_places(out, caps[i], intent, subject, (enum assistant_lookup)lookup, subject, places,
+                                       2);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+        }
+        free(out);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t caps[] = {1, 2, 5, 8, SUBJECT_BYTES};
+    char *text = fuzz_strndup(data, size);
+    char *folded = malloc(ASSISTANT_SCAN_MAX * 2 + 1);
+    unsigned short *off = malloc((ASSISTANT_SCAN_MAX * 2 + 1) * sizeof *off);
+    char subject[SUBJECT_BYTES];
+    enum assistant_intent intent;
+    size_t n;
+
+    if (!folded || !off)
+        abort();
+    n = assistant_fold(text, folded, ASSISTANT_SCAN_MAX * 2 + 1, off);
+    FUZZ_CHECK(n == strlen(folded));
+    for (size_t i = 0; i < n; i++)
+        FUZZ_CHECK(off[i] < strlen(text) && (i == 0 || off[i - 1] <= off[i]));
+    (void)assistant_fold(text, folded, 3, NULL);
+
+    intent = assistant_match(text, subject, sizeof subject);
+    FUZZ_CHECK(assistant_intent_name(intent) != NULL);
+    FUZZ_CHECK(strlen(subject) < sizeof subject);
+    if (intent == ASSISTANT_FIND_DESTINATION || intent == ASSISTANT_PLACES_NEAR) {
+        FUZZ_CHECK(subject[0] != '\0');
+        if (json_utf8_valid(text, strlen(text))) /* a subject cut from valid text stays valid */
+            FUZZ_CHECK(json_utf8_valid(subject, strlen(subject)) && json_utf8_chars(subject) <= ASSISTANT_SUBJECT_MAX);
+        replies(intent, subject);
+    } else if (intent == ASSISTANT_FOOTPRINT_COMPARE) {
+        FUZZ_CHECK(strcmp(subject, "week") == 0 || strcmp(subject, "month") == 0);
+    } else {
+        FUZZ_CHECK(subject[0] == '\0');
+    }
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        char *small = malloc(caps[i]);
+        enum assistant_intent again = assistant_match(text, small, caps[i]);
+        FUZZ_CHECK(strlen(small) < caps[i]);
+        (void)again;
+        free(small);
+    }
+    (void)assistant_match(text, NULL, 0);
+
+    free(text);
+    free(folded);
+    free(off);
+    return 0;
+}

@@ -1,0 +1,110 @@
+/* fuzz_jwt: bearer tokens through jwt_verify(), and sign -> verify round trips.
+ *
+ * The first byte picks the mode. Mode 0..127: the rest is a token, verified with a fixed
+ * key and issuer (as auth_bearer does) at a fixed "now"; an accepted token must carry sane
+ * claims, and the same token must fail under another key or issuer. Mode 128..255: the
+ * rest is read as claims (sub, role, iat, exp, ver, issuer); a token jwt_sign() agrees to
+ * make must verify to exactly those claims, and not under another key. */
+#include <sodium.h>
+
+#include "fuzz.h"
+
+#include "jwt.h"
+
+static const unsigned char key[] = "fuzzing-key-0123456789abcdef-0123456789";
+static const unsigned char other[] = "fuzzing-key-0123456789abcdef-0123456789X";
+#define KEYLEN (sizeof key - 1)
+#define NOW 1764000000LL /* 2025-11-24 */
+#define LEEWAY 30
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (sodium_init() < 0)
+        abort();
+    return 0;
+}
+
+static long long take(const uint8_t **d, size_t *n)
+{
+    long long v = 0;
+    size_t k = *n < 8 ? *n : 8;
+
+    for (size_t i = 0; i < k; i++)
+        v = (long long)((unsigned long long)v << 8 | (*d)[i]);
+    *d += k;
+    *n -= k;
+    return v;
+}
+
+static void verify_token(const uint8_t *data, size_t size)
+{
+    /* exactly size bytes: jwt_verify must not read beyond len */
+    char *tok = malloc(size ? size : 1);
+    struct jwt_claims c;
+    enum jwt_status st;
+
+    if (!tok)
+        abort();
+    if (size)
+        memcpy(tok, data, size);
+    st = jwt_verify(tok, size, "ecomovex", key, KEYLEN, NOW, LEEWAY, &c);
+    FUZZ_CHECK(jwt_status_str(st) != NULL);
+    if (st == JWT_OK) {
+        FUZZ_CHECK(c.sub > 0);
+        FUZZ_CHECK(c.role == JWT_ROLE_USER || c.role == JWT_ROLE_ADMIN);
+        FUZZ_CHECK(c.ver >= 0 && c.exp > NOW - LEEWAY && c.iat >= 0);
+        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", other, sizeof other - 1, NOW, LEEWAY, &c) != JWT_OK);
+        FUZZ_CHECK(jwt_verify(tok, size, "other", key, KEYLEN, NOW, LEEWAY, &c) != JWT_OK);
+        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", key, 16, NOW, LEEWAY, &c) != JWT_OK); /* short key */
+    }
+    /* leeway and now at their extremes must not overflow */
+    (void)jwt_verify(tok, size, "ecomovex", key, KEYLEN, -9223372036854775807LL - 1, 9223372036854775807LL, &c);
+    (void)jwt_verify(tok, size, "ecomovex", key, KEYLEN, 9223372036854775807LL, -5, &c);
+    free(tok);
+}
+
+static void round_trip(const uint8_t *data, size_t size)
+{
+    struct jwt_claims in, out;
+    char token[JWT_MAX_LEN + 1], *issuer;
+    int small;
+
+    memset(&in, 0, sizeof in);
+    in.sub = take(&data, &size);
+    in.role = (size && (data[0] & 1)) ? JWT_ROLE_ADMIN : JWT_ROLE_USER;
+    small = size && (data[0] & 2);
+    if (size) {
+        data++;
+        size--;
+    }
+    in.iat = take(&data, &size);
+    in.exp = take(&data, &size);
+    in.ver = (int)take(&data, &size);
+    issuer = fuzz_strndup(data, size); /* the rest */
+
+    if (jwt_sign(&in, issuer, key, KEYLEN, token, small ? 64 : sizeof token) == 0) {
+        size_t len = strlen(token);
+        FUZZ_CHECK(len > 0 && len <= JWT_MAX_LEN);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, key, KEYLEN, in.exp - 1, 0, &out) == JWT_OK);
+        FUZZ_CHECK(out.sub == in.sub && out.role == in.role && out.iat == in.iat && out.exp == in.exp &&
+                   out.ver == in.ver);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, other, sizeof other - 1, in.exp - 1, 0, &out) == JWT_BAD_SIGNATURE);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, key, KEYLEN, in.exp, 0, &out) == JWT_EXPIRED);
+    }
+    free(issuer);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    if (data[0] < 128)
+        verify_token(data + 1, size - 1);
+    else
+        round_trip(data + 1, size - 1);
+    return 0;
+}
