@@ -103,8 +103,8 @@ int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_co
         *out = slot->claims;
         return 0;
     }
-    st = jwt_verify(h, len, c->issuer, (const unsigned char *)c->jwt_secret, c->jwt_secret_len, now, AUTH_LEEWAY_S,
-                    out);
+    st =
+        jwt_verify(h, len, c->issuer, (const unsigned char *)c->jwt_secret, c->jwt_secret_len, now, AUTH_LEEWAY_S, out);
     if (st == JWT_EXPIRED)
         return auth_unauthorized(rp, "The token has expired; log in again.");
     if (st != JWT_OK)

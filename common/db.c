@@ -17,7 +17,7 @@ struct db {
     PGconn *conn;
     unsigned char prepared[DB_MAX_STATEMENTS]; /* by statement id, for this connection */
     char last_constraint[64];
-    int in_tx; /* between db_begin and db_commit / db_rollback */
+    int in_tx;                 /* between db_begin and db_commit / db_rollback */
     long long next_attempt_ms; /* monotonic time before which we do not retry */
     int backoff_ms;
 };

@@ -103,8 +103,8 @@ void log_time_now(char *out, size_t cap)
     if (ts.tv_sec != cached_sec) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
-        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
         cached_sec = ts.tv_sec;
     }
     snprintf(out, cap, "%.19s.%03ldZ", cached, ts.tv_nsec / 1000000);

@@ -65,8 +65,8 @@ static void emit(struct reply *rp, int status, const char *detail, const struct 
         return;
     }
     log_json_escape(esc, sizeof esc, detail);
-    append(body, &n, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"",
-           http_reason(status), status, esc);
+    append(body, &n, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"", http_reason(status),
+           status, esc);
     if (fe) {
         append(body, &n, ",\"errors\":[");
         for (int i = 0; i < fe->n && i < FIELD_ERRORS_MAX; i++) {
@@ -117,17 +117,14 @@ void problem_db(struct reply *rp, enum db_status st, const struct db_answers *a)
     case DB_UNIQUE:
         problem(rp, 409, "%s", a->unique ? a->unique : "This conflicts with something that already exists.");
         return;
-    case DB_CHECK:
-        problem(rp, 422, "%s", a->check ? a->check : "The values break a rule of the data model.");
-        return;
+    case DB_CHECK: problem(rp, 422, "%s", a->check ? a->check : "The values break a rule of the data model."); return;
     case DB_FOREIGN_KEY:
         if (a->foreign_key_status) {
             problem(rp, a->foreign_key_status, "%s", a->foreign_key ? a->foreign_key : "A referenced item is gone.");
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     problem_internal(rp);
 }

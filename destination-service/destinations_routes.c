@@ -38,9 +38,9 @@ static void check_failed(struct reply *rp, const char *constraint)
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct request *rq, struct reply *rp, enum db_status st)
 {
-    static const struct db_answers answers = {
-        .database = "The destinations database",
-        .unique = "A destination with this name already exists at these coordinates."};
+    static const struct db_answers answers = {.database = "The destinations database",
+                                              .unique =
+                                                  "A destination with this name already exists at these coordinates."};
 
     if (st == DB_CHECK) /* names the field from the constraint */
         check_failed(rp, db_last_constraint(rq->worker->db));

@@ -86,8 +86,8 @@ void dest_client_destroy(struct dest_client *c);
 enum dest_outcome dest_client_validate(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                        int *exists);
 
-/* Fetches the destinations ids[0..n) (duplicates allowed) in one call per DEST_FETCH_CHUNK distinct ids; *items is a JSON array (caller deletes)
- * of those that exist. Refreshes the cache for what it saw. */
+/* Fetches the destinations ids[0..n) (duplicates allowed) in one call per DEST_FETCH_CHUNK distinct ids; *items is a
+ * JSON array (caller deletes) of those that exist. Refreshes the cache for what it saw. */
 enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                     cJSON **items);
 

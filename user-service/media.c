@@ -94,7 +94,7 @@ void media_filename(const char *in, char out[MEDIA_FILENAME_MAX])
     memmove(out, out + start, end - start);
     out[end - start] = '\0';
     if (!out[0] || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-        strcpy(out, MEDIA_DEFAULT_FILENAME);
+        snprintf(out, MEDIA_FILENAME_MAX, "%s", MEDIA_DEFAULT_FILENAME);
 }
 
 int media_etag_match(const char *h, const char *sha256)

@@ -9,7 +9,6 @@
 #include "problem.h"
 #include "server.h"
 
-
 static const char *const triggers[] = {"manual", "register", "eco_trip", "first_review", "first_plan", NULL};
 
 /* Turns a store failure into the answer a client should see. */

@@ -37,15 +37,27 @@ static struct db_statement q_trigger = {
 
 /* Row: action_trigger, active, points_awarded (NULL: nothing went in), completed_at,
  * eco_point, rank, then the mission. No row: no such mission. */
-static struct db_statement
-    q_complete = {AWARD_CTES("SELECT id, value, name FROM missions WHERE id = $2 AND active AND action_trigger = "
-                             "'manual'") " SELECT m.action_trigger, m.active, d.points_awarded, " TS(
-                      "d.completed_at") ","
-                                        " COALESCE((SELECT eco_point FROM award), u.eco_point), COALESCE((SELECT rank "
-                                        "FROM award), u.rank), " MISSION_COLUMNS
-                                        " FROM missions m LEFT JOIN done d ON d.mission_id = m.id"
-                                        " LEFT JOIN users u ON u.id = $1::bigint WHERE m.id = $2",
-                  2, 0};
+static struct db_statement q_complete = {
+    AWARD_CTES(
+        "SELECT id, value, name FROM missions WHERE id = $2 AND active AND action_trigger = "
+        "'manual'") " SELECT m.action_trigger, m.active, d.points_awarded, " TS("d.completed_at") ","
+                                                                                                  " COALESCE((SELECT "
+                                                                                                  "eco_point FROM "
+                                                                                                  "award), "
+                                                                                                  "u.eco_point), "
+                                                                                                  "COALESCE((SELECT "
+                                                                                                  "rank "
+                                                                                                  "FROM award), "
+                                                                                                  "u.rank),"
+                                                                                                  " " MISSION_COLUMNS
+                                                                                                  " FROM missions m "
+                                                                                                  "LEFT JOIN done d ON "
+                                                                                                  "d.mission_id = m.id"
+                                                                                                  " LEFT JOIN users u "
+                                                                                                  "ON u.id = "
+                                                                                                  "$1::bigint WHERE "
+                                                                                                  "m.id = $2",
+    2, 0};
 
 static struct db_statement q_list = {
     "SELECT " MISSION_COLUMNS

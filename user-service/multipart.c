@@ -27,7 +27,9 @@ static int param_get(const char *s, const char *pname, char *out, size_t cap)
     const char *p = strchr(s, ';');
     size_t plen = strlen(pname);
 
-    while (p && *p == ';') {
+    if (!p)
+        return 0;
+    while (*p == ';') {
         const char *n;
         size_t nlen, o = 0;
         int match;

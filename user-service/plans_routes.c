@@ -356,8 +356,7 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
         goto out;
     }
     if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
-        st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out,
-                                     &outside);
+        st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside);
         st = db_finish(rq->worker->db, st);
     }
     if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */

@@ -32,8 +32,8 @@ static struct db_statement q_list_both = {"SELECT " REVIEW_COLS ", count(*) OVER
 static struct db_statement q_count_all = {"SELECT count(*) FROM reviews", 0, 0};
 static struct db_statement q_count_dest = {"SELECT count(*) FROM reviews WHERE destination_id = $1", 1, 0};
 static struct db_statement q_count_user = {"SELECT count(*) FROM reviews WHERE user_id = $1", 1, 0};
-static struct db_statement q_count_both = {"SELECT count(*) FROM reviews WHERE destination_id = $1 AND user_id = $2",
-                                          2, 0};
+static struct db_statement q_count_both = {"SELECT count(*) FROM reviews WHERE destination_id = $1 AND user_id = $2", 2,
+                                           0};
 static struct db_statement q_summary = {
     "SELECT count(*), round(avg(rating)::numeric, 2), "
     "count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3), "
@@ -135,7 +135,7 @@ enum db_status reviews_store_list(struct db *db, long long destination_id, long 
         *total = db_ll(r, 0, 10);
     PQclear(r); /* r is gone from here on: the row count was kept in rows */
     if (rows == 0 && p->offset > 0) {
-        struct db_statement *c = q == &q_list_both ? &q_count_both
+        struct db_statement *c = q == &q_list_both   ? &q_count_both
                                  : q == &q_list_dest ? &q_count_dest
                                  : q == &q_list_user ? &q_count_user
                                                      : &q_count_all;

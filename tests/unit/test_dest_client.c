@@ -133,7 +133,7 @@ static void test_breaker_opens_on_failure_rate(void **state)
     assert_int_equal(breaker_state(&b, 30), BREAKER_CLOSED); /* 3 calls < min_calls */
     breaker_record(&b, 40, 1, BREAKER_CALL);
     assert_int_equal(breaker_state(&b, 50), BREAKER_CLOSED); /* 2 of 4 failed, but last was a success */
-    breaker_record(&b, 60, 0, BREAKER_CALL);                               /* 3 of 5 failed */
+    breaker_record(&b, 60, 0, BREAKER_CALL);                 /* 3 of 5 failed */
     assert_int_equal(breaker_state(&b, 70), BREAKER_OPEN);
     assert_false(breaker_allow(&b, 80));
     breaker_destroy(&b);
