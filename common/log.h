@@ -1,7 +1,8 @@
 /* log: one JSON object per line on stdout.
  *
- * Lines are built in a stack buffer and written with a single write(2), so lines from
- * different threads never interleave. Never pass a password, token or body here. */
+ * Lines are built in a stack buffer and written with single write(2) calls of whole lines
+ * (at most PIPE_BUF bytes), so lines from different threads never interleave. Never pass a
+ * password, token or body here. */
 #ifndef ECOMOVEX_LOG_H
 #define ECOMOVEX_LOG_H
 
@@ -16,6 +17,17 @@ void log_init(const char *service, enum log_level min);
 
 /* Parses "debug" | "info" | "warn" | "error". Returns 0, or -1 for anything else. */
 int log_parse_level(const char *s, enum log_level *out);
+
+/* Buffered mode: lines are gathered per thread and written when the buffer fills, when
+ * log_flush() is called (a thread about to wait calls it), or at once for warn and error.
+ * Off by default (every line written at once). */
+void log_set_buffered(int on);
+
+/* Writes the calling thread's gathered lines. */
+void log_flush(void);
+
+/* 1 when the calling thread has lines waiting. */
+int log_pending(void);
 
 /* Writes {"time","level","service","request_id"?,"msg"}; request_id may be NULL. */
 void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -29,6 +29,7 @@
 #define DRAIN_FLUSH_MS 100  /* let the last replies leave the socket buffers */
 #define ACCEPT_PAUSE_MS 100 /* after accept() fails for want of descriptors or memory */
 #define ACCEPT_LOG_EVERY_S 10
+#define LOG_FLUSH_MS 50 /* the loop thread's log lines wait at most this long */
 #define HEALTH_BODY "{\"status\":\"ok\"}"
 
 enum builtin { BUILTIN_NONE = 0, BUILTIN_READYZ };
@@ -47,7 +48,7 @@ struct server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
-    struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev, *accept_ev;
+    struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev, *accept_ev, *flush_ev;
     int wake_fd;
     struct timespec drain_started;
 
@@ -149,6 +150,14 @@ static void answer_now(struct server *s, struct evhttp_request *req, struct requ
     (void)s;
 }
 
+static void on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
+}
+
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
@@ -194,8 +203,15 @@ static struct job *queue_pop(struct server *s)
     struct job *j = NULL;
 
     pthread_mutex_lock(&s->qlock);
-    while (s->qlen == 0 && !s->stopping)
+    while (s->qlen == 0 && !s->stopping) {
+        if (log_pending()) { /* going idle: write this thread's log lines first (not under the lock) */
+            pthread_mutex_unlock(&s->qlock);
+            log_flush();
+            pthread_mutex_lock(&s->qlock);
+            continue;
+        }
         pthread_cond_wait(&s->qcond, &s->qlock);
+    }
     if (s->qlen > 0) {
         j = s->ring[s->qhead];
         s->qhead = (s->qhead + 1) % s->opt->queue_max;
@@ -285,6 +301,7 @@ static void *worker_main(void *arg)
         complete(s, j);
     }
     auth_thread_cleanup(); /* the thread's cache of verified tokens */
+    log_flush();
     return NULL;
 }
 
@@ -544,9 +561,11 @@ static void stop_workers(struct server *s)
 int server_run(const struct server_options *o)
 {
     struct server s = {.opt = o, .wake_fd = -1};
+    struct timeval log_tick = {0, LOG_FLUSH_MS * 1000};
     int rc = 1;
 
     signal(SIGPIPE, SIG_IGN);
+    log_set_buffered(1);
     m_shed = metrics_counter("http_requests_shed_total", "Requests refused with 503 because the queue was full.", "");
     m_inflight = metrics_gauge("http_requests_in_flight", "Requests accepted and not yet answered.", "");
     m_accept_errors =
@@ -570,7 +589,9 @@ int server_run(const struct server_options *o)
         !(s.wake_ev = event_new(s.base, s.wake_fd, EV_READ | EV_PERSIST, on_wake, &s)) ||
         event_add(s.wake_ev, NULL) < 0 || !(s.sigterm_ev = evsignal_new(s.base, SIGTERM, on_signal, &s)) ||
         !(s.sigint_ev = evsignal_new(s.base, SIGINT, on_signal, &s)) ||
-        !(s.accept_ev = evtimer_new(s.base, on_accept_resume, &s)) || event_add(s.sigterm_ev, NULL) < 0 ||
+        !(s.accept_ev = evtimer_new(s.base, on_accept_resume, &s)) ||
+        !(s.flush_ev = event_new(s.base, -1, EV_PERSIST, on_log_flush, NULL)) ||
+        event_add(s.flush_ev, &log_tick) < 0 || event_add(s.sigterm_ev, NULL) < 0 ||
         event_add(s.sigint_ev, NULL) < 0)
         goto out;
     if (bind_listener(&s) < 0)
@@ -593,6 +614,9 @@ out:
         event_free(s.drain_ev);
     if (s.accept_ev)
         event_free(s.accept_ev);
+    if (s.flush_ev)
+        event_free(s.flush_ev);
+    log_flush();
     if (s.wake_ev)
         event_free(s.wake_ev);
     if (s.sigterm_ev)

@@ -153,6 +153,7 @@ static void *task_main(void *arg)
             break;
         pthread_mutex_unlock(&task.lock);
         pass(db, &c, &task.stop, 0);
+        log_flush(); /* this thread is not a worker: nothing else writes its lines */
         pthread_mutex_lock(&task.lock);
     }
     pthread_mutex_unlock(&task.lock);
