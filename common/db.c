@@ -328,6 +328,45 @@ enum db_status db_ping(struct db *db)
     return simple(db, "SELECT 1");
 }
 
+enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items,
+                       long long *total)
+{
+    enum db_status st;
+    PGresult *r;
+    int n;
+
+    *items = NULL;
+    *total = 0;
+    if (!(r = db_exec(db, q->page, q->page_params, &st)))
+        return st;
+    n = PQntuples(r);
+    *items = cJSON_CreateArray();
+    for (int i = 0; *items && i < n; i++) {
+        cJSON *o = q->row(r, i);
+        if (!o) {
+            cJSON_Delete(*items);
+            *items = NULL;
+        } else {
+            cJSON_AddItemToArray(*items, o);
+        }
+    }
+    if (n > 0)
+        *total = db_ll(r, 0, q->total_col);
+    PQclear(r);
+    if (!*items)
+        return DB_ERROR;
+    if (n == 0 && offset > 0) {
+        if (!(r = db_exec(db, q->count, q->count_params, &st))) {
+            cJSON_Delete(*items);
+            *items = NULL;
+            return st;
+        }
+        *total = db_ll(r, 0, 0);
+        PQclear(r);
+    }
+    return DB_OK;
+}
+
 long long db_ll(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);

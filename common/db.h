@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
 #define DB_MAX_STATEMENTS 512
@@ -71,6 +72,21 @@ enum db_status db_ping(struct db *db);
 
 /* 1 if the handle currently has a usable connection. */
 int db_connected(const struct db *db);
+
+/* One page of a list: `page` returns the rows with count(*) OVER () in column total_col;
+ * `count` (same filter, no paging) answers the total when the page is empty past its offset,
+ * where the window count has no row to ride on. row turns one result row into JSON. */
+struct db_page_query {
+    struct db_statement *page, *count;
+    const char *const *page_params, *const *count_params;
+    int total_col;
+    cJSON *(*row)(const PGresult *r, int i);
+};
+
+/* Runs q for a page starting at offset: *items is a JSON array (caller deletes) and *total
+ * the number of rows of the whole list. On failure *items is NULL. */
+enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items,
+                       long long *total);
 
 /* Small result readers: value of row/col as long long / double / string (NULL if SQL NULL). */
 long long db_ll(const PGresult *r, int row, int col);

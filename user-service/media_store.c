@@ -129,45 +129,12 @@ enum db_status media_store_list(struct db *db, long long user_id, const struct p
 {
     char uid[NUM_TEXT_MAX], limit[NUM_TEXT_MAX], offset[NUM_TEXT_MAX];
     const char *params[] = {uid, limit, offset};
-    enum db_status st;
-    PGresult *r;
-    int n;
+    struct db_page_query q = {&q_list, &q_count, params, params, MEDIA_NCOLUMNS, row_to_json};
 
-    *items = NULL;
-    *total = 0;
     ll_str(uid, user_id);
     ll_str(limit, p->limit);
     ll_str(offset, p->offset);
-    if (!(r = db_exec(db, &q_list, params, &st)))
-        return st;
-    n = PQntuples(r);
-    if (!(*items = cJSON_CreateArray())) {
-        PQclear(r);
-        return DB_ERROR;
-    }
-    for (int i = 0; i < n; i++) {
-        cJSON *o = row_to_json(r, i);
-        if (!o) {
-            PQclear(r);
-            cJSON_Delete(*items);
-            *items = NULL;
-            return DB_ERROR;
-        }
-        cJSON_AddItemToArray(*items, o);
-    }
-    if (n > 0)
-        *total = db_ll(r, 0, MEDIA_NCOLUMNS);
-    PQclear(r);
-    if (n == 0 && p->offset > 0) {
-        if (!(r = db_exec(db, &q_count, params, &st))) {
-            cJSON_Delete(*items);
-            *items = NULL;
-            return st;
-        }
-        *total = db_ll(r, 0, 0);
-        PQclear(r);
-    }
-    return DB_OK;
+    return db_page(db, &q, p->offset, items, total);
 }
 
 enum db_status media_store_key_exists(struct db *db, const char *storage_key, int *exists)

@@ -187,41 +187,17 @@ enum db_status plans_store_create(struct db *db, long long owner, const struct p
     return one(db, &q_create, params, plan_json, out);
 }
 
-enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items, long long *total)
+enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items,
+                                long long *total)
 {
     char a[24], lim[24], off[24];
     const char *params[] = {a, lim, off};
-    enum db_status st;
-    PGresult *r;
+    struct db_page_query q = {&q_list, &q_count, params, params, 10, plan_json};
 
     num(a, sizeof a, owner);
     num(lim, sizeof lim, p->limit);
     num(off, sizeof off, p->offset);
-    *items = NULL;
-    *total = 0;
-    if (!(r = db_exec(db, &q_list, params, &st)))
-        return st;
-    *items = cJSON_CreateArray();
-    for (int i = 0; *items && i < PQntuples(r); i++)
-        cJSON_AddItemToArray(*items, plan_json(r, i));
-    if (PQntuples(r) > 0)
-        *total = db_ll(r, 0, 10);
-    else if (p->offset > 0) {
-        PGresult *c;
-        PQclear(r);
-        r = NULL;
-        if ((c = db_exec(db, &q_count, params, &st))) {
-            *total = db_ll(c, 0, 0);
-            PQclear(c);
-        }
-    }
-    PQclear(r);
-    if (st != DB_OK || !*items) {
-        cJSON_Delete(*items);
-        *items = NULL;
-        return st != DB_OK ? st : DB_ERROR;
-    }
-    return DB_OK;
+    return db_page(db, &q, p->offset, items, total);
 }
 
 enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in,

@@ -111,45 +111,22 @@ enum db_status reviews_store_list(struct db *db, long long destination_id, long 
 {
     char lim[24], off[24], a[24], b[24];
     const char *params[] = {lim, off, a, b};
-    struct db_statement *q = destination_id && user_id ? &q_list_both
-                             : destination_id          ? &q_list_dest
-                             : user_id                 ? &q_list_user
-                                                       : &q_list_all;
-    enum db_status st;
-    PGresult *r;
-    int rows;
+    /* One statement per filter, so each has a plan that uses its index; $3/$4 are the filters. */
+    struct db_page_query q = {destination_id && user_id ? &q_list_both
+                              : destination_id          ? &q_list_dest
+                              : user_id                 ? &q_list_user
+                                                        : &q_list_all,
+                              destination_id && user_id ? &q_count_both
+                              : destination_id          ? &q_count_dest
+                              : user_id                 ? &q_count_user
+                                                        : &q_count_all,
+                              params, params + 2, 10, row_json};
 
     snprintf(lim, sizeof lim, "%lld", p->limit);
     snprintf(off, sizeof off, "%lld", p->offset);
     snprintf(a, sizeof a, "%lld", destination_id ? destination_id : user_id);
     snprintf(b, sizeof b, "%lld", user_id);
-    *items = NULL;
-    *total = 0;
-    if (!(r = db_exec(db, q, params, &st)))
-        return st;
-    rows = PQntuples(r);
-    *items = cJSON_CreateArray();
-    for (int i = 0; *items && i < rows; i++)
-        cJSON_AddItemToArray(*items, row_json(r, i));
-    if (rows > 0)
-        *total = db_ll(r, 0, 10);
-    PQclear(r); /* r is gone from here on: the row count was kept in rows */
-    if (rows == 0 && p->offset > 0) {
-        struct db_statement *c = q == &q_list_both   ? &q_count_both
-                                 : q == &q_list_dest ? &q_count_dest
-                                 : q == &q_list_user ? &q_count_user
-                                                     : &q_count_all;
-        if ((r = db_exec(db, c, params + 2, &st))) {
-            *total = db_ll(r, 0, 0);
-            PQclear(r);
-        }
-    }
-    if (st != DB_OK || !*items) {
-        cJSON_Delete(*items);
-        *items = NULL;
-        return st != DB_OK ? st : DB_ERROR;
-    }
-    return DB_OK;
+    return db_page(db, &q, p->offset, items, total);
 }
 
 enum db_status reviews_store_summary(struct db *db, long long destination_id, cJSON **out)

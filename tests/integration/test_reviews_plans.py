@@ -298,3 +298,22 @@ def test_internal_calls_reuse_keep_alive_connections(h):
     workers = int(h.env["WORKERS"])
     assert 1 <= count("ESTAB") <= workers, sockets_to_dest()
     assert count("TIME-WAIT") <= closed_before, sockets_to_dest()  # no connection was opened and closed
+
+
+def test_a_page_past_the_end_still_reports_the_total(h):
+    users = [new_user(h) for _ in range(2)]
+    for u in users:
+        assert h.post(api(h, "/reviews"), {"destination_id": 95, "rating": 4}, token=u["token"]).status == 201
+    want = int(h.psql("users", "SELECT count(*) FROM reviews WHERE destination_id = 95"))
+    for query in ("destination_id=95", "destination_id=95&user_id=%d" % users[0]["id"],
+                  "user_id=%d" % users[0]["id"], ""):
+        page = h.get(api(h, "/reviews?%s&offset=5000" % query)).json()
+        assert page["items"] == [] and page["offset"] == 5000, page
+        if query == "destination_id=95":
+            assert page["total"] == want, (query, page)
+        elif query == "":
+            assert page["total"] == int(h.psql("users", "SELECT count(*) FROM reviews")), page
+        else:
+            assert page["total"] >= 1, (query, page)
+    plans = h.get(api(h, "/plans?offset=5000"), token=users[0]["token"]).json()
+    assert plans["items"] == [] and plans["total"] == 0, plans
