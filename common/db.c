@@ -328,8 +328,7 @@ enum db_status db_ping(struct db *db)
     return simple(db, "SELECT 1");
 }
 
-enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items,
-                       long long *total)
+enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items, long long *total)
 {
     enum db_status st;
     PGresult *r;

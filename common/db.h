@@ -85,8 +85,7 @@ struct db_page_query {
 
 /* Runs q for a page starting at offset: *items is a JSON array (caller deletes) and *total
  * the number of rows of the whole list. On failure *items is NULL. */
-enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items,
-                       long long *total);
+enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items, long long *total);
 
 /* Small result readers: value of row/col as long long / double / string (NULL if SQL NULL). */
 long long db_ll(const PGresult *r, int row, int col);

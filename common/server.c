@@ -630,9 +630,8 @@ int server_run(const struct server_options *o)
         event_add(s.wake_ev, NULL) < 0 || !(s.sigterm_ev = evsignal_new(s.base, SIGTERM, on_signal, &s)) ||
         !(s.sigint_ev = evsignal_new(s.base, SIGINT, on_signal, &s)) ||
         !(s.accept_ev = evtimer_new(s.base, on_accept_resume, &s)) ||
-        !(s.flush_ev = event_new(s.base, -1, EV_PERSIST, on_log_flush, NULL)) ||
-        event_add(s.flush_ev, &log_tick) < 0 || event_add(s.sigterm_ev, NULL) < 0 ||
-        event_add(s.sigint_ev, NULL) < 0)
+        !(s.flush_ev = event_new(s.base, -1, EV_PERSIST, on_log_flush, NULL)) || event_add(s.flush_ev, &log_tick) < 0 ||
+        event_add(s.sigterm_ev, NULL) < 0 || event_add(s.sigint_ev, NULL) < 0)
         goto out;
     if (bind_listener(&s) < 0)
         goto out;

@@ -108,6 +108,21 @@ cJSON *dest_check_fetch(struct request *rq, const long long *ids, size_t n)
     return items;
 }
 
+#define EXPAND_MAX 32
+
+int dest_check_expand_param(const struct request *rq, struct reply *rp)
+{
+    char v[EXPAND_MAX];
+    int got = request_query(rq, "expand", v, sizeof v);
+
+    if (got == 0)
+        return 0;
+    if (got > 0 && strcmp(v, "destination") == 0)
+        return 1;
+    problem(rp, 400, "expand accepts only 'destination'.");
+    return -1;
+}
+
 void dest_check_expand(struct request *rq, cJSON *items)
 {
     size_t n = 0, k = 0;

@@ -32,6 +32,10 @@ struct dest_client *dest_check_client(const struct request *rq);
  * field, or 503 with Retry-After). */
 int dest_check_exists(struct request *rq, struct reply *rp, long long id, const char *field, int *verified);
 
+/* ?expand= of a read: 1 when it names destination, 0 when absent, -1 (with a 400 in rp)
+ * for anything else. */
+int dest_check_expand_param(const struct request *rq, struct reply *rp);
+
 /* Embeds destinations into items (a JSON array of objects carrying "destination_id"): one
  * batch call for all distinct ids; each item gets "destination" (object or null) and
  * "destination_status" ("ok", "missing" or "unavailable"). Never fails the request. */

@@ -305,24 +305,10 @@ out:
     cJSON_Delete(body);
 }
 
-/* 1 when ?expand=destination, 0 when absent, -1 (rp filled) otherwise. */
-static int expand_param(const struct request *rq, struct reply *rp)
-{
-    char v[MODE_MAX];
-    int got = request_query(rq, "expand", v, sizeof v);
-
-    if (got == 0)
-        return 0;
-    if (got > 0 && strcmp(v, "destination") == 0)
-        return 1;
-    problem(rp, 400, "expand accepts only 'destination'.");
-    return -1;
-}
-
 void plans_list_stops(struct request *rq, struct reply *rp)
 {
     cJSON *items = NULL, *out;
-    int expand = expand_param(rq, rp);
+    int expand = dest_check_expand_param(rq, rp);
     enum db_status st;
 
     if (expand < 0)

@@ -187,8 +187,7 @@ enum db_status plans_store_create(struct db *db, long long owner, const struct p
     return one(db, &q_create, params, plan_json, out);
 }
 
-enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items,
-                                long long *total)
+enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items, long long *total)
 {
     char a[24], lim[24], off[24];
     const char *params[] = {a, lim, off};

@@ -18,21 +18,6 @@
 #define RATING_MAX 5
 #define CONTENT_MAX 5000
 #define ID_MAX 9007199254740991LL
-#define EXPAND_MAX 32
-
-/* 1 when ?expand= names destination; -1 (with rp filled) for an unknown expansion. */
-static int wants_destination(const struct request *rq, struct reply *rp)
-{
-    char v[EXPAND_MAX];
-    int got = request_query(rq, "expand", v, sizeof v);
-
-    if (got == 0)
-        return 0;
-    if (got > 0 && strcmp(v, "destination") == 0)
-        return 1;
-    problem(rp, 400, "expand accepts only 'destination'.");
-    return -1;
-}
 
 void reviews_create(struct request *rq, struct reply *rp)
 {
@@ -115,7 +100,7 @@ void reviews_summary(struct request *rq, struct reply *rp)
 void reviews_get(struct request *rq, struct reply *rp)
 {
     cJSON *out = NULL, *one;
-    int expand = wants_destination(rq, rp);
+    int expand = dest_check_expand_param(rq, rp);
     enum db_status st;
 
     if (expand < 0)

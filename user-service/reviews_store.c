@@ -120,7 +120,10 @@ enum db_status reviews_store_list(struct db *db, long long destination_id, long 
                               : destination_id          ? &q_count_dest
                               : user_id                 ? &q_count_user
                                                         : &q_count_all,
-                              params, params + 2, 10, row_json};
+                              params,
+                              params + 2,
+                              10,
+                              row_json};
 
     snprintf(lim, sizeof lim, "%lld", p->limit);
     snprintf(off, sizeof off, "%lld", p->offset);
