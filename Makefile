@@ -24,7 +24,10 @@ CFLAGS    = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -pthread -MMD -MP -Icommon \
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -pthread -lm
 
 COMMON_SRC := $(wildcard common/*.c)
-USER_SRC   := $(wildcard user-service/*.c)
+# user-service: main.c on top, each feature in its own folder (README.md, "Layout"). Basenames are
+# unique across folders, so a file includes its neighbours' headers by name alone.
+USER_SRC   := $(wildcard user-service/*.c user-service/*/*.c)
+USER_INC   := -Iuser-service $(patsubst %/,-I%,$(sort $(dir $(wildcard user-service/*/*.h))))
 DEST_SRC   := $(wildcard destination-service/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -44,6 +47,7 @@ all: bins
 bins: $(BUILD)/user-service $(BUILD)/destination-service
 unit-bins: $(UNIT_BIN)
 
+$(BUILD)/obj/user-service/%.o: CFLAGS += $(USER_INC)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -64,7 +68,7 @@ $(BUILD)/destination-service: $(BUILD)/obj/destination-service/main.o $(BUILD)/l
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuser-service -Idestination-service $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs cmocka) -o $@
+	$(CC) $(CFLAGS) $(USER_INC) -Idestination-service $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs cmocka) -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -103,7 +107,7 @@ db-reset: bins
 db-drop:
 	@scripts/db.sh drop all $(RUN_DIR)
 
-FORMAT_SRC = $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) $(UNIT_SRC) $(wildcard */*.h common/*.h) $(wildcard bench/*.c tests/fuzz/*.c)
+FORMAT_SRC = $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) $(UNIT_SRC) $(wildcard */*.h user-service/*/*.h) $(wildcard bench/*.c tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -141,7 +145,7 @@ fuzz-bins:
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MF $@.d -Iuser-service -Idestination-service -fsanitize=fuzzer,address,undefined \
+	$(CC) $(CFLAGS) -MF $@.d $(USER_INC) -Idestination-service -fsanitize=fuzzer,address,undefined \
 	  $(filter %.c %.a,$^) $(LDLIBS) -o $@
 -include $(wildcard $(BUILD)/fuzz/*.d)
 
