@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
+#include "db_status.h"
+
 #define DB_MAX_STATEMENTS 512
 
 struct db_statement {
@@ -21,33 +23,10 @@ struct db_statement {
     int id; /* 0 until first use; then fixed for the life of the process */
 };
 
-enum db_status {
-    DB_OK = 0,
-    DB_UNAVAILABLE,   /* no connection, or it broke during the call: answer 503 */
-    DB_UNIQUE,        /* 23505 unique_violation: usually 409 */
-    DB_FOREIGN_KEY,   /* 23503 */
-    DB_CHECK,         /* 23514 check_violation, 22xxx data exceptions */
-    DB_SERIALIZATION, /* 40001 / 40P01: safe to retry the transaction */
-    DB_ERROR,         /* anything else: a bug or schema mismatch, logged */
-};
 
 /* SQL expression formatting timestamptz column col as RFC 3339 UTC ("2026-11-25T12:00:00Z"). */
 #define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-struct db_options {
-    const char *conninfo;
-    int connect_timeout_s;
-    int statement_timeout_ms;
-    int backoff_min_ms, backoff_max_ms;
-};
-
-struct db;
-
-/* Makes a handle; connects lazily on first use. NULL when out of memory. */
-struct db *db_new(const struct db_options *o);
-
-/* Closes the connection and frees the handle; sets *db to NULL. */
-void db_free(struct db **db);
 
 /* Runs statement s with text parameters (NULL = SQL NULL). Returns the result (caller
  * PQclear()s) with *st = DB_OK, or NULL with *st saying why. */
@@ -62,16 +41,6 @@ void db_rollback(struct db *db);
 /* Ends the transaction: commits when st is DB_OK, rolls back otherwise. Returns the
  * transaction's outcome (st, or the commit's failure). */
 enum db_status db_finish(struct db *db, enum db_status st);
-
-/* The constraint named by the last failed statement on this handle ("" if none): lets a
- * handler tell which unique index a DB_UNIQUE hit (email or username, say). */
-const char *db_last_constraint(const struct db *db);
-
-/* Pings the server (SELECT 1). DB_OK when it answers. */
-enum db_status db_ping(struct db *db);
-
-/* 1 if the handle currently has a usable connection. */
-int db_connected(const struct db *db);
 
 /* One page of a list: `page` returns the rows with count(*) OVER () in column total_col;
  * `count` (same filter, no paging) answers the total when the page is empty past its offset,
@@ -92,8 +61,5 @@ long long db_ll(const PGresult *r, int row, int col);
 double db_double(const PGresult *r, int row, int col);
 const char *db_str(const PGresult *r, int row, int col);
 int db_bool(const PGresult *r, int row, int col);
-
-/* Registers the db_errors_total / db_reconnects_total metrics (call once before workers start). */
-void db_metrics_init(void);
 
 #endif

@@ -5,7 +5,7 @@
 #ifndef ECOMOVEX_PROBLEM_H
 #define ECOMOVEX_PROBLEM_H
 
-#include "db.h"
+#include "db_status.h"
 #include "reply.h"
 
 #define FIELD_ERRORS_MAX 16

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "db.h"
+#include "db_status.h"
 #include "router.h"
 
 struct server;

@@ -1,4 +1,5 @@
 /* destinations_store: the SQL for the destinations table. */
+#include "db.h"
 #include "destinations_store.h"
 
 #include <stdio.h>

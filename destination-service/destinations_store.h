@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
 #include "destinations_fields.h"
 #include "paging.h"
 

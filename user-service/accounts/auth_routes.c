@@ -90,20 +90,8 @@ void auth_register(struct request *rq, struct reply *rp)
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
         return problem_internal(rp);
     }
-    /* The account and its 'register' missions commit together or not at all; the answer is
-     * read back inside the same transaction (the missions changed eco_point and rank), so a
-     * failure can never leave an account the client was told does not exist. */
-    if ((st = db_begin(rq->worker->db)) == DB_OK) {
-        st = users_store_create(rq->worker->db, username, email, hash,
-                                accounts_is_bootstrap_admin(&accounts_config, email), &who, &user);
-        if (st == DB_OK)
-            st = missions_store_trigger(rq->worker->db, who.id, "register");
-        if (st == DB_OK) {
-            cJSON_Delete(user);
-            st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user);
-        }
-        st = db_finish(rq->worker->db, st);
-    }
+    st = users_store_create(rq->worker->db, username, email, hash, accounts_is_bootstrap_admin(&accounts_config, email),
+                            &who, &user);
     if (st != DB_OK) {
         cJSON_Delete(user);
         user = NULL;

@@ -1,4 +1,5 @@
 /* ratelimit_store: the SQL of the login limits. */
+#include "db.h"
 #include "ratelimit_store.h"
 
 #include <stdio.h>

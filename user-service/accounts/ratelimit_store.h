@@ -6,7 +6,7 @@
 #ifndef RATELIMIT_STORE_H
 #define RATELIMIT_STORE_H
 
-#include "db.h"
+#include "db_status.h"
 
 struct ratelimit_hit {
     long long attempts;     /* the counter after this attempt */

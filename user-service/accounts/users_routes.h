@@ -2,7 +2,7 @@
 #ifndef USERS_ROUTES_H
 #define USERS_ROUTES_H
 
-#include "db.h"
+#include "db_status.h"
 #include "reply.h"
 #include "request.h"
 

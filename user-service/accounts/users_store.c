@@ -1,4 +1,6 @@
 /* users_store: the SQL for the users table and eco_point_events. */
+#include "db.h"
+#include "missions_store.h"
 #include "users_store.h"
 
 #include <stdio.h>
@@ -94,7 +96,7 @@ static void read_identity(const PGresult *r, int col, struct users_identity *who
     who->token_version = (int)db_ll(r, 0, col + 2);
 }
 
-enum db_status users_store_create(struct db *db, const char *username, const char *email, const char *hash, int admin,
+static enum db_status insert_user(struct db *db, const char *username, const char *email, const char *hash, int admin,
                                   struct users_identity *who, cJSON **user)
 {
     const char *params[] = {username, email, hash, admin ? "admin" : "user"};
@@ -113,6 +115,28 @@ enum db_status users_store_create(struct db *db, const char *username, const cha
     if (st == DB_OK && !*user)
         st = DB_ERROR; /* INSERT ... RETURNING always gives the row */
     PQclear(r);
+    return st;
+}
+
+enum db_status users_store_create(struct db *db, const char *username, const char *email, const char *hash, int admin,
+                                  struct users_identity *who, cJSON **user)
+{
+    enum db_status st;
+
+    *user = NULL;
+    if ((st = db_begin(db)) != DB_OK)
+        return st;
+    st = insert_user(db, username, email, hash, admin, who, user);
+    if (st == DB_OK)
+        st = missions_store_trigger(db, who->id, MISSION_REGISTER);
+    if (st == DB_OK) { /* the missions changed eco_point and rank: read the account again */
+        cJSON_Delete(*user);
+        st = users_store_get(db, who->id, USERS_VIEW_SELF, user);
+    }
+    if ((st = db_finish(db, st)) != DB_OK) {
+        cJSON_Delete(*user);
+        *user = NULL;
+    }
     return st;
 }
 

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
 #include "password.h"
 
 /* Names of the constraints a handler tells apart (db_last_constraint). */
@@ -44,8 +44,10 @@ struct users_patch {
     long long avatar_media_id, cover_media_id; /* 0 with set_ = 1: clear */
 };
 
-/* Inserts a user (email already normalized, role "admin" when admin). On DB_OK fills *who
- * and *user (self view). DB_UNIQUE: db_last_constraint names the index. */
+/* Inserts a user (email already normalized, role "admin" when admin) and, in the same
+ * transaction, completes the 'register' missions, so that a failure can never leave an
+ * account the client was told does not exist. On DB_OK fills *who and *user (self view,
+ * read after the missions). DB_UNIQUE: db_last_constraint names the index. */
 enum db_status users_store_create(struct db *db, const char *username, const char *email, const char *hash, int admin,
                                   struct users_identity *who, cJSON **user);
 

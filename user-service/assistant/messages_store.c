@@ -1,4 +1,5 @@
 /* messages_store: the SQL for messages (see messages_store.h). */
+#include "db.h"
 #include "messages_store.h"
 
 #include <stdio.h>

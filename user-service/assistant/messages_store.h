@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
 
 /* Stores the user's message and the assistant's reply (with its intent) in one
  * transaction: both rows or neither. *message and *reply receive them. */

@@ -1,4 +1,5 @@
 /* carbon_store: the SQL for carbon_emissions. */
+#include "db.h"
 #include "carbon_store.h"
 
 #include <stdio.h>
@@ -120,7 +121,7 @@ enum db_status carbon_store_create(struct db *db, long long user_id, const struc
         return st;
     if ((st = exec_one(db, &q_create, params, out)) != DB_OK || !*out)
         goto fail;
-    if ((st = missions_store_trigger(db, user_id, "eco_trip")) != DB_OK)
+    if ((st = missions_store_trigger(db, user_id, MISSION_ECO_TRIP)) != DB_OK)
         goto fail;
     if ((st = db_commit(db)) == DB_OK)
         return DB_OK;

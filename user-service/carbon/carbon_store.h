@@ -11,7 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "carbon.h"
-#include "db.h"
+#include "db_status.h"
 #include "paging.h"
 
 /* A trip to record; kg already computed by carbon_trip_kg. */

@@ -7,7 +7,7 @@
 #ifndef RECONCILE_H
 #define RECONCILE_H
 
-#include "db.h"
+#include "db_status.h"
 #include "dest_client.h"
 #include "server.h"
 

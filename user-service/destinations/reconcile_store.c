@@ -1,4 +1,5 @@
 /* reconcile_store: SQL for the reconciler. */
+#include "db.h"
 #include "reconcile_store.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "db_status.h"
 
 /* Up to max distinct destination ids referenced by reviews or plan stops, greater than after,
  * ascending (keyset paging). *n is how many were written to ids. */

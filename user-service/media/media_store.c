@@ -1,4 +1,5 @@
 /* media_store: the SQL for media_files. */
+#include "db.h"
 #include "media_store.h"
 
 #include <stdio.h>

@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
 #include "paging.h"
 
 #define MEDIA_KEY_MAX 64 /* "<user id>/<32 hex>" and the NUL */

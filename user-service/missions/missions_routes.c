@@ -4,12 +4,13 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "mission_triggers.h"
 #include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
 #include "server.h"
 
-static const char *const triggers[] = {"manual", "register", "eco_trip", "first_review", "first_plan", NULL};
+static const char *const triggers[] = MISSION_TRIGGERS;
 
 /* Turns a store failure into the answer a client should see. */
 static void store_failed(struct reply *rp, enum db_status st)

@@ -1,4 +1,5 @@
 /* missions_store: the SQL for missions, completions, the points they award and the leaderboard. */
+#include "db.h"
 #include "missions_store.h"
 
 #include <stdio.h>

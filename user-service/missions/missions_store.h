@@ -12,7 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
+#include "mission_triggers.h"
 #include "paging.h"
 
 #define MISSIONS_NAME_KEY "missions_name_lower_key" /* DB_UNIQUE on this: the name is taken */

@@ -62,19 +62,6 @@ static enum json_got get_money(const cJSON *body, const char *name, char out[MON
     return g;
 }
 
-/* Opens a transaction holding the lock of the caller's plan id. DB_OK with *found 0 (and the
- * transaction already ended) when there is no such plan. */
-static enum db_status begin_on_plan(struct request *rq, long long id, int *found)
-{
-    enum db_status st = db_begin(rq->worker->db);
-
-    *found = 0;
-    if (st == DB_OK && (st = plans_store_lock(rq->worker->db, rq->auth.user_id, id, found)) == DB_OK && *found)
-        return DB_OK;
-    db_rollback(rq->worker->db);
-    return st;
-}
-
 static void plan_failed(struct reply *rp, enum db_status st, long long id)
 {
     if (st == DB_OK)
@@ -107,25 +94,6 @@ static void read_plan(cJSON *body, int creating, struct plan_input *in, char bud
     }
 }
 
-/* The plan and the 'first_plan' mission commit together. */
-static enum db_status create_with_mission(struct request *rq, const struct plan_input *in, cJSON **out)
-{
-    struct db *db = rq->worker->db;
-    enum db_status st = db_begin(db);
-
-    *out = NULL;
-    if (st != DB_OK)
-        return st;
-    st = plans_store_create(db, rq->auth.user_id, in, out);
-    if (st == DB_OK)
-        st = missions_store_trigger(db, rq->auth.user_id, "first_plan");
-    if ((st = db_finish(db, st)) != DB_OK) {
-        cJSON_Delete(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
 void plans_create(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
@@ -139,7 +107,7 @@ void plans_create(struct request *rq, struct reply *rp)
     read_plan(body, 1, &in, budget, &fe);
     if (fe.n)
         problem_fields(rp, &fe);
-    else if ((st = create_with_mission(rq, &in, &out)) != DB_OK || !out)
+    else if ((st = plans_store_create(rq->worker->db, rq->auth.user_id, &in, &out)) != DB_OK || !out)
         plan_failed(rp, st == DB_OK ? DB_ERROR : st, 0);
     else
         reply_created(rp, 201, out, "/api/v1/plans");
@@ -203,10 +171,7 @@ void plans_patch(struct request *rq, struct reply *rp)
             goto out;
         }
     }
-    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
-        st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict);
-        st = db_finish(rq->worker->db, st);
-    }
+    st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict, &found);
     if (conflict)
         problem(rp, 422, "Some stops of this plan fall outside the new dates; move or remove them first.");
     else if (st != DB_OK || !out)
@@ -287,10 +252,7 @@ void plans_add_stop(struct request *rq, struct reply *rp)
     if (dest_check_exists(rq, rp, in.destination_id, "destination_id", &in.verified) < 0)
         goto out;
     /* The plan's dates and stop count are checked again by the insert, under the plan's lock. */
-    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
-        st = plans_store_add_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out);
-        st = db_finish(rq->worker->db, st);
-    }
+    st = plans_store_add_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &found);
     if (st != DB_OK || !found) {
         plan_failed(rp, st, rq->ids[0]);
         goto out;
@@ -341,10 +303,8 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
         problem_fields(rp, &fe);
         goto out;
     }
-    if ((st = begin_on_plan(rq, rq->ids[0], &found)) == DB_OK && found) {
-        st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside);
-        st = db_finish(rq->worker->db, st);
-    }
+    st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside,
+                                 &found);
     if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */
         problem(rp, 422, "The stop's values break a rule of the database.");
     else if (st != DB_OK)

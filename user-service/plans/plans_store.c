@@ -1,4 +1,6 @@
 /* plans_store: the SQL for plans and plan stops. */
+#include "db.h"
+#include "missions_store.h"
 #include "plans_store.h"
 
 #include <stdio.h>
@@ -161,7 +163,9 @@ enum db_status plans_store_get(struct db *db, long long owner, long long id, cJS
     return one(db, &q_get, params, plan_json, out);
 }
 
-enum db_status plans_store_lock(struct db *db, long long owner, long long id, int *found)
+/* Locks the owner's plan row until the transaction ends, so that changes to its dates and
+ * to its stops are checked one after the other, each against what the other committed. */
+static enum db_status lock_plan(struct db *db, long long owner, long long id, int *found)
 {
     char a[24], b[24];
     const char *params[] = {a, b};
@@ -178,13 +182,43 @@ enum db_status plans_store_lock(struct db *db, long long owner, long long id, in
     return st;
 }
 
+/* Opens a transaction holding the lock of the owner's plan id. DB_OK with *found 0 (and the
+ * transaction already ended) when there is no such plan. */
+static enum db_status begin_on_plan(struct db *db, long long owner, long long id, int *found)
+{
+    enum db_status st = db_begin(db);
+
+    *found = 0;
+    if (st == DB_OK && (st = lock_plan(db, owner, id, found)) == DB_OK && *found)
+        return DB_OK;
+    db_rollback(db);
+    return st;
+}
+
+/* Ends the transaction begun by begin_on_plan (or db_begin); on failure *out is dropped. */
+static enum db_status finish(struct db *db, enum db_status st, cJSON **out)
+{
+    if ((st = db_finish(db, st)) != DB_OK) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 enum db_status plans_store_create(struct db *db, long long owner, const struct plan_input *in, cJSON **out)
 {
     char a[24];
     const char *params[] = {a, in->place_name, in->start_date, in->end_date, in->budget_limit};
+    enum db_status st;
 
+    *out = NULL;
     num(a, sizeof a, owner);
-    return one(db, &q_create, params, plan_json, out);
+    if ((st = db_begin(db)) != DB_OK)
+        return st;
+    st = one(db, &q_create, params, plan_json, out);
+    if (st == DB_OK)
+        st = missions_store_trigger(db, owner, MISSION_FIRST_PLAN);
+    return finish(db, st, out);
 }
 
 enum db_status plans_store_list(struct db *db, long long owner, const struct paging *p, cJSON **items, long long *total)
@@ -199,8 +233,7 @@ enum db_status plans_store_list(struct db *db, long long owner, const struct pag
     return db_page(db, &q, p->offset, items, total);
 }
 
-enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in,
-                                  cJSON **out, int *conflict)
+static enum db_status update_locked(struct db *db, long long owner, long long id, const struct plan_input *in, cJSON **out, int *conflict)
 {
     char a[24], b[24];
     const char *params[] = {a,
@@ -232,6 +265,16 @@ enum db_status plans_store_update(struct db *db, long long owner, long long id, 
     return DB_OK;
 }
 
+enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in, cJSON **out, int *conflict, int *found)
+{
+    enum db_status st;
+
+    *out = NULL;
+    if ((st = begin_on_plan(db, owner, id, found)) != DB_OK || !*found)
+        return st;
+    return finish(db, update_locked(db, owner, id, in, out, conflict), out);
+}
+
 static enum db_status deleted_rows(struct db *db, struct db_statement *q, const char *const *params, int *deleted)
 {
     enum db_status st;
@@ -255,8 +298,7 @@ enum db_status plans_store_delete(struct db *db, long long owner, long long id, 
     return deleted_rows(db, &q_delete, params, deleted);
 }
 
-enum db_status plans_store_add_stop(struct db *db, long long owner, long long plan_id, const struct stop_input *in,
-                                    cJSON **out)
+static enum db_status add_stop_locked(struct db *db, long long owner, long long plan_id, const struct stop_input *in, cJSON **out)
 {
     char a[24], b[24], c[24], pos[24];
     const char *params[] = {a,
@@ -275,6 +317,16 @@ enum db_status plans_store_add_stop(struct db *db, long long owner, long long pl
     num(c, sizeof c, in->destination_id);
     num(pos, sizeof pos, in->position);
     return one(db, &q_add_stop, params, stop_json, out);
+}
+
+enum db_status plans_store_add_stop(struct db *db, long long owner, long long plan_id, const struct stop_input *in, cJSON **out, int *found)
+{
+    enum db_status st;
+
+    *out = NULL;
+    if ((st = begin_on_plan(db, owner, plan_id, found)) != DB_OK || !*found)
+        return st;
+    return finish(db, add_stop_locked(db, owner, plan_id, in, out), out);
 }
 
 enum db_status plans_store_stops(struct db *db, long long owner, long long plan_id, cJSON **items)
@@ -300,8 +352,7 @@ enum db_status plans_store_stops(struct db *db, long long owner, long long plan_
     return *items ? st : DB_ERROR;
 }
 
-enum db_status plans_store_update_stop(struct db *db, long long owner, long long plan_id, long long item_id,
-                                       const struct stop_input *in, cJSON **out, int *outside)
+static enum db_status update_stop_locked(struct db *db, long long owner, long long plan_id, long long item_id, const struct stop_input *in, cJSON **out, int *outside)
 {
     char a[24], b[24], c[24], pos[24];
     const char *params[] = {a,
@@ -332,6 +383,16 @@ enum db_status plans_store_update_stop(struct db *db, long long owner, long long
     *outside = PQntuples(r) > 0; /* it exists: the new date was outside the plan */
     PQclear(r);
     return DB_OK;
+}
+
+enum db_status plans_store_update_stop(struct db *db, long long owner, long long plan_id, long long item_id, const struct stop_input *in, cJSON **out, int *outside, int *found)
+{
+    enum db_status st;
+
+    *out = NULL;
+    if ((st = begin_on_plan(db, owner, plan_id, found)) != DB_OK || !*found)
+        return st;
+    return finish(db, update_stop_locked(db, owner, plan_id, item_id, in, out, outside), out);
 }
 
 enum db_status plans_store_delete_stop(struct db *db, long long owner, long long plan_id, long long item_id,

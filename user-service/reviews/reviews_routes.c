@@ -40,13 +40,7 @@ void reviews_create(struct request *rq, struct reply *rp)
     in.rating = (int)rating;
     if (dest_check_exists(rq, rp, did, "destination_id", &in.verified) < 0)
         goto out;
-    /* The review and the 'first_review' mission commit together. */
-    if ((st = db_begin(rq->worker->db)) == DB_OK) {
-        st = reviews_store_create(rq->worker->db, rq->auth.user_id, &in, &out);
-        if (st == DB_OK)
-            st = missions_store_trigger(rq->worker->db, rq->auth.user_id, "first_review");
-        st = db_finish(rq->worker->db, st);
-    }
+    st = reviews_store_create(rq->worker->db, rq->auth.user_id, &in, &out);
     if (st == DB_UNIQUE) {
         problem(rp, 409, "You have already reviewed destination %lld; change that review instead.", did);
         goto out;

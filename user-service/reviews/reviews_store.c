@@ -1,4 +1,6 @@
 /* reviews_store: the SQL for reviews. */
+#include "db.h"
+#include "missions_store.h"
 #include "reviews_store.h"
 
 #include <stdio.h>
@@ -90,11 +92,22 @@ enum db_status reviews_store_create(struct db *db, long long user_id, const stru
 {
     char uid[24], did[24], rating[8];
     const char *params[] = {uid, did, rating, in->content ? in->content : "", in->verified ? "t" : "f"};
+    enum db_status st;
 
     snprintf(uid, sizeof uid, "%lld", user_id);
     snprintf(did, sizeof did, "%lld", in->destination_id);
     snprintf(rating, sizeof rating, "%d", in->rating);
-    return one(db, &q_create, params, out, NULL);
+    *out = NULL;
+    if ((st = db_begin(db)) != DB_OK)
+        return st;
+    st = one(db, &q_create, params, out, NULL);
+    if (st == DB_OK)
+        st = missions_store_trigger(db, user_id, MISSION_FIRST_REVIEW);
+    if ((st = db_finish(db, st)) != DB_OK) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 enum db_status reviews_store_get(struct db *db, long long id, cJSON **out, long long *author)

@@ -4,7 +4,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db.h"
+#include "db_status.h"
 #include "paging.h"
 
 struct review_input {
@@ -14,8 +14,9 @@ struct review_input {
     int verified;
 };
 
-/* Inserts a review by user_id; *out is the stored review. DB_UNIQUE when the user already
- * reviewed that destination. Runs inside the caller's transaction when there is one. */
+/* Inserts a review by user_id and, in the same transaction, moves the 'first_review'
+ * mission; *out is the stored review. DB_UNIQUE when the user already reviewed that
+ * destination (and nothing changed). */
 enum db_status reviews_store_create(struct db *db, long long user_id, const struct review_input *in, cJSON **out);
 
 /* The review id (NULL *out when absent), with its author's id in *author. */
