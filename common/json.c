@@ -107,7 +107,7 @@ static const char *string_problem(const char *s, size_t len)
     return NULL;
 }
 
-cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes)
+cJSON *json_body(struct request *rq, struct reply *rp, size_t max_bytes)
 {
     const char *end = NULL, *why;
     cJSON *root;
@@ -144,6 +144,8 @@ cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes)
         problem(rp, 400, "The body must be a JSON object.");
         return NULL;
     }
+    cJSON_Delete(rq->json); /* a second call parses afresh; the request keeps one tree */
+    rq->json = root;
     return root;
 }
 

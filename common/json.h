@@ -27,8 +27,9 @@ enum json_got { JSON_BAD = -1, JSON_ABSENT = 0, JSON_OK = 1, JSON_NULL = 2 };
 /* Parses rq's body as a JSON object of at most max_bytes. On failure fills rp — 415 when
  * Content-Type is not application/json, 413 when too large, 400 when empty, malformed,
  * not UTF-8, holding a \u0000 escape or a raw control character in a string, or not an
- * object — and returns NULL. The caller owns the result (cJSON_Delete). */
-cJSON *json_body(const struct request *rq, struct reply *rp, size_t max_bytes);
+ * object — and returns NULL. The tree belongs to the request (rq->json) and is freed with
+ * it: a handler never deletes its body, so every early return is just a return. */
+cJSON *json_body(struct request *rq, struct reply *rp, size_t max_bytes);
 
 /* 1 if the Content-Type header names application/json (parameters allowed). */
 int json_content_type_ok(const char *content_type);

@@ -12,10 +12,6 @@
 #define PROBLEM_DETAIL_MAX 512
 #define PROBLEM_BODY_MAX (PROBLEM_DETAIL_MAX * 2 + FIELD_ERRORS_MAX * (FIELD_NAME_MAX + FIELD_MESSAGE_MAX) * 2 + 512)
 
-/* The fallback body when even the allocation fails: static, never freed by us. */
-static const char internal_body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
-                                    "\"detail\":\"The server could not answer this request.\"}";
-
 void field_error(struct field_errors *fe, const char *field, const char *fmt, ...)
 {
     va_list ap;
@@ -57,11 +53,7 @@ static void emit(struct reply *rp, int status, const char *detail, const struct 
     size_t n = 0;
 
     if (!body) {
-        reply_free(rp);
-        rp->status = 500;
-        rp->content_type = CT_PROBLEM;
-        rp->body = strdup(internal_body);
-        rp->body_len = rp->body ? strlen(internal_body) : 0;
+        reply_oom(rp);
         return;
     }
     log_json_escape(esc, sizeof esc, detail);

@@ -6,14 +6,26 @@
 #include <string.h>
 #include <strings.h>
 
-#include "problem.h"
-
 static void clear_body(struct reply *rp)
 {
     free(rp->body);
     rp->body = NULL;
     rp->body_len = 0;
     rp->content_type = NULL;
+}
+
+/* The 500 answered when memory ran out: a fixed problem+json text, so that producing it
+ * needs at most one small allocation (and, without even that, it goes out bodiless). */
+static const char oom_body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+                               "\"detail\":\"The server could not answer this request.\"}";
+
+void reply_oom(struct reply *rp)
+{
+    reply_free(rp);
+    rp->status = 500;
+    rp->body = strdup(oom_body);
+    rp->content_type = rp->body ? CT_PROBLEM : NULL;
+    rp->body_len = rp->body ? sizeof oom_body - 1 : 0;
 }
 
 void reply_take_body(struct reply *rp, int status, const char *content_type, char *body, size_t len)
@@ -30,7 +42,7 @@ int reply_copy_body(struct reply *rp, int status, const char *content_type, cons
     char *copy = malloc(len + 1);
 
     if (!copy) {
-        problem_internal(rp);
+        reply_oom(rp);
         return -1;
     }
     memcpy(copy, body, len);
@@ -45,7 +57,7 @@ int reply_json(struct reply *rp, int status, cJSON *json)
 
     cJSON_Delete(json);
     if (!text) {
-        problem_internal(rp);
+        reply_oom(rp);
         return -1;
     }
     reply_take_body(rp, status, CT_JSON, text, strlen(text));
@@ -60,7 +72,7 @@ int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix)
     if (id != id || reply_json(rp, status, json) < 0) {
         if (id != id) {
             cJSON_Delete(json);
-            problem_internal(rp);
+            reply_oom(rp);
         }
         return -1;
     }

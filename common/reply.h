@@ -28,18 +28,18 @@ struct reply {
 };
 
 /* Serializes json (which the call takes over and deletes) as the body with status.
- * Returns 0, or -1 when out of memory (the reply then holds a 500 problem). */
+ * Returns 0, or -1 when out of memory (the reply then holds reply_oom's 500). */
 int reply_json(struct reply *rp, int status, cJSON *json);
 
 /* A created resource: serializes json (taken over, as reply_json) with status (201, or 202
  * for an accepted but unconfirmed write) and, when that worked, Location: <prefix>/<id>
- * where id is json's "id" member. Returns 0, or -1 (the reply then holds a 500 problem). */
+ * where id is json's "id" member. Returns 0, or -1 (the reply then holds reply_oom's 500). */
 int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix);
 
 /* Takes ownership of body (malloc'd, len bytes; may be NULL with len 0). */
 void reply_take_body(struct reply *rp, int status, const char *content_type, char *body, size_t len);
 
-/* Copies body. Returns 0, or -1 when out of memory (the reply then holds a 500 problem). */
+/* Copies body. Returns 0, or -1 when out of memory (the reply then holds reply_oom's 500). */
 int reply_copy_body(struct reply *rp, int status, const char *content_type, const void *body, size_t len);
 
 /* A reply without a body (204, 304). */
@@ -50,6 +50,10 @@ int reply_header(struct reply *rp, const char *name, const char *value);
 
 /* Value of a header already set on the reply, or NULL. */
 const char *reply_get_header(const struct reply *rp, const char *name);
+
+/* Replaces whatever rp held with a 500 problem answer for when memory ran out; needs no
+ * formatting and at most one small allocation. */
+void reply_oom(struct reply *rp);
 
 /* Frees body and headers and zeroes the reply. */
 void reply_free(struct reply *rp);

@@ -121,6 +121,8 @@ void request_free(struct request *rq)
     free(rq->path);
     free(rq->query);
     free(rq->body);
+    cJSON_Delete(rq->json);
+    rq->json = NULL;
     for (int i = 0; i < rq->nheaders; i++) {
         free(rq->headers[i].name);
         free(rq->headers[i].value);

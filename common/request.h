@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #define REQUEST_MAX_HEADERS 64 /* evhttp's header size cap keeps real requests far below */
 #define REQUEST_ID_MAX 64      /* longest X-Request-ID we accept from a client */
 #define REQUEST_MAX_IDS 4      /* {id} segments a route pattern may hold */
@@ -37,6 +39,7 @@ struct request {
     int nheaders;
     char *body; /* NUL-terminated copy of the body (NULL when empty) */
     size_t body_len;
+    cJSON *json; /* the body parsed by json_body(), or NULL; freed by request_free, never by handlers */
     char request_id[REQUEST_ID_MAX + 1];
     char client_addr[REQUEST_ADDR_MAX];
     long long ids[REQUEST_MAX_IDS]; /* values of the {id} segments, in order */

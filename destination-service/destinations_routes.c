@@ -74,10 +74,14 @@ void destinations_get(struct request *rq, struct reply *rp)
     cJSON *d = NULL;
     enum db_status st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
 
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
-    if (!d)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
+    if (!d) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_tagged(rq, rp, 200, d, DEST_CACHE_ONE);
 }
 
@@ -135,10 +139,14 @@ void destinations_search(struct request *rq, struct reply *rp)
     read_q(rq, qbuf, sizeof qbuf, &q, &fe);
     read_category(rq, cbuf, sizeof cbuf, &category, &fe);
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK)
-        return store_failed(rq, rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
     reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
 }
 
@@ -157,14 +165,19 @@ void destinations_nearby(struct request *rq, struct reply *rp)
     if (query_double(rq, "radius_km", 0, DEST_RADIUS_KM_MAX, &radius_km, &fe) > 0 && radius_km <= 0)
         field_error(&fe, "radius_km", "must be a number greater than 0 and at most %g", DEST_RADIUS_KM_MAX);
     query_ll(rq, "limit", 1, DEST_NEARBY_LIMIT_MAX, &limit, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);
@@ -183,13 +196,14 @@ void destinations_create(struct request *rq, struct reply *rp)
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
     if (destinations_fields_read(body, DEST_FIELDS_CREATE, &f, &fe) < 0) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = destinations_store_create(rq->worker->db, &f, &d);
-    cJSON_Delete(body);
-    if (st != DB_OK || !d)
-        return store_failed(rq, rp, st == DB_OK ? DB_ERROR : st);
+    if (st != DB_OK || !d) {
+        store_failed(rq, rp, st == DB_OK ? DB_ERROR : st);
+        return;
+    }
     /* the store copies numbers as raw text */
     snprintf(location, sizeof location, "/api/v1/destinations/%s",
              cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring);
@@ -208,19 +222,22 @@ void destinations_update(struct request *rq, struct reply *rp)
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
     if (destinations_fields_read(body, DEST_FIELDS_PATCH, &f, &fe) < 0) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     /* Nothing to change: answer the destination as it is, without touching updated_at. */
     if (f.present == 0)
         st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
     else
         st = destinations_store_update(rq->worker->db, rq->ids[0], &f, &d);
-    cJSON_Delete(body);
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
-    if (!d)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
+    if (!d) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_tagged(rq, rp, 200, d, NULL);
 }
 
@@ -229,10 +246,14 @@ void destinations_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = destinations_store_delete(rq->worker->db, rq->ids[0], &deleted);
 
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
-    if (!deleted)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
+    if (!deleted) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_empty(rp, 204);
 }
 
@@ -250,7 +271,8 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
     if (!text || !ids) {
         free(text);
         free(ids);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     got = request_query(rq, "ids", text, IDS_TEXT_MAX + 1);
     if (got == 0)
@@ -262,15 +284,19 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
     free(text);
     if (fe.n) {
         free(ids);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = destinations_store_batch(rq->worker->db, ids, n, &items);
     free(ids);
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "items", items);
     reply_json(rp, 200, o);
@@ -313,21 +339,27 @@ void destinations_internal_validate(struct request *rq, struct reply *rp)
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
     json_get_ids(body, "ids", JF_REQUIRED, 1, IDS_MAX, &ids, &n, &fe);
-    cJSON_Delete(body);
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     n = ids_sort_unique(ids, n);
     if (!(found = malloc(n * sizeof *found))) {
         free(ids);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     st = destinations_store_existing(rq->worker->db, ids, n, found, &nfound);
     answer = st == DB_OK ? validate_answer(ids, n, found, nfound) : NULL;
     free(ids);
     free(found);
-    if (st != DB_OK)
-        return store_failed(rq, rp, st);
-    if (!answer)
-        return problem_internal(rp);
+    if (st != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
+    if (!answer) {
+        problem_internal(rp);
+        return;
+    }
     reply_json(rp, 200, answer);
 }

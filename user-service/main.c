@@ -1,33 +1,20 @@
 /* user-service: owns the users database — accounts, trips, missions, reviews, plans,
  * media and the eco assistant — and asks destination-service about destination ids. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
-#include "accounts.h"
-#include "auth.h"
+#include "accounts_service.h"
 #include "auth_routes.h"
 #include "carbon_routes.h"
-#include "config.h"
-#include "dest_check.h"
-#include "log.h"
+#include "destinations_service.h"
+#include "media_files.h"
 #include "media_routes.h"
 #include "messages_routes.h"
 #include "missions_routes.h"
 #include "plans_routes.h"
-#include "problem.h"
-#include "ratelimit.h"
-#include "reconcile.h"
 #include "reviews_routes.h"
 #include "service.h"
 #include "users_routes.h"
-#include "users_store.h"
-
-#define OPSLIMIT_MAX 64             /* argon2id passes: far beyond any sane setting */
-#define MEMLIMIT_MAX_KIB (4L << 20) /* 4 GiB */
-#define KIB 1024
 
 static const struct route routes[] = {
     {"POST", "/api/v1/auth/register", auth_register, AUTH_NONE},
@@ -85,97 +72,26 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/messages", messages_clear, AUTH_USER},
 };
 
-/* A valid signature is not enough: the user must still exist, the token must be of the
- * current token_version (a password change retires older ones), and the role comes from
- * the database, so a demoted admin's token stops opening admin endpoints at once. */
-static int authorize(struct request *rq, struct reply *rp, enum auth_level level)
-{
-    struct jwt_claims c;
-    struct users_identity who;
-    enum db_status st;
-    int found = 0;
-
-    if (level == AUTH_INTERNAL)
-        return auth_internal(rq, rp, &service_auth);
-    if (auth_bearer(rq, rp, &service_auth, &c) < 0)
-        return -1;
-    if ((st = users_store_identity(rq->worker->db, c.sub, &who, &found)) != DB_OK) {
-        users_db_failed(rp, st);
-        return -1;
-    }
-    if (!found || who.token_version != c.ver)
-        return auth_unauthorized(rp, "The token is no longer valid; log in again.");
-    rq->auth.user_id = who.id;
-    rq->auth.role = who.admin ? ROLE_ADMIN : ROLE_USER;
-    rq->auth.token_version = who.token_version;
-    if (level == AUTH_ADMIN && !who.admin) {
-        problem(rp, 403, "Only administrators may do this.");
-        return -1;
-    }
-    return 0;
-}
-
-/* PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT_KIB, BOOTSTRAP_ADMIN_EMAIL. */
-static void accounts_config_from_env(struct accounts_config *c)
-{
-    const char *admin = config_env_str("BOOTSTRAP_ADMIN_EMAIL", NULL);
-    const char *why;
-
-    c->password.opslimit =
-        (unsigned long long)config_env_long("PASSWORD_OPSLIMIT", PASSWORD_DEFAULT_OPSLIMIT, 1, OPSLIMIT_MAX);
-    c->password.memlimit =
-        (size_t)config_env_long("PASSWORD_MEMLIMIT_KIB", ACCOUNTS_MEMLIMIT_DEFAULT_KIB, 8, MEMLIMIT_MAX_KIB) * KIB;
-    c->bootstrap_admin_email[0] = '\0';
-    if (admin && (why = accounts_email_normalize(admin, c->bootstrap_admin_email, sizeof c->bootstrap_admin_email)))
-        config_fail("BOOTSTRAP_ADMIN_EMAIL", why);
-}
-
+/* Media before destinations: media_setup may raise o->max_body, which nothing after it lowers. */
 static int setup(struct server_options *o)
 {
-    accounts_config_from_env(&accounts_config);
-    ratelimit_config_from_env(&login_limits);
-    if (password_init(&accounts_config.password) < 0) {
-        log_msg(LOG_ERROR, NULL, "password hashing could not start (PASSWORD_OPSLIMIT / PASSWORD_MEMLIMIT_KIB)");
+    if (accounts_setup() < 0 || media_setup(o) < 0 || destinations_setup(o) < 0)
         return -1;
-    }
-    o->authorize = authorize;
-    /* libcurl's global state must exist before any worker makes a handle. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || dest_check_setup(service_auth.internal_token) < 0)
-        return -1;
-    o->worker_init = dest_check_worker_init;
-    o->worker_fini = dest_check_worker_fini;
-    if (media_setup(o) < 0)
-        return -1;
-    if (reconcile_start(&o->db, service_auth.internal_token) < 0)
-        return -1;
+    o->authorize = accounts_authorize;
     return 0;
 }
 
 static void teardown(void)
 {
-    reconcile_stop();
-    dest_check_teardown();
-    curl_global_cleanup();
+    destinations_teardown();
 }
 
 static int command(const char *cmd, int argc, char **argv)
 {
-    struct db_options dbo;
-
     (void)argv;
-    if (strcmp(cmd, "reconcile") != 0)
-        return -1;
-    if (argc > 0) {
-        fprintf(stderr, "user-service reconcile takes no arguments\n");
-        return 2;
-    }
-    service_db_options(&dbo);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    {
-        int rc = reconcile_command(&dbo, service_auth.internal_token);
-        curl_global_cleanup();
-        return rc;
-    }
+    if (strcmp(cmd, "reconcile") == 0)
+        return destinations_reconcile_command(argc);
+    return -1;
 }
 
 static const struct service_def def = {

@@ -32,7 +32,8 @@ static int body_status(const char *ct, const char *body, size_t len)
     int status = j ? 0 : rp.status;
     if (j)
         assert_string_not_equal(rp.content_type ? rp.content_type : "", CT_PROBLEM);
-    cJSON_Delete(j);
+    assert_ptr_equal(j, rq.json); /* the request owns the tree; handlers never free it */
+    cJSON_Delete(rq.json);
     reply_free(&rp);
     return status;
 }

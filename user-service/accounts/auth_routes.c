@@ -17,7 +17,7 @@
 #include "missions_store.h"
 #include "ratelimit.h"
 #include "ratelimit_store.h"
-#include "users_routes.h"
+#include "users_db.h"
 #include "users_store.h"
 
 /* One answer for an unknown email and a wrong password: nothing tells them apart. */
@@ -38,7 +38,8 @@ void auth_token_reply(struct reply *rp, int status, const struct users_identity 
                  token, sizeof token) < 0) {
         log_msg(LOG_ERROR, NULL, "could not sign a token for user %lld", who->id);
         cJSON_Delete(user);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     if ((o = cJSON_CreateObject()) && cJSON_AddItemToObject(o, "user", user)) {
         user = NULL;
@@ -82,13 +83,13 @@ void auth_register(struct request *rq, struct reply *rp)
         field_error(&fe, "email", "%s", why);
     password = accounts_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     if (password_hash(&accounts_config.password, password, strlen(password), hash) < 0) {
-        cJSON_Delete(body);
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     st = users_store_create(rq->worker->db, username, email, hash, accounts_is_bootstrap_admin(&accounts_config, email),
                             &who, &user);
@@ -97,13 +98,18 @@ void auth_register(struct request *rq, struct reply *rp)
         user = NULL;
     }
     sodium_memzero(hash, sizeof hash);
-    cJSON_Delete(body);
-    if (st == DB_UNIQUE)
-        return duplicate(rp, db_last_constraint(rq->worker->db));
-    if (st == DB_CHECK)
-        return problem(rp, 422, "The username or email was refused by the database's rules.");
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
+    if (st == DB_UNIQUE) {
+        duplicate(rp, db_last_constraint(rq->worker->db));
+        return;
+    }
+    if (st == DB_CHECK) {
+        problem(rp, 422, "The username or email was refused by the database's rules.");
+        return;
+    }
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
     if (who.admin)
         log_msg(LOG_INFO, rq->request_id, "user %lld registered as the bootstrap administrator", who.id);
     auth_token_reply(rp, 201, &who, user);
@@ -206,20 +212,19 @@ void auth_login(struct request *rq, struct reply *rp)
     json_get_str(body, "email", JF_REQUIRED, 1, JSON_BODY_MAX, &email_in, &fe);
     json_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &password, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     /* An email that cannot be registered is simply an unknown one: same path, same answer. */
     valid = accounts_email_normalize(email_in, email, sizeof email) == NULL;
     if (login_throttle(rq, rp, valid ? email : NULL, &keys) < 0) {
-        cJSON_Delete(body);
         return;
     }
     if (valid)
         st = users_store_credentials_by_email(rq->worker->db, email, &c, &found);
     if (st != DB_OK) {
-        cJSON_Delete(body);
-        return users_db_failed(rp, st);
+        users_db_failed(rp, st);
+        return;
     }
     /* An unknown email still pays for one hash, so timing does not tell it apart. */
     if (found)
@@ -228,15 +233,20 @@ void auth_login(struct request *rq, struct reply *rp)
         ok = password_verify_dummy(password, strlen(password)); /* always 0 */
     if (found && ok)
         upgrade_hash(rq, &c, password);
-    cJSON_Delete(body);
     if (found)
         sodium_memzero(c.hash, sizeof c.hash);
-    if (!found || !ok)
-        return problem(rp, 401, LOGIN_FAILED);
-    if ((st = users_store_get(rq->worker->db, c.who.id, USERS_VIEW_SELF, &user)) != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user) /* deleted between the two statements */
-        return problem(rp, 401, LOGIN_FAILED);
+    if (!found || !ok) {
+        problem(rp, 401, LOGIN_FAILED);
+        return;
+    }
+    if ((st = users_store_get(rq->worker->db, c.who.id, USERS_VIEW_SELF, &user)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) { /* deleted between the two statements */
+        problem(rp, 401, LOGIN_FAILED);
+        return;
+    }
     login_succeeded(rq, &keys);
     auth_token_reply(rp, 200, &c.who, user);
 }

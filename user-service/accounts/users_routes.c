@@ -11,22 +11,16 @@
 #include "auth_routes.h"
 #include "json.h"
 #include "log.h"
-#include "media_routes.h"
+#include "media_files.h"
 #include "paging.h"
 #include "problem.h"
 #include "server.h"
+#include "users_db.h"
 #include "users_store.h"
 
 #define POINTS_MAX 100000               /* one admin adjustment, either way */
 #define REASON_MAX 200                  /* characters, as eco_point_events.reason allows */
 #define MEDIA_ID_MAX 9007199254740992LL /* 2^53: what a JSON number holds exactly */
-
-void users_db_failed(struct reply *rp, enum db_status st)
-{
-    static const struct db_answers answers = {
-        .database = "The users database", .foreign_key = "Your account no longer exists.", .foreign_key_status = 404};
-    problem_db(rp, st, &answers);
-}
 
 /* The caller's own account vanished after authorize (deleted by a concurrent request). */
 static void me_gone(struct reply *rp)
@@ -39,10 +33,14 @@ void users_get_me(struct request *rq, struct reply *rp)
     cJSON *user = NULL;
     enum db_status st = users_store_get(rq->worker->db, rq->auth.user_id, USERS_VIEW_SELF, &user);
 
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user)
-        return me_gone(rp);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) {
+        me_gone(rp);
+        return;
+    }
     reply_json(rp, 200, user);
 }
 
@@ -79,19 +77,26 @@ void users_patch_me(struct request *rq, struct reply *rp)
     get_media_id(body, "avatar_media_id", &p.set_avatar, &p.avatar_media_id, &fe);
     get_media_id(body, "cover_media_id", &p.set_cover, &p.cover_media_id, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = users_store_update(rq->worker->db, rq->auth.user_id, &p, &user);
-    cJSON_Delete(body);
-    if (st == DB_UNIQUE)
-        return problem(rp, 409, "This username is taken.");
-    if (st == DB_FOREIGN_KEY)
-        return not_own_media(rp, db_last_constraint(rq->worker->db));
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user)
-        return me_gone(rp);
+    if (st == DB_UNIQUE) {
+        problem(rp, 409, "This username is taken.");
+        return;
+    }
+    if (st == DB_FOREIGN_KEY) {
+        not_own_media(rp, db_last_constraint(rq->worker->db));
+        return;
+    }
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) {
+        me_gone(rp);
+        return;
+    }
     reply_json(rp, 200, user);
 }
 
@@ -102,10 +107,14 @@ void users_delete_me(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = users_store_delete(rq->worker->db, rq->auth.user_id, &deleted);
 
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!deleted)
-        return me_gone(rp);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        me_gone(rp);
+        return;
+    }
     log_msg(LOG_INFO, rq->request_id, "user %lld deleted their account", rq->auth.user_id);
     media_remove_user_dir(rq->auth.user_id); /* the rows went with the account; now the bytes */
     reply_empty(rp, 204);
@@ -129,17 +138,20 @@ void users_put_password(struct request *rq, struct reply *rp)
     json_get_str(body, "old_password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &old_pw, &fe);
     new_pw = accounts_get_str(body, "new_password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     if ((st = users_store_credentials_by_id(rq->worker->db, rq->auth.user_id, &c, &found)) != DB_OK || !found) {
-        cJSON_Delete(body);
-        return st != DB_OK ? users_db_failed(rp, st) : me_gone(rp);
+        if (st != DB_OK)
+            users_db_failed(rp, st);
+        else
+            me_gone(rp);
+        return;
     }
     if (!password_verify(c.hash, old_pw, strlen(old_pw))) {
-        cJSON_Delete(body);
         sodium_memzero(c.hash, sizeof c.hash);
-        return problem(rp, 403, "The old password is not correct.");
+        problem(rp, 403, "The old password is not correct.");
+        return;
     }
     if (password_hash(&accounts_config.password, new_pw, strlen(new_pw), hash) < 0) {
         st = DB_ERROR;
@@ -148,17 +160,24 @@ void users_put_password(struct request *rq, struct reply *rp)
         /* Only if the hash we verified is still the stored one: a concurrent change wins once. */
         st = users_store_set_password(rq->worker->db, rq->auth.user_id, c.hash, hash, &who, &changed);
     }
-    cJSON_Delete(body);
     sodium_memzero(c.hash, sizeof c.hash);
     sodium_memzero(hash, sizeof hash);
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!changed)
-        return problem(rp, 403, "The old password is not correct.");
-    if ((st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user)) != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user)
-        return me_gone(rp);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!changed) {
+        problem(rp, 403, "The old password is not correct.");
+        return;
+    }
+    if ((st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) {
+        me_gone(rp);
+        return;
+    }
     auth_token_reply(rp, 200, &who, user);
 }
 
@@ -167,10 +186,14 @@ void users_get(struct request *rq, struct reply *rp)
     cJSON *user = NULL;
     enum db_status st = users_store_get(rq->worker->db, rq->ids[0], USERS_VIEW_PUBLIC, &user);
 
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user)
-        return problem(rp, 404, "No user has id %lld.", rq->ids[0]);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) {
+        problem(rp, 404, "No user has id %lld.", rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, user);
 }
 
@@ -182,12 +205,18 @@ void users_list(struct request *rq, struct reply *rp)
     long long total = 0;
     enum db_status st;
 
-    if (paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe) < 0)
-        return problem_fields(rp, &fe);
-    if ((st = users_store_list(rq->worker->db, pg.limit, pg.offset, &items, &total)) != DB_OK)
-        return users_db_failed(rp, st);
-    if (!(page = paging_wrap(items, &pg, total)))
-        return problem_internal(rp);
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe) < 0) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = users_store_list(rq->worker->db, pg.limit, pg.offset, &items, &total)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!(page = paging_wrap(items, &pg, total))) {
+        problem_internal(rp);
+        return;
+    }
     reply_json(rp, 200, page);
 }
 
@@ -207,19 +236,23 @@ void users_add_points(struct request *rq, struct reply *rp)
         field_error(&fe, "points", "must not be 0");
     json_get_str(body, "reason", JF_REQUIRED, 1, REASON_MAX, &reason, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = users_store_add_points(rq->worker->db, rq->ids[0], points, reason, rq->auth.user_id, &user);
-    cJSON_Delete(body);
     if (st == DB_CHECK) {
         field_error(&fe, "points", "would take the user's eco points below 0");
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!user)
-        return problem(rp, 404, "No user has id %lld.", rq->ids[0]);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!user) {
+        problem(rp, 404, "No user has id %lld.", rq->ids[0]);
+        return;
+    }
     log_msg(LOG_INFO, rq->request_id, "admin %lld gave %lld eco points to user %lld", rq->auth.user_id, points,
             rq->ids[0]);
     reply_json(rp, 200, user);

@@ -2,7 +2,6 @@
 #ifndef USERS_ROUTES_H
 #define USERS_ROUTES_H
 
-#include "db_status.h"
 #include "reply.h"
 #include "request.h"
 
@@ -13,9 +12,5 @@ void users_put_password(struct request *rq, struct reply *rp); /* PUT /api/v1/us
 void users_get(struct request *rq, struct reply *rp);          /* GET /api/v1/users/{id}: public profile */
 void users_list(struct request *rq, struct reply *rp);         /* GET /api/v1/users: admin, paged */
 void users_add_points(struct request *rq, struct reply *rp);   /* POST /api/v1/users/{id}/eco-points: admin */
-
-/* Answers a store failure the way a client should see it: 503 when the users database is
- * down, 500 (details in the log only) otherwise. */
-void users_db_failed(struct reply *rp, enum db_status st);
 
 #endif

@@ -14,7 +14,7 @@
 #include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
-#include "users_routes.h"
+#include "users_db.h"
 #include "server.h"
 #include "users_store.h"
 
@@ -233,20 +233,20 @@ void messages_create(struct request *rq, struct reply *rp)
         return;
     json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     if ((st = compose(rq, content, text, sizeof text, &intent)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
                                       &msg, &rep)) != DB_OK) {
-        cJSON_Delete(body);
-        return store_failed(rp, st);
+        store_failed(rp, st);
+        return;
     }
-    cJSON_Delete(body);
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(msg);
         cJSON_Delete(rep);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "message", msg);
     cJSON_AddItemToObject(o, "reply", rep);
@@ -262,13 +262,18 @@ void messages_list(struct request *rq, struct reply *rp)
 
     query_ll(rq, "before_id", 1, MESSAGES_ID_MAX, &before, &fe);
     query_ll(rq, "limit", 1, PAGING_MAX_LIMIT, &limit, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = messages_store_list(rq->worker->db, rq->auth.user_id, before, limit, &items, &next)) != DB_OK)
-        return store_failed(rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = messages_store_list(rq->worker->db, rq->auth.user_id, before, limit, &items, &next)) != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);
@@ -284,7 +289,9 @@ void messages_clear(struct request *rq, struct reply *rp)
     long long deleted = 0;
     enum db_status st = messages_store_clear(rq->worker->db, rq->auth.user_id, &deleted);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_empty(rp, 204);
 }

@@ -51,7 +51,8 @@ void carbon_list_factors(struct request *rq, struct reply *rp)
     }
     if (!items || cJSON_GetArraySize(items) != (int)carbon_nfactors) {
         cJSON_Delete(o);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     if (reply_json(rp, 200, o) == 0)
         reply_header(rp, "Cache-Control", CARBON_FACTORS_CACHE);
@@ -104,8 +105,8 @@ void carbon_create(struct request *rq, struct reply *rp)
         field_error(&fe, "fuel_type", "%s is not possible for vehicle_type %s (see GET /api/v1/carbon/factors)",
                     carbon_fuel_types[fuel], carbon_vehicle_types[vehicle]);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     t.vehicle_type = carbon_vehicle_types[vehicle];
     t.fuel_type = carbon_fuel_types[fuel];
@@ -114,11 +115,12 @@ void carbon_create(struct request *rq, struct reply *rp)
     t.kg = carbon_trip_kg(t.vehicle_type, t.fuel_type, t.distance_km, t.passengers);
     st = carbon_store_create(rq->worker->db, rq->auth.user_id, &t, carbon_is_eco_trip(t.vehicle_type, t.fuel_type),
                              &trip);
-    cJSON_Delete(body);
     if (st == DB_OK && !trip)
         st = DB_ERROR;
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_created(rp, 201, trip, "/api/v1/carbon");
 }
 
@@ -153,8 +155,10 @@ void carbon_list(struct request *rq, struct reply *rp)
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
     if (from[0] && to[0] && strcmp(from, to) > 0)
         field_error(&fe, "to", "must not be before from");
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     /* Dates are whole UTC days, both ends included: [from 00:00Z, to + 1 day 00:00Z). */
     if (from[0])
         snprintf(from_at, sizeof from_at, "%.10sT00:00:00Z", from);
@@ -162,8 +166,10 @@ void carbon_list(struct request *rq, struct reply *rp)
         snprintf(to_at, sizeof to_at, "%.10sT00:00:00Z", b.next);
     st = carbon_store_list(rq->worker->db, rq->auth.user_id, from[0] ? from_at : NULL, to[0] ? to_at : NULL, &pg,
                            &items, &total);
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
@@ -172,10 +178,14 @@ void carbon_get(struct request *rq, struct reply *rp)
     cJSON *trip = NULL;
     enum db_status st = carbon_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &trip);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!trip)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!trip) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, trip);
 }
 
@@ -184,10 +194,14 @@ void carbon_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = carbon_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!deleted)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_empty(rp, 204);
 }
 
@@ -237,8 +251,10 @@ void carbon_summary(struct request *rq, struct reply *rp)
     else if (got < 0 || carbon_period_parse(pbuf, &period) < 0)
         field_error(&fe, "period", "must be one of: day, week, month, year");
     read_date(rq, "date", date, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     if (!date[0]) { /* today, UTC */
         carbon_format_time((long long)time(NULL), now);
         memcpy(date, now, CARBON_DATE_LEN);
@@ -246,9 +262,12 @@ void carbon_summary(struct request *rq, struct reply *rp)
     }
     if (carbon_period_bounds(period, date, &b) < 0 || carbon_period_bounds(period, b.prev_start, &prev) < 0) {
         field_error(&fe, "date", "is too close to the edge of the calendar");
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
-    if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK)
-        return store_failed(rp, st);
+    if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, summary_json(period, &b, &prev, &t));
 }

@@ -8,7 +8,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "media_routes.h"
+#include "media_files.h"
 #include "reconcile_store.h"
 
 #define BATCH DEST_MAX_IDS

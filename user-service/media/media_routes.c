@@ -18,292 +18,15 @@
 #include "config.h"
 #include "log.h"
 #include "media.h"
+#include "media_files.h"
 #include "media_store.h"
 #include "multipart.h"
 #include "paging.h"
 #include "problem.h"
-#include "users_routes.h"
+#include "users_db.h"
 
-#define MEDIA_MAX_BYTES_LIMIT (256L << 20)
 #define MEDIA_CACHE "private, max-age=3600"
 #define CATEGORY_TEXT_MAX 32
-#define KEY_RANDOM_BYTES 16
-#define TMP_SUFFIX ".tmp"
-#define DIR_TEXT_MAX (PATH_MAX - MEDIA_KEY_MAX - 8)
-
-static char media_dir[DIR_TEXT_MAX] = "./media";
-static size_t media_max = MEDIA_MAX_BYTES_DEFAULT;
-
-/* ---- files ---- */
-
-static void path_of(char out[PATH_MAX], const char *key, const char *suffix)
-{
-    snprintf(out, PATH_MAX, "%s/%s%s", media_dir, key, suffix);
-}
-
-static int fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n > m && strcmp(s + n - m, suf) == 0;
-}
-
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
-
-/* Unlinks the entries of directory fd (closed here): only the *.tmp ones when only_tmp,
- * else all. Returns the number removed, or -1. */
-static int clean_dir(int fd, int only_tmp)
-{
-    DIR *d = fdopendir(fd);
-    struct dirent *e;
-    int n = 0;
-
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (only_tmp && !has_suffix(e->d_name, TMP_SUFFIX))
-            continue;
-        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-            n++;
-        else
-            log_msg(LOG_WARN, NULL, "media: could not remove %s: %s", e->d_name, strerror(errno));
-    }
-    closedir(d);
-    return n;
-}
-
-/* Removes the *.tmp files a crash left in MEDIA_DIR/<user id>/. */
-static void sweep_tmp(void)
-{
-    DIR *top = opendir(media_dir);
-    struct dirent *e;
-    int removed = 0;
-
-    if (!top)
-        return;
-    while ((e = readdir(top))) {
-        int fd, n;
-        if (!all_digits(e->d_name))
-            continue;
-        fd = openat(dirfd(top), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0 && (n = clean_dir(fd, 1)) > 0)
-            removed += n;
-    }
-    closedir(top);
-    if (removed)
-        log_msg(LOG_WARN, NULL, "media: removed %d unfinished upload(s) left by a crash", removed);
-}
-
-/* Sweeps one user directory (fd, closed here) for orphans; adds to *removed. -1 on a database failure. */
-static int sweep_user_dir(struct db *db, const char *uid, int fd, time_t older_than, int *removed)
-{
-    DIR *d = fdopendir(fd);
-    struct dirent *e;
-    int rc = 0;
-
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    while (rc == 0 && (e = readdir(d))) {
-        char key[MEDIA_KEY_MAX];
-        struct stat sb;
-        int exists = 1;
-
-        if (e->d_name[0] == '.' || has_suffix(e->d_name, TMP_SUFFIX) ||
-            fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode) ||
-            sb.st_mtime > older_than)
-            continue;
-        if ((size_t)snprintf(key, sizeof key, "%s/%s", uid, e->d_name) >= sizeof key)
-            continue; /* not a name we make */
-        if (media_store_key_exists(db, key, &exists) != DB_OK)
-            rc = -1;
-        else if (!exists && unlinkat(dirfd(d), e->d_name, 0) == 0)
-            (*removed)++;
-    }
-    closedir(d);
-    return rc;
-}
-
-int media_sweep_orphans(struct db *db, long min_age_s)
-{
-    DIR *top = opendir(media_dir);
-    struct dirent *e;
-    time_t older_than = time(NULL) - min_age_s;
-    int removed = 0, rc = 0;
-
-    if (!top)
-        return 0;
-    while (rc == 0 && (e = readdir(top))) {
-        int fd;
-        if (!all_digits(e->d_name))
-            continue;
-        fd = openat(dirfd(top), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0)
-            rc = sweep_user_dir(db, e->d_name, fd, older_than, &removed);
-    }
-    closedir(top);
-    if (removed)
-        log_msg(LOG_WARN, NULL, "media: removed %d file(s) that no row named (left by a crash)", removed);
-    return rc < 0 ? -1 : removed;
-}
-
-int media_remove_user_dir(long long user_id)
-{
-    char udir[PATH_MAX];
-    int fd, n;
-
-    snprintf(udir, sizeof udir, "%s/%lld", media_dir, user_id);
-    if ((fd = open(udir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        log_msg(LOG_ERROR, NULL, "media: cannot open %s: %s", udir, strerror(errno));
-        return -1;
-    }
-    if ((n = clean_dir(fd, 0)) < 0) {
-        log_msg(LOG_ERROR, NULL, "media: cannot read %s", udir);
-        return -1;
-    }
-    if (rmdir(udir) < 0)
-        log_msg(LOG_WARN, NULL, "media: cannot remove %s: %s", udir, strerror(errno));
-    else
-        fsync_dir(media_dir);
-    return n;
-}
-
-/* Writes p[0..n) as a fresh file of user_id: tmp, fsync, rename, fsync dir. Fills key. */
-static int write_file(const char *request_id, long long user_id, const uint8_t *p, size_t n, char key[MEDIA_KEY_MAX])
-{
-    unsigned char rnd[KEY_RANDOM_BYTES];
-    char hex[2 * KEY_RANDOM_BYTES + 1], udir[PATH_MAX], tmp[PATH_MAX], fin[PATH_MAX];
-    size_t done = 0;
-    int fd;
-
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-    snprintf(key, MEDIA_KEY_MAX, "%lld/%s", user_id, hex);
-    snprintf(udir, sizeof udir, "%s/%lld", media_dir, user_id);
-    if (mkdir(udir, 0700) == 0)
-        fsync_dir(media_dir);
-    else if (errno != EEXIST)
-        goto fail_nofile;
-    path_of(tmp, key, TMP_SUFFIX);
-    path_of(fin, key, "");
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-        goto fail_nofile;
-    while (done < n) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            goto fail;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) < 0) {
-        close(fd);
-        goto fail;
-    }
-    if (close(fd) < 0 || rename(tmp, fin) < 0)
-        goto fail;
-    if (fsync_dir(udir) < 0) {
-        log_msg(LOG_ERROR, request_id, "media: fsync of %s failed: %s", udir, strerror(errno));
-        unlink(fin);
-        return -1;
-    }
-    return 0;
-fail:
-    log_msg(LOG_ERROR, request_id, "media: writing %s failed: %s", tmp, strerror(errno));
-    unlink(tmp);
-    return -1;
-fail_nofile:
-    log_msg(LOG_ERROR, request_id, "media: cannot create a file under %s: %s", udir, strerror(errno));
-    return -1;
-}
-
-/* Reads MEDIA_DIR/key, expecting exactly size bytes, into a malloc'd buffer. */
-static char *read_file(const char *request_id, const char *key, long long size)
-{
-    char path[PATH_MAX];
-    struct stat sb;
-    size_t done = 0;
-    char *buf;
-    int fd;
-
-    path_of(path, key, "");
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        log_msg(LOG_ERROR, request_id, "media: cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size != size || size <= 0 ||
-        !(buf = malloc((size_t)size))) {
-        log_msg(LOG_ERROR, request_id, "media: %s is not the %lld-byte file its row describes", path, size);
-        close(fd);
-        return NULL;
-    }
-    while (done < (size_t)size) {
-        ssize_t r = read(fd, buf + done, (size_t)size - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            log_msg(LOG_ERROR, request_id, "media: reading %s failed", path);
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        done += (size_t)r;
-    }
-    close(fd);
-    return buf;
-}
-
-int media_setup(struct server_options *o)
-{
-    const char *dir = config_env_str("MEDIA_DIR", "./media");
-    struct stat sb;
-
-    media_max = (size_t)config_env_long("MEDIA_MAX_BYTES", MEDIA_MAX_BYTES_DEFAULT, 1, MEDIA_MAX_BYTES_LIMIT);
-    if (strlen(dir) >= sizeof media_dir)
-        config_fail("MEDIA_DIR", "is too long");
-    snprintf(media_dir, sizeof media_dir, "%s", dir);
-    if (mkdir(media_dir, 0700) < 0 && errno != EEXIST) {
-        log_msg(LOG_ERROR, NULL, "MEDIA_DIR %s cannot be created: %s", media_dir, strerror(errno));
-        return -1;
-    }
-    if (stat(media_dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(media_dir, W_OK | X_OK) < 0) {
-        log_msg(LOG_ERROR, NULL, "MEDIA_DIR %s is not a writable directory", media_dir);
-        return -1;
-    }
-    sweep_tmp();
-    if (o->max_body < media_max + MEDIA_MULTIPART_SLACK)
-        o->max_body = media_max + MEDIA_MULTIPART_SLACK;
-    return 0;
-}
-
-/* ---- handlers ---- */
 
 static void store_failed(struct reply *rp, enum db_status st)
 {
@@ -328,7 +51,7 @@ void media_upload(struct request *rq, struct reply *rp)
     struct multipart_part part;
     struct media_new m = {0};
     char cat[CATEGORY_TEXT_MAX], boundary[MULTIPART_BOUNDARY_MAX + 1], fname[MEDIA_FILENAME_MAX];
-    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX], fin[PATH_MAX];
+    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX];
     const char *ct = request_header(rq, "Content-Type"), *declared = ct, *sniffed, *filename = NULL;
     const uint8_t *data = (const uint8_t *)rq->body;
     size_t len = rq->body ? rq->body_len : 0;
@@ -340,16 +63,23 @@ void media_upload(struct request *rq, struct reply *rp)
         field_error(&fe, "category", "is required: avatar, cover, travel_photo or review");
     else if (got < 0 || !media_category_valid(cat))
         field_error(&fe, "category", "must be one of: avatar, cover, travel_photo, review");
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     if (ct && is_multipart(ct)) {
-        if (multipart_boundary(ct, boundary, sizeof boundary) < 0)
-            return problem(rp, 400, "Send multipart/form-data with a valid boundary parameter.");
-        if ((got = len ? multipart_find_file(data, len, boundary, "file", &part) : -1) < 0)
-            return problem(rp, 400, "The multipart/form-data body is malformed.");
+        if (multipart_boundary(ct, boundary, sizeof boundary) < 0) {
+            problem(rp, 400, "Send multipart/form-data with a valid boundary parameter.");
+            return;
+        }
+        if ((got = len ? multipart_find_file(data, len, boundary, "file", &part) : -1) < 0) {
+            problem(rp, 400, "The multipart/form-data body is malformed.");
+            return;
+        }
         if (got == 0) {
             field_error(&fe, "file", "is required: a form field named file holding the image");
-            return problem_fields(rp, &fe);
+            problem_fields(rp, &fe);
+            return;
         }
         data = part.data;
         len = part.len;
@@ -357,24 +87,34 @@ void media_upload(struct request *rq, struct reply *rp)
         declared = part.content_type[0] ? part.content_type : NULL;
         filename = part.has_filename ? part.filename : NULL;
     } else if (!ct || !media_type_canonical(ct)) {
-        return problem(rp, 415,
-                       "Send the image as multipart/form-data (field file) or as the body with Content-Type "
-                       "image/jpeg, image/png or image/webp.");
+        problem(rp, 415,
+                "Send the image as multipart/form-data (field file) or as the body with Content-Type "
+                "image/jpeg, image/png or image/webp.");
+        return;
     }
     if (len == 0) {
         field_error(&fe, "file", "must not be empty");
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
-    if (len > media_max)
-        return problem(rp, 413, "The file is %zu bytes; the limit is %zu bytes.", len, media_max);
-    if (!(sniffed = media_sniff(data, len)))
-        return problem(rp, 415, "The file is not a JPEG, PNG or WebP image.");
-    if (declared && media_type_canonical(declared) != sniffed)
-        return problem(rp, 415, "The file's bytes are %s, which is not the type it was declared as.", sniffed);
+    if (len > media_files_max()) {
+        problem(rp, 413, "The file is %zu bytes; the limit is %zu bytes.", len, media_files_max());
+        return;
+    }
+    if (!(sniffed = media_sniff(data, len))) {
+        problem(rp, 415, "The file is not a JPEG, PNG or WebP image.");
+        return;
+    }
+    if (declared && media_type_canonical(declared) != sniffed) {
+        problem(rp, 415, "The file's bytes are %s, which is not the type it was declared as.", sniffed);
+        return;
+    }
     media_sha256_hex(data, len, sha);
     media_filename(filename, fname);
-    if (write_file(rq->request_id, rq->auth.user_id, data, len, key) < 0)
-        return problem_internal(rp);
+    if (media_files_write(rq->request_id, rq->auth.user_id, data, len, key) < 0) {
+        problem_internal(rp);
+        return;
+    }
     m.filename = fname;
     m.content_type = sniffed;
     m.sha256 = sha;
@@ -383,11 +123,9 @@ void media_upload(struct request *rq, struct reply *rp)
     m.size = (long long)len;
     st = media_store_create(rq->worker->db, rq->auth.user_id, &m, &out);
     if (st != DB_OK) {
-        path_of(fin, key, "");
-        if (unlink(fin) < 0)
-            log_msg(LOG_ERROR, rq->request_id, "media: cannot remove %s after a failed insert: %s", fin,
-                    strerror(errno));
-        return store_failed(rp, st);
+        media_files_remove(rq->request_id, key);
+        store_failed(rp, st);
+        return;
     }
     reply_created(rp, 201, out, "/api/v1/media");
 }
@@ -401,10 +139,14 @@ void media_list(struct request *rq, struct reply *rp)
     enum db_status st;
 
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total)) != DB_OK)
-        return store_failed(rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total)) != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
@@ -413,10 +155,14 @@ void media_get(struct request *rq, struct reply *rp)
     cJSON *meta = NULL;
     enum db_status st = media_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &meta, NULL);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!meta)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!meta) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, meta);
 }
 
@@ -435,35 +181,44 @@ void media_content(struct request *rq, struct reply *rp)
     cJSON *meta = NULL;
     enum db_status st = media_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &meta, &info);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!meta)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!meta) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     cJSON_Delete(meta);
     snprintf(etag, sizeof etag, "\"%s\"", info.sha256);
     if (media_etag_match(request_header(rq, "If-None-Match"), info.sha256)) {
         reply_empty(rp, 304);
-        return content_headers(rp, etag);
+        content_headers(rp, etag);
+        return;
     }
     if (!(type = media_type_canonical(info.content_type)) ||
-        !(buf = read_file(rq->request_id, info.storage_key, info.size)))
-        return problem_internal(rp);
+        !(buf = media_files_read(rq->request_id, info.storage_key, info.size))) {
+        problem_internal(rp);
+        return;
+    }
     reply_take_body(rp, 200, type, buf, (size_t)info.size);
     content_headers(rp, etag);
 }
 
 void media_delete(struct request *rq, struct reply *rp)
 {
-    char key[MEDIA_KEY_MAX], path[PATH_MAX];
+    char key[MEDIA_KEY_MAX];
     int deleted = 0;
     enum db_status st = media_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted, key);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!deleted)
-        return not_found(rp, rq->ids[0]);
-    path_of(path, key, "");
-    if (unlink(path) < 0 && errno != ENOENT)
-        log_msg(LOG_ERROR, rq->request_id, "media: cannot remove %s: %s", path, strerror(errno));
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
+    media_files_remove(rq->request_id, key);
     reply_empty(rp, 204);
 }

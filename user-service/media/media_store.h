@@ -2,7 +2,7 @@
  *
  * Metadata is a JSON object shaped as the API answers it: id, filename, content_type,
  * size, sha256, category, created_at (RFC 3339 UTC). "Not found" is DB_OK with a NULL
- * object. The bytes live under MEDIA_DIR/<storage_key>; media_routes handles them. */
+ * object. The bytes live under MEDIA_DIR/<storage_key>; media_files handles them. */
 #ifndef MEDIA_STORE_H
 #define MEDIA_STORE_H
 

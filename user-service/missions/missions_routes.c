@@ -43,11 +43,15 @@ void missions_list(struct request *rq, struct reply *rp)
     enum db_status st;
 
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
     st = missions_store_list(rq->worker->db, rq->auth.user_id, is_admin(rq), &pg, &items, &total);
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
@@ -56,10 +60,14 @@ void missions_get(struct request *rq, struct reply *rp)
     cJSON *m = NULL;
     enum db_status st = missions_store_get(rq->worker->db, rq->auth.user_id, is_admin(rq), rq->ids[0], &m);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!m)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!m) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, m);
 }
 
@@ -92,15 +100,16 @@ void missions_create(struct request *rq, struct reply *rp)
         return;
     read_fields(body, 1, &f, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = missions_store_create(rq->worker->db, &f, &m);
-    cJSON_Delete(body);
     if (st == DB_OK && !m)
         st = DB_ERROR;
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     reply_created(rp, 201, m, "/api/v1/missions");
 }
 
@@ -115,15 +124,18 @@ void missions_update(struct request *rq, struct reply *rp)
         return;
     read_fields(body, 0, &f, &fe);
     if (fe.n) {
-        cJSON_Delete(body);
-        return problem_fields(rp, &fe);
+        problem_fields(rp, &fe);
+        return;
     }
     st = missions_store_update(rq->worker->db, rq->ids[0], &f, &m);
-    cJSON_Delete(body);
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!m)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!m) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, m);
 }
 
@@ -132,10 +144,14 @@ void missions_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = missions_store_delete(rq->worker->db, rq->ids[0], &deleted);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
-    if (!deleted)
-        return not_found(rp, rq->ids[0]);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        not_found(rp, rq->ids[0]);
+        return;
+    }
     reply_empty(rp, 204);
 }
 
@@ -145,16 +161,18 @@ void missions_complete(struct request *rq, struct reply *rp)
     cJSON *out = NULL;
     enum db_status st = missions_store_complete(rq->worker->db, rq->auth.user_id, rq->ids[0], &result, &out);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     switch (result) {
     case MISSION_COMPLETED: reply_json(rp, 201, out); return;
     case MISSION_NOT_MANUAL:
-        return problem(rp, 409, "Mission %lld completes by itself when its action happens; it cannot be claimed.",
-                       rq->ids[0]);
-    case MISSION_ALREADY_DONE: return problem(rp, 409, "You have already completed mission %lld.", rq->ids[0]);
+        problem(rp, 409, "Mission %lld completes by itself when its action happens; it cannot be claimed.", rq->ids[0]);
+        return;
+    case MISSION_ALREADY_DONE: problem(rp, 409, "You have already completed mission %lld.", rq->ids[0]); return;
     case MISSION_NOT_FOUND:
-    default: return not_found(rp, rq->ids[0]);
+    default: not_found(rp, rq->ids[0]); return;
     }
 }
 
@@ -164,11 +182,14 @@ void missions_of_me(struct request *rq, struct reply *rp)
     long long total_points = 0;
     enum db_status st = missions_store_of_user(rq->worker->db, rq->auth.user_id, &items, &total_points);
 
-    if (st != DB_OK)
-        return store_failed(rp, st);
+    if (st != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "missions", items);
     cJSON_AddNumberToObject(o, "total_points", (double)total_points);
@@ -183,13 +204,18 @@ void missions_leaderboard(struct request *rq, struct reply *rp)
     enum db_status st;
 
     query_ll(rq, "limit", 1, LEADERBOARD_MAX_LIMIT, &limit, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = missions_store_leaderboard(rq->worker->db, limit, &items)) != DB_OK)
-        return store_failed(rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = missions_store_leaderboard(rq->worker->db, limit, &items)) != DB_OK) {
+        store_failed(rp, st);
+        return;
+    }
     if (!(o = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);

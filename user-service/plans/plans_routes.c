@@ -15,7 +15,7 @@
 #include "plans_store.h"
 #include "problem.h"
 #include "server.h"
-#include "users_routes.h"
+#include "users_db.h"
 
 #define PLACE_NAME_MAX 255
 #define PLAN_DAYS_MAX 365
@@ -111,7 +111,6 @@ void plans_create(struct request *rq, struct reply *rp)
         plan_failed(rp, st == DB_OK ? DB_ERROR : st, 0);
     else
         reply_created(rp, 201, out, "/api/v1/plans");
-    cJSON_Delete(body);
 }
 
 void plans_list(struct request *rq, struct reply *rp)
@@ -122,10 +121,14 @@ void plans_list(struct request *rq, struct reply *rp)
     cJSON *items = NULL;
     enum db_status st;
 
-    if (paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe) < 0)
-        return problem_fields(rp, &fe);
-    if ((st = plans_store_list(rq->worker->db, rq->auth.user_id, &p, &items, &total)) != DB_OK)
-        return users_db_failed(rp, st);
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe) < 0) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = plans_store_list(rq->worker->db, rq->auth.user_id, &p, &items, &total)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, paging_wrap(items, &p, total));
 }
 
@@ -134,8 +137,10 @@ void plans_get(struct request *rq, struct reply *rp)
     cJSON *out = NULL;
     enum db_status st = plans_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &out);
 
-    if (st != DB_OK || !out)
-        return plan_failed(rp, st, rq->ids[0]);
+    if (st != DB_OK || !out) {
+        plan_failed(rp, st, rq->ids[0]);
+        return;
+    }
     reply_json(rp, 200, out);
 }
 
@@ -180,7 +185,6 @@ void plans_patch(struct request *rq, struct reply *rp)
         reply_json(rp, 200, out);
 out:
     cJSON_Delete(cur);
-    cJSON_Delete(body);
 }
 
 void plans_delete(struct request *rq, struct reply *rp)
@@ -188,8 +192,10 @@ void plans_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = plans_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
 
-    if (st != DB_OK || !deleted)
-        return plan_failed(rp, st, rq->ids[0]);
+    if (st != DB_OK || !deleted) {
+        plan_failed(rp, st, rq->ids[0]);
+        return;
+    }
     reply_empty(rp, 204);
 }
 
@@ -264,7 +270,6 @@ void plans_add_stop(struct request *rq, struct reply *rp)
     reply_json(rp, in.verified ? 201 : 202, out);
 out:
     cJSON_Delete(plan);
-    cJSON_Delete(body);
 }
 
 void plans_list_stops(struct request *rq, struct reply *rp)
@@ -275,13 +280,16 @@ void plans_list_stops(struct request *rq, struct reply *rp)
 
     if (expand < 0)
         return;
-    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &items)) != DB_OK || !items)
-        return plan_failed(rp, st, rq->ids[0]);
+    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &items)) != DB_OK || !items) {
+        plan_failed(rp, st, rq->ids[0]);
+        return;
+    }
     if (expand)
         dest_check_expand(rq, items);
     if (!(out = cJSON_CreateObject())) {
         cJSON_Delete(items);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddItemToObject(out, "items", items);
     reply_json(rp, 200, out);
@@ -301,10 +309,9 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
     read_stop(body, 0, &in, cost, &fe);
     if (fe.n) {
         problem_fields(rp, &fe);
-        goto out;
+        return;
     }
-    st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside,
-                                 &found);
+    st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside, &found);
     if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */
         problem(rp, 422, "The stop's values break a rule of the database.");
     else if (st != DB_OK)
@@ -316,8 +323,6 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
         problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
     else
         reply_json(rp, 200, out);
-out:
-    cJSON_Delete(body);
 }
 
 void plans_delete_stop(struct request *rq, struct reply *rp)
@@ -325,10 +330,14 @@ void plans_delete_stop(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = plans_store_delete_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &deleted);
 
-    if (st != DB_OK)
-        return users_db_failed(rp, st);
-    if (!deleted)
-        return problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
+    if (st != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
+        return;
+    }
     reply_empty(rp, 204);
 }
 
@@ -425,10 +434,14 @@ void plans_footprint(struct request *rq, struct reply *rp)
         snprintf(fuel, sizeof fuel, "%s", default_fuel(mode));
     if (!fe.n && carbon_factor(mode, fuel, &factor) < 0)
         field_error(&fe, "fuel", "cannot be combined with mode %s", mode);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &stops)) != DB_OK || !stops)
-        return plan_failed(rp, st, rq->ids[0]);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &stops)) != DB_OK || !stops) {
+        plan_failed(rp, st, rq->ids[0]);
+        return;
+    }
     if ((n = (size_t)cJSON_GetArraySize(stops)) && (ids = malloc(n * sizeof *ids))) {
         size_t k = 0;
         cJSON_ArrayForEach(s, stops) ids[k++] =
@@ -437,14 +450,16 @@ void plans_footprint(struct request *rq, struct reply *rp)
         if (!(fetched = dest_check_fetch(rq, ids, n))) {
             free(ids);
             cJSON_Delete(stops);
-            return problem_unavailable(rp, 2, "destination-service, which knows the stops' coordinates,");
+            problem_unavailable(rp, 2, "destination-service, which knows the stops' coordinates,");
+            return;
         }
     }
     free(ids);
     if (!(out = cJSON_CreateObject())) {
         cJSON_Delete(stops);
         cJSON_Delete(fetched);
-        return problem_internal(rp);
+        problem_internal(rp);
+        return;
     }
     cJSON_AddNumberToObject(out, "plan_id", (double)rq->ids[0]);
     cJSON_AddStringToObject(out, "mode", mode);

@@ -12,7 +12,7 @@
 #include "problem.h"
 #include "reviews_store.h"
 #include "server.h"
-#include "users_routes.h"
+#include "users_db.h"
 
 #define RATING_MIN 1
 #define RATING_MAX 5
@@ -54,7 +54,6 @@ void reviews_create(struct request *rq, struct reply *rp)
     out = NULL;
 out:
     cJSON_Delete(out);
-    cJSON_Delete(body);
 }
 
 void reviews_list(struct request *rq, struct reply *rp)
@@ -68,10 +67,14 @@ void reviews_list(struct request *rq, struct reply *rp)
     paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe);
     query_ll(rq, "destination_id", 1, ID_MAX, &did, &fe);
     query_ll(rq, "user_id", 1, ID_MAX, &uid, &fe);
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = reviews_store_list(rq->worker->db, did, uid, &p, &items, &total)) != DB_OK)
-        return users_db_failed(rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = reviews_store_list(rq->worker->db, did, uid, &p, &items, &total)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, paging_wrap(items, &p, total));
 }
 
@@ -84,10 +87,14 @@ void reviews_summary(struct request *rq, struct reply *rp)
 
     if (query_ll(rq, "destination_id", 1, ID_MAX, &did, &fe) == 0)
         field_error(&fe, "destination_id", "is required");
-    if (fe.n)
-        return problem_fields(rp, &fe);
-    if ((st = reviews_store_summary(rq->worker->db, did, &out)) != DB_OK)
-        return users_db_failed(rp, st);
+    if (fe.n) {
+        problem_fields(rp, &fe);
+        return;
+    }
+    if ((st = reviews_store_summary(rq->worker->db, did, &out)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
     reply_json(rp, 200, out);
 }
 
@@ -99,10 +106,14 @@ void reviews_get(struct request *rq, struct reply *rp)
 
     if (expand < 0)
         return;
-    if ((st = reviews_store_get(rq->worker->db, rq->ids[0], &out, NULL)) != DB_OK)
-        return users_db_failed(rp, st);
-    if (!out)
-        return problem(rp, 404, "No review has id %lld.", rq->ids[0]);
+    if ((st = reviews_store_get(rq->worker->db, rq->ids[0], &out, NULL)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!out) {
+        problem(rp, 404, "No review has id %lld.", rq->ids[0]);
+        return;
+    }
     if (expand && (one = cJSON_CreateArray())) {
         /* expand works on a list; a list of one keeps a single code path */
         cJSON_AddItemToArray(one, out);
@@ -150,22 +161,20 @@ void reviews_patch(struct request *rq, struct reply *rp)
     json_get_str(body, "content", 0, 0, CONTENT_MAX, &in.content, &fe);
     if (fe.n) {
         problem_fields(rp, &fe);
-        goto out;
+        return;
     }
     in.rating = (int)rating;
     if (load_for_change(rq, rp) < 0)
-        goto out;
+        return;
     if ((st = reviews_store_update(rq->worker->db, rq->ids[0], &in, &out)) != DB_OK) {
         users_db_failed(rp, st);
-        goto out;
+        return;
     }
     if (!out) {
         problem(rp, 404, "No review has id %lld.", rq->ids[0]);
-        goto out;
+        return;
     }
     reply_json(rp, 200, out);
-out:
-    cJSON_Delete(body);
 }
 
 void reviews_delete(struct request *rq, struct reply *rp)
@@ -175,9 +184,13 @@ void reviews_delete(struct request *rq, struct reply *rp)
 
     if (load_for_change(rq, rp) < 0)
         return;
-    if ((st = reviews_store_delete(rq->worker->db, rq->ids[0], &deleted)) != DB_OK)
-        return users_db_failed(rp, st);
-    if (!deleted)
-        return problem(rp, 404, "No review has id %lld.", rq->ids[0]);
+    if ((st = reviews_store_delete(rq->worker->db, rq->ids[0], &deleted)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!deleted) {
+        problem(rp, 404, "No review has id %lld.", rq->ids[0]);
+        return;
+    }
     reply_empty(rp, 204);
 }
