@@ -328,6 +328,21 @@ enum db_status db_ping(struct db *db)
     return simple(db, "SELECT 1");
 }
 
+enum db_status db_one(struct db *db, struct db_statement *s, const char *const *params,
+                      cJSON *(*row)(const PGresult *r, int i), cJSON **out)
+{
+    enum db_status st;
+    PGresult *r;
+
+    *out = NULL;
+    if (!(r = db_exec(db, s, params, &st)))
+        return st;
+    if (PQntuples(r) > 0 && !(*out = row(r, 0)))
+        st = DB_ERROR;
+    PQclear(r);
+    return st;
+}
+
 enum db_status db_page(struct db *db, const struct db_page_query *q, long long offset, cJSON **items, long long *total)
 {
     enum db_status st;

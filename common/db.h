@@ -42,6 +42,11 @@ void db_rollback(struct db *db);
  * transaction's outcome (st, or the commit's failure). */
 enum db_status db_finish(struct db *db, enum db_status st);
 
+/* Runs s, expecting at most one row: *out is row(r, 0) of the first row, or NULL when
+ * there is none (DB_OK either way); DB_ERROR when row fails (out of memory). */
+enum db_status db_one(struct db *db, struct db_statement *s, const char *const *params,
+                      cJSON *(*row)(const PGresult *r, int i), cJSON **out);
+
 /* One page of a list: `page` returns the rows with count(*) OVER () in column total_col;
  * `count` (same filter, no paging) answers the total when the page is empty past its offset,
  * where the window count has no row to ride on. row turns one result row into JSON. */

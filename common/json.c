@@ -1,5 +1,7 @@
 /* json: strict request bodies and typed getters. */
 #include "json.h"
+#include "exact_int.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -8,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define JSON_MAX_SAFE_INT 9007199254740992.0 /* 2^53: from here on doubles skip integers */
 #define DATE_YEAR_MIN 1900
 #define DATE_YEAR_MAX 9999
 
@@ -27,58 +28,6 @@ int json_content_type_ok(const char *ct)
     while (*ct == ' ')
         ct++;
     return *ct == '\0' || *ct == ';';
-}
-
-int json_utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else
-            return 0;
-        if (len - i <= need)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= need; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
-size_t json_utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
 }
 
 /* What is wrong with the strings of the raw body, or NULL: a \u0000 escape (PostgreSQL text
@@ -124,7 +73,7 @@ cJSON *json_body(struct request *rq, struct reply *rp, size_t max_bytes)
         problem(rp, 400, "The request needs a JSON body.");
         return NULL;
     }
-    if (memchr(rq->body, '\0', rq->body_len) || !json_utf8_valid(rq->body, rq->body_len)) {
+    if (memchr(rq->body, '\0', rq->body_len) || !utf8_valid(rq->body, rq->body_len)) {
         problem(rp, 400, "The body is not valid UTF-8 text.");
         return NULL;
     }
@@ -197,7 +146,7 @@ enum json_got json_get_str(cJSON *obj, const char *name, unsigned flags, size_t 
     }
     if (!(flags & JF_NOTRIM))
         trim_in_place(item->valuestring);
-    n = json_utf8_chars(item->valuestring);
+    n = utf8_chars(item->valuestring);
     if (n < min_chars || n > max_chars) {
         if (min_chars == max_chars)
             field_error(fe, name, "must be %zu characters long", min_chars);
@@ -225,7 +174,7 @@ enum json_got json_get_int(const cJSON *obj, const char *name, unsigned flags, l
         return JSON_BAD;
     }
     v = item->valuedouble;
-    if (!isfinite(v) || v != floor(v) || fabs(v) >= JSON_MAX_SAFE_INT) {
+    if (!isfinite(v) || v != floor(v) || fabs(v) > (double)EXACT_INT_MAX) {
         field_error(fe, name, "must be an integer");
         return JSON_BAD;
     }
@@ -363,7 +312,7 @@ enum json_got json_get_ids(const cJSON *obj, const char *name, unsigned flags, s
     cJSON_ArrayForEach(el, item)
     {
         double v = el->valuedouble;
-        if (!cJSON_IsNumber(el) || !isfinite(v) || v != floor(v) || v < 1 || v >= JSON_MAX_SAFE_INT) {
+        if (!cJSON_IsNumber(el) || !isfinite(v) || v != floor(v) || v < 1 || v > (double)EXACT_INT_MAX) {
             free(ids);
             field_error(fe, name, "must hold positive integer ids only");
             return JSON_BAD;

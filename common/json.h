@@ -34,12 +34,6 @@ cJSON *json_body(struct request *rq, struct reply *rp, size_t max_bytes);
 /* 1 if the Content-Type header names application/json (parameters allowed). */
 int json_content_type_ok(const char *content_type);
 
-/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int json_utf8_valid(const char *s, size_t len);
-
-/* Number of code points in the valid UTF-8 string s. */
-size_t json_utf8_chars(const char *s);
-
 /* String of min_chars..max_chars code points (after trimming unless JF_NOTRIM). *out points
  * into obj (trimmed in place) and lives as long as obj. */
 enum json_got json_get_str(cJSON *obj, const char *name, unsigned flags, size_t min_chars, size_t max_chars,

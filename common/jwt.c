@@ -6,6 +6,7 @@
  * JSON parsed, so unauthenticated input never reaches the claims parser.
  */
 #include "jwt.h"
+#include "exact_int.h"
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
@@ -37,7 +38,6 @@
 #define JWT_DECIMAL_BASE 10
 
 /* Largest integer a double (and so cJSON, and JavaScript) holds exactly: 2^53. */
-#define JWT_MAX_EXACT_INT 9007199254740992LL
 #define JWT_MIN_TIME 0LL
 
 /* A token is a string; one spare byte for the NUL that cJSON needs. */
@@ -73,7 +73,7 @@ static int jwt_issuer_ok(const char *issuer)
 
 static int jwt_time_ok(long long t)
 {
-    return t >= JWT_MIN_TIME && t <= JWT_MAX_EXACT_INT;
+    return t >= JWT_MIN_TIME && t <= EXACT_INT_MAX;
 }
 
 static const char *jwt_role_name(enum jwt_role role)
@@ -341,9 +341,9 @@ static enum jwt_status jwt_parse_claims(unsigned char *buf, size_t len, const ch
     st = JWT_BAD_CLAIMS;
     if (jwt_sub_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_SUB), &c->sub) != 0 ||
         jwt_role_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_ROLE), &c->role) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT), JWT_MIN_TIME, JWT_MAX_EXACT_INT,
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT), JWT_MIN_TIME, EXACT_INT_MAX,
                       &c->iat) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP), JWT_MIN_TIME, JWT_MAX_EXACT_INT,
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP), JWT_MIN_TIME, EXACT_INT_MAX,
                       &c->exp) != 0)
         goto out;
     item = cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_VER);

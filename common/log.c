@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 static const char *service_name = "ecomovex";
 static enum log_level min_level = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -27,30 +29,6 @@ int log_parse_level(const char *s, enum log_level *out)
         }
     }
     return -1;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not valid. */
-static size_t utf8_seq(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        return (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F))
-            return 0;
-        return 3;
-    }
-    if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 size_t log_json_escape(char *out, size_t cap, const char *in)
@@ -74,7 +52,7 @@ size_t log_json_escape(char *out, size_t cap, const char *in)
         } else if (*p < 0x80) {
             tmp[0] = (char)*p;
             plen = 1;
-        } else if ((adv = utf8_seq(p)) != 0) {
+        } else if ((adv = utf8_decode(p, strnlen((const char *)p, 4), NULL)) != 0) {
             piece = (const char *)p;
             plen = adv;
         } else {

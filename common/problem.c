@@ -89,6 +89,14 @@ void problem_fields(struct reply *rp, const struct field_errors *fe)
     emit(rp, 422, fe->n == 1 ? "One field is invalid." : "Some fields are invalid.", fe);
 }
 
+int problem_fields_any(struct reply *rp, const struct field_errors *fe)
+{
+    if (!fe->n)
+        return 0;
+    problem_fields(rp, fe);
+    return 1;
+}
+
 void problem_unavailable(struct reply *rp, int retry_after_s, const char *what)
 {
     char ra[16];

@@ -33,6 +33,10 @@ void problem(struct reply *rp, int status, const char *fmt, ...) __attribute__((
 /* 422 listing every field error. */
 void problem_fields(struct reply *rp, const struct field_errors *fe);
 
+/* The usual end of validation: when fe holds errors, answers problem_fields and returns 1
+ * (the handler returns); 0 when there is nothing to answer. */
+int problem_fields_any(struct reply *rp, const struct field_errors *fe);
+
 /* 503 with Retry-After (seconds): a dependency is down. */
 void problem_unavailable(struct reply *rp, int retry_after_s, const char *what);
 

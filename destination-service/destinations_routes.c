@@ -9,10 +9,12 @@
 #include "destinations_store.h"
 #include "etag.h"
 #include "ids.h"
+#include "internal_api.h"
 #include "json.h"
 #include "paging.h"
 #include "problem.h"
 #include "server.h"
+#include "utf8.h"
 
 #define LOCATION_MAX 64
 #define METRES_PER_KM 1000.0
@@ -74,15 +76,12 @@ void destinations_get(struct request *rq, struct reply *rp)
     cJSON *d = NULL;
     enum db_status st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rq, rp, st);
-        return;
-    }
-    if (!d) {
+    else if (!d)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_tagged(rq, rp, 200, d, DEST_CACHE_ONE);
+    else
+        reply_tagged(rq, rp, 200, d, DEST_CACHE_ONE);
 }
 
 /* Reads ?q= (trimmed; NULL when absent or blank) into buf. */
@@ -92,7 +91,7 @@ static void read_q(const struct request *rq, char *buf, size_t cap, const char *
     int got = request_query(rq, "q", buf, cap);
 
     *q = NULL;
-    if (got < 0 || (got > 0 && !json_utf8_valid(buf, strlen(buf)))) {
+    if (got < 0 || (got > 0 && !utf8_valid(buf, strlen(buf)))) {
         field_error(fe, "q", "must be UTF-8 text of at most %d characters", DEST_QUERY_MAX);
         return;
     }
@@ -104,7 +103,7 @@ static void read_q(const struct request *rq, char *buf, size_t cap, const char *
     while (len > start && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
         len--;
     buf[len] = '\0';
-    if (json_utf8_chars(buf + start) > DEST_QUERY_MAX)
+    if (utf8_chars(buf + start) > DEST_QUERY_MAX)
         field_error(fe, "q", "must be at most %d characters", DEST_QUERY_MAX);
     else if (len > start)
         *q = buf + start;
@@ -139,15 +138,12 @@ void destinations_search(struct request *rq, struct reply *rp)
     read_q(rq, qbuf, sizeof qbuf, &q, &fe);
     read_category(rq, cbuf, sizeof cbuf, &category, &fe);
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n) {
+    if (fe.n)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK) {
+    else if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK)
         store_failed(rq, rp, st);
-        return;
-    }
-    reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
+    else
+        reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
 }
 
 void destinations_nearby(struct request *rq, struct reply *rp)
@@ -165,10 +161,8 @@ void destinations_nearby(struct request *rq, struct reply *rp)
     if (query_double(rq, "radius_km", 0, DEST_RADIUS_KM_MAX, &radius_km, &fe) > 0 && radius_km <= 0)
         field_error(&fe, "radius_km", "must be a number greater than 0 and at most %g", DEST_RADIUS_KM_MAX);
     query_ll(rq, "limit", 1, DEST_NEARBY_LIMIT_MAX, &limit, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
     if (st != DB_OK) {
         store_failed(rq, rp, st);
@@ -230,15 +224,12 @@ void destinations_update(struct request *rq, struct reply *rp)
         st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
     else
         st = destinations_store_update(rq->worker->db, rq->ids[0], &f, &d);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rq, rp, st);
-        return;
-    }
-    if (!d) {
+    else if (!d)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_tagged(rq, rp, 200, d, NULL);
+    else
+        reply_tagged(rq, rp, 200, d, NULL);
 }
 
 void destinations_delete(struct request *rq, struct reply *rp)
@@ -246,15 +237,12 @@ void destinations_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = destinations_store_delete(rq->worker->db, rq->ids[0], &deleted);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rq, rp, st);
-        return;
-    }
-    if (!deleted) {
+    else if (!deleted)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
 
 void destinations_internal_batch(struct request *rq, struct reply *rp)
@@ -274,7 +262,7 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
         problem_internal(rp);
         return;
     }
-    got = request_query(rq, "ids", text, IDS_TEXT_MAX + 1);
+    got = request_query(rq, INTERNAL_FIELD_IDS, text, IDS_TEXT_MAX + 1);
     if (got == 0)
         field_error(&fe, "ids", "is required");
     else if (got < 0)
@@ -298,7 +286,7 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
         problem_internal(rp);
         return;
     }
-    cJSON_AddItemToObject(o, "items", items);
+    cJSON_AddItemToObject(o, INTERNAL_FIELD_ITEMS, items);
     reply_json(rp, 200, o);
 }
 
@@ -307,8 +295,8 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
 static cJSON *validate_answer(const long long *ids, size_t n, const long long *found, size_t nfound)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *existing = cJSON_AddArrayToObject(o, "existing");
-    cJSON *missing = cJSON_AddArrayToObject(o, "missing");
+    cJSON *existing = cJSON_AddArrayToObject(o, INTERNAL_FIELD_EXISTING);
+    cJSON *missing = cJSON_AddArrayToObject(o, INTERNAL_FIELD_MISSING);
     size_t j = 0;
 
     if (!o || !existing || !missing) {
@@ -338,11 +326,9 @@ void destinations_internal_validate(struct request *rq, struct reply *rp)
 
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
-    json_get_ids(body, "ids", JF_REQUIRED, 1, IDS_MAX, &ids, &n, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    json_get_ids(body, INTERNAL_FIELD_IDS, JF_REQUIRED, 1, IDS_MAX, &ids, &n, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     n = ids_sort_unique(ids, n);
     if (!(found = malloc(n * sizeof *found))) {
         free(ids);
@@ -353,13 +339,10 @@ void destinations_internal_validate(struct request *rq, struct reply *rp)
     answer = st == DB_OK ? validate_answer(ids, n, found, nfound) : NULL;
     free(ids);
     free(found);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rq, rp, st);
-        return;
-    }
-    if (!answer) {
+    else if (!answer)
         problem_internal(rp);
-        return;
-    }
-    reply_json(rp, 200, answer);
+    else
+        reply_json(rp, 200, answer);
 }

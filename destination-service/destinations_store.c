@@ -126,28 +126,13 @@ static cJSON *rows_to_json(const PGresult *r, int distance_col)
     return a;
 }
 
-/* Runs s and takes its one destination row (if any) into *out. */
-static enum db_status exec_one(struct db *db, struct db_statement *s, const char *const *params, cJSON **out)
-{
-    enum db_status st;
-    PGresult *r;
-
-    *out = NULL;
-    if (!(r = db_exec(db, s, params, &st)))
-        return st;
-    if (PQntuples(r) == 1 && !(*out = row_to_json(r, 0)))
-        st = DB_ERROR;
-    PQclear(r);
-    return st;
-}
-
 enum db_status destinations_store_get(struct db *db, long long id, cJSON **out)
 {
     char idbuf[NUM_TEXT_MAX];
     const char *params[] = {idbuf};
 
     snprintf(idbuf, sizeof idbuf, "%lld", id);
-    return exec_one(db, &q_get, params, out);
+    return db_one(db, &q_get, params, row_to_json, out);
 }
 
 /* The total for an empty page: a separate count of the matches. */
@@ -240,7 +225,7 @@ enum db_status destinations_store_create(struct db *db, const struct dest_fields
 
     snprintf(la, sizeof la, "%.17g", f->latitude);
     snprintf(lo, sizeof lo, "%.17g", f->longitude);
-    return exec_one(db, &q_create, params, out);
+    return db_one(db, &q_create, params, row_to_json, out);
 }
 
 enum db_status destinations_store_update(struct db *db, long long id, const struct dest_fields *f, cJSON **out)
@@ -257,7 +242,7 @@ enum db_status destinations_store_update(struct db *db, long long id, const stru
         return DB_ERROR;
     snprintf(idbuf, sizeof idbuf, "%lld", id);
     params[1] = text;
-    st = exec_one(db, &q_update, params, out);
+    st = db_one(db, &q_update, params, row_to_json, out);
     free(text);
     return st;
 }

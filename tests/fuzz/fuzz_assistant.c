@@ -7,6 +7,7 @@
 
 #include "assistant.h"
 #include "json.h"
+#include "utf8.h"
 
 #define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
 
@@ -56,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(strlen(subject) < sizeof subject);
     if (intent == ASSISTANT_FIND_DESTINATION || intent == ASSISTANT_PLACES_NEAR) {
         FUZZ_CHECK(subject[0] != '\0');
-        if (json_utf8_valid(text, strlen(text))) /* a subject cut from valid text stays valid */
-            FUZZ_CHECK(json_utf8_valid(subject, strlen(subject)) && json_utf8_chars(subject) <= ASSISTANT_SUBJECT_MAX);
+        if (utf8_valid(text, strlen(text))) /* a subject cut from valid text stays valid */
+            FUZZ_CHECK(utf8_valid(subject, strlen(subject)) && utf8_chars(subject) <= ASSISTANT_SUBJECT_MAX);
         replies(intent, subject);
     } else if (intent == ASSISTANT_FOOTPRINT_COMPARE) {
         FUZZ_CHECK(strcmp(subject, "week") == 0 || strcmp(subject, "month") == 0);

@@ -13,14 +13,14 @@
 #include "assistant.h"
 #include "carbon.h"
 #include "destinations_fields.h"
+#include "exact_int.h"
 #include "ids.h"
 #include "json.h"
 #include "problem.h"
 #include "reply.h"
+#include "utf8.h"
 
 /* Bounds the handlers use (static in their *_routes.c files). */
-#define ID_MAX 9007199254740991LL
-#define MEDIA_ID_MAX 9007199254740992LL
 #define PLACE_NAME_MAX 255
 #define MONEY_MAX 1e12
 #define NOTE_MAX 1000
@@ -56,7 +56,7 @@ static void answer(struct field_errors *fe)
 static void check_str(enum json_got g, const char *s, size_t max_chars)
 {
     if (g == JSON_OK)
-        FUZZ_CHECK(s && json_utf8_valid(s, strlen(s)) && json_utf8_chars(s) <= max_chars);
+        FUZZ_CHECK(s && utf8_valid(s, strlen(s)) && utf8_chars(s) <= max_chars);
 }
 
 static void destinations(cJSON *body, struct field_errors *fe)
@@ -102,7 +102,7 @@ static void reviews(cJSON *body, struct field_errors *fe)
     long long did = 0, rating = 0;
     const char *content = NULL;
 
-    json_get_int(body, "destination_id", JF_REQUIRED, 1, ID_MAX, &did, fe);
+    json_get_int(body, "destination_id", JF_REQUIRED, 1, EXACT_INT_MAX, &did, fe);
     if (json_get_int(body, "rating", JF_REQUIRED, 1, 5, &rating, fe) == JSON_OK)
         FUZZ_CHECK(rating >= 1 && rating <= 5);
     check_str(json_get_str(body, "content", 0, 0, CONTENT_MAX, &content, fe), content, CONTENT_MAX);
@@ -136,7 +136,7 @@ static void plans(cJSON *body, struct field_errors *fe)
         money(body, "budget_limit", fe);
         answer(fe);
 
-        json_get_int(body, "destination_id", JF_REQUIRED, 1, ID_MAX, &did, fe);
+        json_get_int(body, "destination_id", JF_REQUIRED, 1, EXACT_INT_MAX, &did, fe);
         if (json_get_enum(body, "type", req, stop_types, &k, fe) == JSON_OK)
             FUZZ_CHECK(k >= 0 && k < 4);
         json_get_date(body, "visit_date", req, visit, fe);
@@ -202,8 +202,8 @@ static void users_and_auth(cJSON *body, struct field_errors *fe)
     answer(fe);
     /* PATCH /users/me, PUT /users/me/password */
     accounts_get_str(body, "username", 0, accounts_username_check, fe);
-    json_get_int(body, "avatar_media_id", JF_NULLABLE, 1, MEDIA_ID_MAX, &media_id, fe);
-    json_get_int(body, "cover_media_id", JF_NULLABLE, 1, MEDIA_ID_MAX, &media_id, fe);
+    json_get_int(body, "avatar_media_id", JF_NULLABLE, 1, EXACT_INT_MAX, &media_id, fe);
+    json_get_int(body, "cover_media_id", JF_NULLABLE, 1, EXACT_INT_MAX, &media_id, fe);
     json_get_str(body, "old_password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &pw, fe);
     accounts_get_str(body, "new_password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, fe);
     answer(fe);
@@ -274,8 +274,8 @@ static void every_getter(cJSON *body, struct field_errors *fe)
             check_str(json_get_str(body, n, flags, 1, JSON_BODY_MAX, &s, fe), s, JSON_BODY_MAX);
             if (json_get_int(body, n, flags, -5, 5, &ll, fe) == JSON_OK)
                 FUZZ_CHECK(ll >= -5 && ll <= 5);
-            if (json_get_int(body, n, flags, -ID_MAX, ID_MAX, &ll, fe) == JSON_OK)
-                FUZZ_CHECK(ll >= -ID_MAX && ll <= ID_MAX);
+            if (json_get_int(body, n, flags, -EXACT_INT_MAX, EXACT_INT_MAX, &ll, fe) == JSON_OK)
+                FUZZ_CHECK(ll >= -EXACT_INT_MAX && ll <= EXACT_INT_MAX);
             if (json_get_num(body, n, flags, -90, 90, &d, fe) == JSON_OK)
                 FUZZ_CHECK(isfinite(d) && d >= -90 && d <= 90);
             json_get_bool(body, n, flags, &b, fe);

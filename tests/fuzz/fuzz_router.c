@@ -9,6 +9,7 @@
 #include "fuzz.h"
 
 #include "etag.h"
+#include "exact_int.h"
 #include "ids.h"
 #include "media.h"
 #include "paging.h"
@@ -160,8 +161,8 @@ static void query(const struct request *rq)
                 FUZZ_CHECK(strlen(out) < caps[k]);
             free(out);
         }
-        if (query_ll(rq, query_names[i], 1, 9007199254740991LL, &ll, &fe) == 1)
-            FUZZ_CHECK(ll >= 1 && ll <= 9007199254740991LL);
+        if (query_ll(rq, query_names[i], 1, EXACT_INT_MAX, &ll, &fe) == 1)
+            FUZZ_CHECK(ll >= 1 && ll <= EXACT_INT_MAX);
         if (query_double(rq, query_names[i], -180, 180, &d, &fe) == 1)
             FUZZ_CHECK(isfinite(d) && d >= -180 && d <= 180);
     }

@@ -130,6 +130,15 @@ def test_openapi_paths_equal_user_service_routes(h):
     compare("user-service")
 
 
+def test_internal_api_header_names_the_paths_destination_service_serves(h):
+    # user-service calls the paths of common/internal_api.h; destination-service's route
+    # table must serve exactly those under /internal.
+    with open(os.path.join(ROOT, "common", "internal_api.h"), encoding="utf-8") as f:
+        named = set(re.findall(r'^#define INTERNAL_PATH_\w+ "([^"]+)"', f.read(), re.M))
+    served = {path for _, path in route_table("destination-service") if path.startswith("/internal/")}
+    assert named and named == served, (named, served)
+
+
 def test_openapi_security_matches_route_auth_levels(h):
     spec = spec_operations()
     wrong = []

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "utf8.h"
 
 static struct request make_request(const char *content_type, const char *body, size_t len)
 {
@@ -78,12 +79,12 @@ static void test_nul_escape_detection_ignores_escaped_backslash(void **state)
 static void test_utf8_validation(void **state)
 {
     (void)state;
-    assert_true(json_utf8_valid("H\xc3\xa0 N\xe1\xbb\x99i", 9));
-    assert_false(json_utf8_valid("\xc0\xaf", 2));         /* overlong */
-    assert_false(json_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-    assert_false(json_utf8_valid("\xe1\xbb", 2));         /* truncated */
-    assert_false(json_utf8_valid("\xf5\x80\x80\x80", 4)); /* beyond U+10FFFF */
-    assert_int_equal(json_utf8_chars("H\xc3\xa0 N\xe1\xbb\x99i"), 6);
+    assert_true(utf8_valid("H\xc3\xa0 N\xe1\xbb\x99i", 9));
+    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(utf8_valid("\xe1\xbb", 2));         /* truncated */
+    assert_false(utf8_valid("\xf5\x80\x80\x80", 4)); /* beyond U+10FFFF */
+    assert_int_equal(utf8_chars("H\xc3\xa0 N\xe1\xbb\x99i"), 6);
 }
 
 static void test_string_getter_trims_and_counts_characters(void **state)

@@ -1,5 +1,6 @@
 /* accounts: pure rules of user accounts. */
 #include "accounts.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -107,7 +108,7 @@ const char *accounts_username_check(const char *s)
 
 const char *accounts_password_check(const char *pw)
 {
-    size_t n = json_utf8_chars(pw);
+    size_t n = utf8_chars(pw);
 
     if (n < ACCOUNTS_PASSWORD_MIN || n > ACCOUNTS_PASSWORD_MAX)
         return "must be " STR(ACCOUNTS_PASSWORD_MIN) " to " STR(ACCOUNTS_PASSWORD_MAX) " characters long";

@@ -14,7 +14,6 @@
 #include "problem.h"
 #include "server.h"
 #include "service.h"
-#include "missions_store.h"
 #include "ratelimit.h"
 #include "ratelimit_store.h"
 #include "users_db.h"
@@ -82,10 +81,8 @@ void auth_register(struct request *rq, struct reply *rp)
         (why = accounts_email_normalize(email_in, email, sizeof email)))
         field_error(&fe, "email", "%s", why);
     password = accounts_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if (password_hash(&accounts_config.password, password, strlen(password), hash) < 0) {
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
         problem_internal(rp);
@@ -211,10 +208,8 @@ void auth_login(struct request *rq, struct reply *rp)
         return;
     json_get_str(body, "email", JF_REQUIRED, 1, JSON_BODY_MAX, &email_in, &fe);
     json_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &password, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     /* An email that cannot be registered is simply an unknown one: same path, same answer. */
     valid = accounts_email_normalize(email_in, email, sizeof email) == NULL;
     if (login_throttle(rq, rp, valid ? email : NULL, &keys) < 0) {

@@ -9,6 +9,7 @@
 
 #include "accounts.h"
 #include "auth_routes.h"
+#include "exact_int.h"
 #include "json.h"
 #include "log.h"
 #include "media_files.h"
@@ -20,7 +21,6 @@
 
 #define POINTS_MAX 100000               /* one admin adjustment, either way */
 #define REASON_MAX 200                  /* characters, as eco_point_events.reason allows */
-#define MEDIA_ID_MAX 9007199254740992LL /* 2^53: what a JSON number holds exactly */
 
 /* The caller's own account vanished after authorize (deleted by a concurrent request). */
 static void me_gone(struct reply *rp)
@@ -33,21 +33,18 @@ void users_get_me(struct request *rq, struct reply *rp)
     cJSON *user = NULL;
     enum db_status st = users_store_get(rq->worker->db, rq->auth.user_id, USERS_VIEW_SELF, &user);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!user) {
+    else if (!user)
         me_gone(rp);
-        return;
-    }
-    reply_json(rp, 200, user);
+    else
+        reply_json(rp, 200, user);
 }
 
 /* Reads an optional, nullable media id: *set = 1 when the field is present (*id 0 for null). */
 static void get_media_id(const cJSON *body, const char *name, int *set, long long *id, struct field_errors *fe)
 {
-    enum json_got g = json_get_int(body, name, JF_NULLABLE, 1, MEDIA_ID_MAX, id, fe);
+    enum json_got g = json_get_int(body, name, JF_NULLABLE, 1, EXACT_INT_MAX, id, fe);
 
     *set = g == JSON_OK || g == JSON_NULL;
     if (g == JSON_NULL)
@@ -76,28 +73,19 @@ void users_patch_me(struct request *rq, struct reply *rp)
     p.username = accounts_get_str(body, "username", 0, accounts_username_check, &fe);
     get_media_id(body, "avatar_media_id", &p.set_avatar, &p.avatar_media_id, &fe);
     get_media_id(body, "cover_media_id", &p.set_cover, &p.cover_media_id, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = users_store_update(rq->worker->db, rq->auth.user_id, &p, &user);
-    if (st == DB_UNIQUE) {
+    if (st == DB_UNIQUE)
         problem(rp, 409, "This username is taken.");
-        return;
-    }
-    if (st == DB_FOREIGN_KEY) {
+    else if (st == DB_FOREIGN_KEY)
         not_own_media(rp, db_last_constraint(rq->worker->db));
-        return;
-    }
-    if (st != DB_OK) {
+    else if (st != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!user) {
+    else if (!user)
         me_gone(rp);
-        return;
-    }
-    reply_json(rp, 200, user);
+    else
+        reply_json(rp, 200, user);
 }
 
 /* Deletes the account and, through ON DELETE CASCADE, every row it owns in the users
@@ -137,10 +125,8 @@ void users_put_password(struct request *rq, struct reply *rp)
         return;
     json_get_str(body, "old_password", JF_REQUIRED | JF_NOTRIM, 1, JSON_BODY_MAX, &old_pw, &fe);
     new_pw = accounts_get_str(body, "new_password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if ((st = users_store_credentials_by_id(rq->worker->db, rq->auth.user_id, &c, &found)) != DB_OK || !found) {
         if (st != DB_OK)
             users_db_failed(rp, st);
@@ -162,23 +148,16 @@ void users_put_password(struct request *rq, struct reply *rp)
     }
     sodium_memzero(c.hash, sizeof c.hash);
     sodium_memzero(hash, sizeof hash);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!changed) {
+    else if (!changed)
         problem(rp, 403, "The old password is not correct.");
-        return;
-    }
-    if ((st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user)) != DB_OK) {
+    else if ((st = users_store_get(rq->worker->db, who.id, USERS_VIEW_SELF, &user)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!user) {
+    else if (!user)
         me_gone(rp);
-        return;
-    }
-    auth_token_reply(rp, 200, &who, user);
+    else
+        auth_token_reply(rp, 200, &who, user);
 }
 
 void users_get(struct request *rq, struct reply *rp)
@@ -186,15 +165,12 @@ void users_get(struct request *rq, struct reply *rp)
     cJSON *user = NULL;
     enum db_status st = users_store_get(rq->worker->db, rq->ids[0], USERS_VIEW_PUBLIC, &user);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!user) {
+    else if (!user)
         problem(rp, 404, "No user has id %lld.", rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, user);
+    else
+        reply_json(rp, 200, user);
 }
 
 void users_list(struct request *rq, struct reply *rp)
@@ -205,19 +181,14 @@ void users_list(struct request *rq, struct reply *rp)
     long long total = 0;
     enum db_status st;
 
-    if (paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe) < 0) {
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe) < 0)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = users_store_list(rq->worker->db, pg.limit, pg.offset, &items, &total)) != DB_OK) {
+    else if ((st = users_store_list(rq->worker->db, pg.limit, pg.offset, &items, &total)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!(page = paging_wrap(items, &pg, total))) {
+    else if (!(page = paging_wrap(items, &pg, total)))
         problem_internal(rp);
-        return;
-    }
-    reply_json(rp, 200, page);
+    else
+        reply_json(rp, 200, page);
 }
 
 /* Adds (or with a negative number removes) eco points. A balance below zero is refused
@@ -235,10 +206,8 @@ void users_add_points(struct request *rq, struct reply *rp)
     if (json_get_int(body, "points", JF_REQUIRED, -POINTS_MAX, POINTS_MAX, &points, &fe) == JSON_OK && points == 0)
         field_error(&fe, "points", "must not be 0");
     json_get_str(body, "reason", JF_REQUIRED, 1, REASON_MAX, &reason, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = users_store_add_points(rq->worker->db, rq->ids[0], points, reason, rq->auth.user_id, &user);
     if (st == DB_CHECK) {
         field_error(&fe, "points", "would take the user's eco points below 0");

@@ -9,6 +9,7 @@
 #include "carbon.h"
 #include "carbon_store.h"
 #include "dest_check.h"
+#include "exact_int.h"
 #include "json.h"
 #include "messages_store.h"
 #include "missions_store.h"
@@ -18,7 +19,6 @@
 #include "server.h"
 #include "users_store.h"
 
-#define MESSAGES_ID_MAX 9007199254740991LL /* 2^53 - 1: ids stay exact in JSON */
 #define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
 #define PATH_MAX_BYTES (64 + SUBJECT_BYTES * 3)
 
@@ -232,10 +232,8 @@ void messages_create(struct request *rq, struct reply *rp)
     if (!body)
         return;
     json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if ((st = compose(rq, content, text, sizeof text, &intent)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
                                       &msg, &rep)) != DB_OK) {
@@ -260,12 +258,10 @@ void messages_list(struct request *rq, struct reply *rp)
     cJSON *items = NULL, *o;
     enum db_status st;
 
-    query_ll(rq, "before_id", 1, MESSAGES_ID_MAX, &before, &fe);
+    query_ll(rq, "before_id", 1, EXACT_INT_MAX, &before, &fe);
     query_ll(rq, "limit", 1, PAGING_MAX_LIMIT, &limit, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if ((st = messages_store_list(rq->worker->db, rq->auth.user_id, before, limit, &items, &next)) != DB_OK) {
         store_failed(rp, st);
         return;
@@ -289,9 +285,8 @@ void messages_clear(struct request *rq, struct reply *rp)
     long long deleted = 0;
     enum db_status st = messages_store_clear(rq->worker->db, rq->auth.user_id, &deleted);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }

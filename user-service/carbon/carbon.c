@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
+
 #define GRAMS_PER_KG 1000.0
 #define ROUNDING_TOLERANCE_G 1e-6 /* in units of the last kept decimal: far above double's error */
 #define PCT_SCALE 100.0           /* 2 decimals */
@@ -144,45 +146,11 @@ const char *carbon_period_name(enum carbon_period p)
     return period_names[p];
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse of days_from_civil. */
-static void civil_from_days(long long z, long long *y, int *m, int *d)
-{
-    long long era, doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int is_leap(long long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 static int days_in_month(long long y, int m)
 {
     static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+    return m == 2 && civil_is_leap(y) ? 29 : dim[m - 1];
 }
 
 /* Reads exactly n decimal digits at s. Returns the value, or -1. */
@@ -246,7 +214,7 @@ int carbon_period_bounds(enum carbon_period p, const char *date, struct carbon_b
     if (!date || strlen(date) != CARBON_DATE_LEN || parse_date(date, &y, &m, &d) < 0 || y < CARBON_YEAR_MIN ||
         y > CARBON_YEAR_MAX)
         return -1;
-    day = days_from_civil(y, m, d);
+    day = civil_days(y, m, d);
     switch (p) {
     case CARBON_DAY:
         start = day;
@@ -260,14 +228,14 @@ int carbon_period_bounds(enum carbon_period p, const char *date, struct carbon_b
         prev = start - DAYS_PER_WEEK;
         break;
     case CARBON_MONTH:
-        start = days_from_civil(y, m, 1);
-        next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
-        prev = m == 1 ? days_from_civil(y - 1, 12, 1) : days_from_civil(y, m - 1, 1);
+        start = civil_days(y, m, 1);
+        next = m == 12 ? civil_days(y + 1, 1, 1) : civil_days(y, m + 1, 1);
+        prev = m == 1 ? civil_days(y - 1, 12, 1) : civil_days(y, m - 1, 1);
         break;
     case CARBON_YEAR:
-        start = days_from_civil(y, 1, 1);
-        next = days_from_civil(y + 1, 1, 1);
-        prev = days_from_civil(y - 1, 1, 1);
+        start = civil_days(y, 1, 1);
+        next = civil_days(y + 1, 1, 1);
+        prev = civil_days(y - 1, 1, 1);
         break;
     default: return -1;
     }
@@ -319,7 +287,7 @@ int carbon_parse_time(const char *s, long long *epoch)
     } else {
         return -1;
     }
-    *epoch = days_from_civil(y, m, d) * SECONDS_PER_DAY + hh * SECONDS_PER_HOUR + mi * SECONDS_PER_MINUTE + ss - offset;
+    *epoch = civil_days(y, m, d) * SECONDS_PER_DAY + hh * SECONDS_PER_HOUR + mi * SECONDS_PER_MINUTE + ss - offset;
     return 0;
 }
 

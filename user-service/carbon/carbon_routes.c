@@ -104,10 +104,8 @@ void carbon_create(struct request *rq, struct reply *rp)
     if (vehicle >= 0 && fuel >= 0 && !carbon_factor_find(carbon_vehicle_types[vehicle], carbon_fuel_types[fuel]))
         field_error(&fe, "fuel_type", "%s is not possible for vehicle_type %s (see GET /api/v1/carbon/factors)",
                     carbon_fuel_types[fuel], carbon_vehicle_types[vehicle]);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     t.vehicle_type = carbon_vehicle_types[vehicle];
     t.fuel_type = carbon_fuel_types[fuel];
     t.passengers = (int)passengers;
@@ -117,11 +115,10 @@ void carbon_create(struct request *rq, struct reply *rp)
                              &trip);
     if (st == DB_OK && !trip)
         st = DB_ERROR;
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_created(rp, 201, trip, "/api/v1/carbon");
+    else
+        reply_created(rp, 201, trip, "/api/v1/carbon");
 }
 
 /* Reads an optional date query parameter "YYYY-MM-DD" into out ("" when absent). */
@@ -155,10 +152,8 @@ void carbon_list(struct request *rq, struct reply *rp)
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
     if (from[0] && to[0] && strcmp(from, to) > 0)
         field_error(&fe, "to", "must not be before from");
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     /* Dates are whole UTC days, both ends included: [from 00:00Z, to + 1 day 00:00Z). */
     if (from[0])
         snprintf(from_at, sizeof from_at, "%.10sT00:00:00Z", from);
@@ -166,11 +161,10 @@ void carbon_list(struct request *rq, struct reply *rp)
         snprintf(to_at, sizeof to_at, "%.10sT00:00:00Z", b.next);
     st = carbon_store_list(rq->worker->db, rq->auth.user_id, from[0] ? from_at : NULL, to[0] ? to_at : NULL, &pg,
                            &items, &total);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, paging_wrap(items, &pg, total));
+    else
+        reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
 void carbon_get(struct request *rq, struct reply *rp)
@@ -178,15 +172,12 @@ void carbon_get(struct request *rq, struct reply *rp)
     cJSON *trip = NULL;
     enum db_status st = carbon_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &trip);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!trip) {
+    else if (!trip)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, trip);
+    else
+        reply_json(rp, 200, trip);
 }
 
 void carbon_delete(struct request *rq, struct reply *rp)
@@ -194,15 +185,12 @@ void carbon_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = carbon_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!deleted) {
+    else if (!deleted)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
 
 /* The summary answer from the period, its bounds and the totals. NULL when out of memory. */
@@ -251,10 +239,8 @@ void carbon_summary(struct request *rq, struct reply *rp)
     else if (got < 0 || carbon_period_parse(pbuf, &period) < 0)
         field_error(&fe, "period", "must be one of: day, week, month, year");
     read_date(rq, "date", date, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if (!date[0]) { /* today, UTC */
         carbon_format_time((long long)time(NULL), now);
         memcpy(date, now, CARBON_DATE_LEN);
@@ -265,9 +251,8 @@ void carbon_summary(struct request *rq, struct reply *rp)
         problem_fields(rp, &fe);
         return;
     }
-    if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK) {
+    if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, summary_json(period, &b, &prev, &t));
+    else
+        reply_json(rp, 200, summary_json(period, &b, &prev, &t));
 }

@@ -87,21 +87,6 @@ static cJSON *row_to_json(const PGresult *r, int row)
     return o;
 }
 
-/* Runs s and takes its one trip row (if any) into *out. */
-static enum db_status exec_one(struct db *db, struct db_statement *s, const char *const *params, cJSON **out)
-{
-    enum db_status st;
-    PGresult *r;
-
-    *out = NULL;
-    if (!(r = db_exec(db, s, params, &st)))
-        return st;
-    if (PQntuples(r) == 1 && !(*out = row_to_json(r, 0)))
-        st = DB_ERROR;
-    PQclear(r);
-    return st;
-}
-
 enum db_status carbon_store_create(struct db *db, long long user_id, const struct carbon_trip *t, int eco, cJSON **out)
 {
     char uid[NUM_TEXT_MAX], dist[NUM_TEXT_MAX], pax[NUM_TEXT_MAX], kg[NUM_TEXT_MAX];
@@ -115,11 +100,11 @@ enum db_status carbon_store_create(struct db *db, long long user_id, const struc
     snprintf(dist, sizeof dist, "%.17g", t->distance_km);
     snprintf(kg, sizeof kg, "%.3f", t->kg);
     if (!eco)
-        return exec_one(db, &q_create, params, out);
+        return db_one(db, &q_create, params, row_to_json, out);
     /* The trip and the eco_trip award commit together or not at all. */
     if ((st = db_begin(db)) != DB_OK)
         return st;
-    if ((st = exec_one(db, &q_create, params, out)) != DB_OK || !*out)
+    if ((st = db_one(db, &q_create, params, row_to_json, out)) != DB_OK || !*out)
         goto fail;
     if ((st = missions_store_trigger(db, user_id, MISSION_ECO_TRIP)) != DB_OK)
         goto fail;
@@ -139,7 +124,7 @@ enum db_status carbon_store_get(struct db *db, long long user_id, long long id, 
 
     ll_str(uid, user_id);
     ll_str(tid, id);
-    return exec_one(db, &q_get, params, out);
+    return db_one(db, &q_get, params, row_to_json, out);
 }
 
 enum db_status carbon_store_delete(struct db *db, long long user_id, long long id, int *deleted)

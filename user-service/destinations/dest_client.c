@@ -10,11 +10,12 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "exact_int.h"
+#include "internal_api.h"
 #include "log.h"
 #include "metrics.h"
 
 #define ID_TEXT_MAX 21                  /* "9223372036854775807," */
-#define ID_EXACT_MAX 9007199254740992.0 /* 2^53: a JSON number above it is no exact id */
 #define HEADER_MAX 256
 
 enum call_outcome { OUT_OK = 0, OUT_HTTP_ERROR, OUT_TIMEOUT, OUT_CONNECT, OUT_NETWORK, OUT_BREAKER, OUT_COUNT };
@@ -168,7 +169,7 @@ static int ids_json(const long long *ids, size_t n, char **out, size_t *len)
 
     if (!b)
         return -1;
-    used = (size_t)snprintf(b, cap, "{\"ids\":[");
+    used = (size_t)snprintf(b, cap, "{\"" INTERNAL_FIELD_IDS "\":[");
     for (size_t i = 0; i < n; i++)
         used += (size_t)snprintf(b + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
     used += (size_t)snprintf(b + used, cap - used, "]}");
@@ -186,7 +187,7 @@ static long long answer_id(const cJSON *v)
     if (!cJSON_IsNumber(v))
         return 0;
     d = v->valuedouble;
-    return isfinite(d) && d >= 1 && d <= ID_EXACT_MAX && d == floor(d) ? (long long)d : 0;
+    return isfinite(d) && d >= 1 && d <= (double)EXACT_INT_MAX && d == floor(d) ? (long long)d : 0;
 }
 
 /* 1 if id is one of ids[0..n). */
@@ -254,14 +255,14 @@ enum dest_outcome dest_client_validate(struct dest_client *c, const char *reques
     }
     if (ids_json(miss, nmiss, &body, &len) < 0)
         goto out;
-    if (call(c, "POST", "/internal/v1/destinations/validate", body, len, request_id, &resp) != OUT_OK)
+    if (call(c, "POST", INTERNAL_PATH_VALIDATE, body, len, request_id, &resp) != OUT_OK)
         goto out;
     if (resp.status != 200 || !(j = cJSON_ParseWithLength(resp.body, resp.len))) {
         log_msg(LOG_ERROR, request_id, "destination-service validate answered %d", resp.status);
         goto out;
     }
-    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, "existing"), 1, ids, n, exists);
-    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, "missing"), 0, ids, n, exists);
+    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, INTERNAL_FIELD_EXISTING), 1, ids, n, exists);
+    apply_list(c, cJSON_GetObjectItemCaseSensitive(j, INTERNAL_FIELD_MISSING), 0, ids, n, exists);
     result = DEST_OK;
     for (size_t i = 0; i < n; i++)
         if (exists[i] < 0)
@@ -305,7 +306,7 @@ static int cmp_ll(const void *a, const void *b)
 static enum dest_outcome fetch_chunk(struct dest_client *c, const char *request_id, const long long *ids, size_t n,
                                      cJSON *arr)
 {
-    static const char prefix[] = "/internal/v1/destinations?ids=";
+    static const char prefix[] = INTERNAL_PATH_BATCH "?" INTERNAL_FIELD_IDS "=";
     char path[sizeof prefix + DEST_FETCH_CHUNK * ID_TEXT_MAX];
     size_t used = sizeof prefix - 1;
     cJSON *j = NULL, *got, *el;
@@ -316,7 +317,7 @@ static enum dest_outcome fetch_chunk(struct dest_client *c, const char *request_
         used += (size_t)snprintf(path + used, sizeof path - used, "%s%lld", i ? "," : "", ids[i]);
     if ((result = dest_client_get(c, request_id, path, &j)) != DEST_OK)
         return result;
-    got = cJSON_GetObjectItemCaseSensitive(j, "items");
+    got = cJSON_GetObjectItemCaseSensitive(j, INTERNAL_FIELD_ITEMS);
     if (!cJSON_IsArray(got)) {
         cJSON_Delete(j);
         return DEST_UNAVAILABLE;

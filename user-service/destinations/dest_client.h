@@ -17,8 +17,9 @@
 
 #include "breaker.h"
 #include "dest_cache.h"
+#include "internal_api.h"
 
-#define DEST_MAX_IDS 1000                   /* per call, as destination-service accepts */
+#define DEST_MAX_IDS INTERNAL_IDS_MAX       /* per call, as destination-service accepts */
 #define DEST_FETCH_CHUNK 100                /* ids per batch GET: keeps the URL near 2 KiB */
 #define DEST_RESPONSE_MAX (4 * 1024 * 1024) /* larger answers are cut off and count as errors */
 

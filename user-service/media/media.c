@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "json.h"
+#include "utf8.h"
 
 const char *const media_categories[] = {"avatar", "cover", "travel_photo", "review", NULL};
 
@@ -70,7 +71,7 @@ void media_filename(const char *in, char out[MEDIA_FILENAME_MAX])
     for (const char *p = base; *p; p++)
         if (*p == '/' || *p == '\\')
             base = p + 1;
-    if (!json_utf8_valid(base, strlen(base)))
+    if (!utf8_valid(base, strlen(base)))
         base = "";
     /* Copy whole code points, dropping C0 controls and DEL, up to the limit. */
     for (const unsigned char *p = (const unsigned char *)base; *p && chars < MEDIA_FILENAME_CHARS;) {

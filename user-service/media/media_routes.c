@@ -63,10 +63,8 @@ void media_upload(struct request *rq, struct reply *rp)
         field_error(&fe, "category", "is required: avatar, cover, travel_photo or review");
     else if (got < 0 || !media_category_valid(cat))
         field_error(&fe, "category", "must be one of: avatar, cover, travel_photo, review");
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if (ct && is_multipart(ct)) {
         if (multipart_boundary(ct, boundary, sizeof boundary) < 0) {
             problem(rp, 400, "Send multipart/form-data with a valid boundary parameter.");
@@ -139,15 +137,12 @@ void media_list(struct request *rq, struct reply *rp)
     enum db_status st;
 
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n) {
+    if (fe.n)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total)) != DB_OK) {
+    else if ((st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total)) != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, paging_wrap(items, &pg, total));
+    else
+        reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
 void media_get(struct request *rq, struct reply *rp)
@@ -155,15 +150,12 @@ void media_get(struct request *rq, struct reply *rp)
     cJSON *meta = NULL;
     enum db_status st = media_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &meta, NULL);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!meta) {
+    else if (!meta)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, meta);
+    else
+        reply_json(rp, 200, meta);
 }
 
 static void content_headers(struct reply *rp, const char *etag)

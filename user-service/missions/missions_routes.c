@@ -43,16 +43,13 @@ void missions_list(struct request *rq, struct reply *rp)
     enum db_status st;
 
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = missions_store_list(rq->worker->db, rq->auth.user_id, is_admin(rq), &pg, &items, &total);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, paging_wrap(items, &pg, total));
+    else
+        reply_json(rp, 200, paging_wrap(items, &pg, total));
 }
 
 void missions_get(struct request *rq, struct reply *rp)
@@ -60,15 +57,12 @@ void missions_get(struct request *rq, struct reply *rp)
     cJSON *m = NULL;
     enum db_status st = missions_store_get(rq->worker->db, rq->auth.user_id, is_admin(rq), rq->ids[0], &m);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!m) {
+    else if (!m)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, m);
+    else
+        reply_json(rp, 200, m);
 }
 
 /* Reads the mission fields of body into f; name and action_trigger are required when creating. */
@@ -99,18 +93,15 @@ void missions_create(struct request *rq, struct reply *rp)
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
     read_fields(body, 1, &f, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = missions_store_create(rq->worker->db, &f, &m);
     if (st == DB_OK && !m)
         st = DB_ERROR;
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    reply_created(rp, 201, m, "/api/v1/missions");
+    else
+        reply_created(rp, 201, m, "/api/v1/missions");
 }
 
 void missions_update(struct request *rq, struct reply *rp)
@@ -123,20 +114,15 @@ void missions_update(struct request *rq, struct reply *rp)
     if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
         return;
     read_fields(body, 0, &f, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = missions_store_update(rq->worker->db, rq->ids[0], &f, &m);
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!m) {
+    else if (!m)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, m);
+    else
+        reply_json(rp, 200, m);
 }
 
 void missions_delete(struct request *rq, struct reply *rp)
@@ -144,15 +130,12 @@ void missions_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = missions_store_delete(rq->worker->db, rq->ids[0], &deleted);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         store_failed(rp, st);
-        return;
-    }
-    if (!deleted) {
+    else if (!deleted)
         not_found(rp, rq->ids[0]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
 
 void missions_complete(struct request *rq, struct reply *rp)
@@ -204,10 +187,8 @@ void missions_leaderboard(struct request *rq, struct reply *rp)
     enum db_status st;
 
     query_ll(rq, "limit", 1, LEADERBOARD_MAX_LIMIT, &limit, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if ((st = missions_store_leaderboard(rq->worker->db, limit, &items)) != DB_OK) {
         store_failed(rp, st);
         return;

@@ -138,6 +138,12 @@ static cJSON *row_to_json(const PGresult *r, int row, int col)
     return o;
 }
 
+/* One mission row, its columns from the first (db_one's row reader). */
+static cJSON *mission_row(const PGresult *r, int row)
+{
+    return row_to_json(r, row, 0);
+}
+
 /* The mission of row 0 plus "completed" / "completed_at" of the caller from column col. */
 static cJSON *row_with_completion(const PGresult *r, int row, int col)
 {
@@ -238,21 +244,6 @@ enum db_status missions_store_get(struct db *db, long long user_id, int all, lon
     return st;
 }
 
-/* Runs s and takes its one mission row (if any) into *out. */
-static enum db_status exec_one(struct db *db, struct db_statement *s, const char *const *params, cJSON **out)
-{
-    enum db_status st;
-    PGresult *r;
-
-    *out = NULL;
-    if (!(r = db_exec(db, s, params, &st)))
-        return st;
-    if (PQntuples(r) == 1 && !(*out = row_to_json(r, 0, 0)))
-        st = DB_ERROR;
-    PQclear(r);
-    return st;
-}
-
 enum db_status missions_store_create(struct db *db, const struct mission_fields *f, cJSON **out)
 {
     char value[NUM_TEXT_MAX];
@@ -260,7 +251,7 @@ enum db_status missions_store_create(struct db *db, const struct mission_fields 
                             f->has_value ? value : NULL, f->has_active ? (f->active ? "true" : "false") : NULL};
 
     ll_str(value, f->value);
-    return exec_one(db, &q_create, params, out);
+    return db_one(db, &q_create, params, mission_row, out);
 }
 
 enum db_status missions_store_update(struct db *db, long long id, const struct mission_fields *f, cJSON **out)
@@ -276,7 +267,7 @@ enum db_status missions_store_update(struct db *db, long long id, const struct m
 
     ll_str(mid, id);
     ll_str(value, f->value);
-    return exec_one(db, &q_update, params, out);
+    return db_one(db, &q_update, params, mission_row, out);
 }
 
 enum db_status missions_store_delete(struct db *db, long long id, int *deleted)

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "carbon.h"
+#include "civil.h"
 #include "dest_check.h"
+#include "exact_int.h"
 #include "geo.h"
 #include "json.h"
-#include "missions_store.h"
 #include "paging.h"
 #include "plans_store.h"
 #include "problem.h"
@@ -22,7 +23,6 @@
 #define MONEY_MAX 999999999999.99 /* numeric(14,2): 12 digits before the point */
 #define NOTE_MAX 1000
 #define POSITION_MAX 10000
-#define ID_MAX 9007199254740991LL
 #define MONEY_TEXT 32
 #define MODE_MAX 32
 #define KM_DECIMALS 1000.0
@@ -35,20 +35,6 @@ static const char *str_of(const cJSON *o, const char *name)
 {
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
     return v ? v : "";
-}
-
-/* Days since 1970-01-01 of a valid "YYYY-MM-DD" (the civil-from-days inverse). */
-static long days_of(const char *d)
-{
-    long y = strtol(d, NULL, 10), m = strtol(d + 5, NULL, 10), day = strtol(d + 8, NULL, 10);
-    long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = y / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
 }
 
 /* Reads an optional, nullable money field into text for the database. Returns the getter's result. */
@@ -86,7 +72,7 @@ static void read_plan(cJSON *body, int creating, struct plan_input *in, char bud
     in->budget_set = g == JSON_OK || g == JSON_NULL;
     in->budget_limit = g == JSON_OK ? budget : NULL;
     if (in->start_date[0] && in->end_date[0]) {
-        long span = days_of(in->end_date) - days_of(in->start_date);
+        long long span = civil_days_of_text(in->end_date) - civil_days_of_text(in->start_date);
         if (span < 0)
             field_error(fe, "end_date", "must not be before start_date");
         else if (span > PLAN_DAYS_MAX)
@@ -121,15 +107,12 @@ void plans_list(struct request *rq, struct reply *rp)
     cJSON *items = NULL;
     enum db_status st;
 
-    if (paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe) < 0) {
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe) < 0)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = plans_store_list(rq->worker->db, rq->auth.user_id, &p, &items, &total)) != DB_OK) {
+    else if ((st = plans_store_list(rq->worker->db, rq->auth.user_id, &p, &items, &total)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, paging_wrap(items, &p, total));
+    else
+        reply_json(rp, 200, paging_wrap(items, &p, total));
 }
 
 void plans_get(struct request *rq, struct reply *rp)
@@ -137,11 +120,10 @@ void plans_get(struct request *rq, struct reply *rp)
     cJSON *out = NULL;
     enum db_status st = plans_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &out);
 
-    if (st != DB_OK || !out) {
+    if (st != DB_OK || !out)
         plan_failed(rp, st, rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, out);
+    else
+        reply_json(rp, 200, out);
 }
 
 void plans_patch(struct request *rq, struct reply *rp)
@@ -192,11 +174,10 @@ void plans_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = plans_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
 
-    if (st != DB_OK || !deleted) {
+    if (st != DB_OK || !deleted)
         plan_failed(rp, st, rq->ids[0]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
 
 /* Reads the stop fields; `creating` makes destination_id, type and visit_date required. */
@@ -207,7 +188,7 @@ static void read_stop(cJSON *body, int creating, struct stop_input *in, char cos
     int k;
 
     if (creating)
-        json_get_int(body, "destination_id", JF_REQUIRED, 1, ID_MAX, &in->destination_id, fe);
+        json_get_int(body, "destination_id", JF_REQUIRED, 1, EXACT_INT_MAX, &in->destination_id, fe);
     else if (cJSON_GetObjectItemCaseSensitive(body, "destination_id"))
         field_error(fe, "destination_id", "cannot change; remove the stop and add another");
     if (json_get_enum(body, "type", req, stop_types, &k, fe) == JSON_OK)
@@ -307,10 +288,8 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
     if (!body)
         return;
     read_stop(body, 0, &in, cost, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside, &found);
     if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */
         problem(rp, 422, "The stop's values break a rule of the database.");
@@ -330,15 +309,12 @@ void plans_delete_stop(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = plans_store_delete_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &deleted);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!deleted) {
+    else if (!deleted)
         problem(rp, 404, "Plan %lld has no stop %lld of yours.", rq->ids[0], rq->ids[1]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
 
 /* ---- footprint ---- */
@@ -434,10 +410,8 @@ void plans_footprint(struct request *rq, struct reply *rp)
         snprintf(fuel, sizeof fuel, "%s", default_fuel(mode));
     if (!fe.n && carbon_factor(mode, fuel, &factor) < 0)
         field_error(&fe, "fuel", "cannot be combined with mode %s", mode);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     if ((st = plans_store_stops(rq->worker->db, rq->auth.user_id, rq->ids[0], &stops)) != DB_OK || !stops) {
         plan_failed(rp, st, rq->ids[0]);
         return;

@@ -132,22 +132,6 @@ static cJSON *stop_json(const PGresult *r, int i)
     return o;
 }
 
-/* Runs q and turns its first row (if any) into JSON with make. */
-static enum db_status one(struct db *db, struct db_statement *q, const char *const *params,
-                          cJSON *(*make)(const PGresult *, int), cJSON **out)
-{
-    enum db_status st;
-    PGresult *r = db_exec(db, q, params, &st);
-
-    *out = NULL;
-    if (!r)
-        return st;
-    if (PQntuples(r) > 0 && !(*out = make(r, 0)))
-        st = DB_ERROR;
-    PQclear(r);
-    return st;
-}
-
 static void num(char *buf, size_t cap, long long v)
 {
     snprintf(buf, cap, "%lld", v);
@@ -160,7 +144,7 @@ enum db_status plans_store_get(struct db *db, long long owner, long long id, cJS
 
     num(a, sizeof a, id);
     num(b, sizeof b, owner);
-    return one(db, &q_get, params, plan_json, out);
+    return db_one(db, &q_get, params, plan_json, out);
 }
 
 /* Locks the owner's plan row until the transaction ends, so that changes to its dates and
@@ -215,7 +199,7 @@ enum db_status plans_store_create(struct db *db, long long owner, const struct p
     num(a, sizeof a, owner);
     if ((st = db_begin(db)) != DB_OK)
         return st;
-    st = one(db, &q_create, params, plan_json, out);
+    st = db_one(db, &q_create, params, plan_json, out);
     if (st == DB_OK)
         st = missions_store_trigger(db, owner, MISSION_FIRST_PLAN);
     return finish(db, st, out);
@@ -316,7 +300,7 @@ static enum db_status add_stop_locked(struct db *db, long long owner, long long 
     num(b, sizeof b, owner);
     num(c, sizeof c, in->destination_id);
     num(pos, sizeof pos, in->position);
-    return one(db, &q_add_stop, params, stop_json, out);
+    return db_one(db, &q_add_stop, params, stop_json, out);
 }
 
 enum db_status plans_store_add_stop(struct db *db, long long owner, long long plan_id, const struct stop_input *in, cJSON **out, int *found)
@@ -376,7 +360,7 @@ static enum db_status update_stop_locked(struct db *db, long long owner, long lo
     num(c, sizeof c, item_id);
     num(pos, sizeof pos, in->position);
     *outside = 0;
-    if ((st = one(db, &q_update_stop, params, stop_json, out)) != DB_OK || *out)
+    if ((st = db_one(db, &q_update_stop, params, stop_json, out)) != DB_OK || *out)
         return st;
     if (!(r = db_exec(db, &q_stop_exists, params, &st)))
         return st;

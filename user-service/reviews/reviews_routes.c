@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "dest_check.h"
+#include "exact_int.h"
 #include "json.h"
-#include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
 #include "reviews_store.h"
@@ -17,7 +17,6 @@
 #define RATING_MIN 1
 #define RATING_MAX 5
 #define CONTENT_MAX 5000
-#define ID_MAX 9007199254740991LL
 
 void reviews_create(struct request *rq, struct reply *rp)
 {
@@ -29,7 +28,7 @@ void reviews_create(struct request *rq, struct reply *rp)
 
     if (!body)
         return;
-    json_get_int(body, "destination_id", JF_REQUIRED, 1, ID_MAX, &did, &fe);
+    json_get_int(body, "destination_id", JF_REQUIRED, 1, EXACT_INT_MAX, &did, &fe);
     json_get_int(body, "rating", JF_REQUIRED, RATING_MIN, RATING_MAX, &rating, &fe);
     json_get_str(body, "content", 0, 0, CONTENT_MAX, &in.content, &fe);
     if (fe.n) {
@@ -65,17 +64,14 @@ void reviews_list(struct request *rq, struct reply *rp)
     enum db_status st;
 
     paging_parse(rq, PAGING_MAX_LIMIT, &p, &fe);
-    query_ll(rq, "destination_id", 1, ID_MAX, &did, &fe);
-    query_ll(rq, "user_id", 1, ID_MAX, &uid, &fe);
-    if (fe.n) {
+    query_ll(rq, "destination_id", 1, EXACT_INT_MAX, &did, &fe);
+    query_ll(rq, "user_id", 1, EXACT_INT_MAX, &uid, &fe);
+    if (fe.n)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = reviews_store_list(rq->worker->db, did, uid, &p, &items, &total)) != DB_OK) {
+    else if ((st = reviews_store_list(rq->worker->db, did, uid, &p, &items, &total)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, paging_wrap(items, &p, total));
+    else
+        reply_json(rp, 200, paging_wrap(items, &p, total));
 }
 
 void reviews_summary(struct request *rq, struct reply *rp)
@@ -85,17 +81,14 @@ void reviews_summary(struct request *rq, struct reply *rp)
     cJSON *out = NULL;
     enum db_status st;
 
-    if (query_ll(rq, "destination_id", 1, ID_MAX, &did, &fe) == 0)
+    if (query_ll(rq, "destination_id", 1, EXACT_INT_MAX, &did, &fe) == 0)
         field_error(&fe, "destination_id", "is required");
-    if (fe.n) {
+    if (fe.n)
         problem_fields(rp, &fe);
-        return;
-    }
-    if ((st = reviews_store_summary(rq->worker->db, did, &out)) != DB_OK) {
+    else if ((st = reviews_store_summary(rq->worker->db, did, &out)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    reply_json(rp, 200, out);
+    else
+        reply_json(rp, 200, out);
 }
 
 void reviews_get(struct request *rq, struct reply *rp)
@@ -159,22 +152,17 @@ void reviews_patch(struct request *rq, struct reply *rp)
         return;
     json_get_int(body, "rating", 0, RATING_MIN, RATING_MAX, &rating, &fe);
     json_get_str(body, "content", 0, 0, CONTENT_MAX, &in.content, &fe);
-    if (fe.n) {
-        problem_fields(rp, &fe);
+    if (problem_fields_any(rp, &fe))
         return;
-    }
     in.rating = (int)rating;
     if (load_for_change(rq, rp) < 0)
         return;
-    if ((st = reviews_store_update(rq->worker->db, rq->ids[0], &in, &out)) != DB_OK) {
+    if ((st = reviews_store_update(rq->worker->db, rq->ids[0], &in, &out)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!out) {
+    else if (!out)
         problem(rp, 404, "No review has id %lld.", rq->ids[0]);
-        return;
-    }
-    reply_json(rp, 200, out);
+    else
+        reply_json(rp, 200, out);
 }
 
 void reviews_delete(struct request *rq, struct reply *rp)
@@ -184,13 +172,10 @@ void reviews_delete(struct request *rq, struct reply *rp)
 
     if (load_for_change(rq, rp) < 0)
         return;
-    if ((st = reviews_store_delete(rq->worker->db, rq->ids[0], &deleted)) != DB_OK) {
+    if ((st = reviews_store_delete(rq->worker->db, rq->ids[0], &deleted)) != DB_OK)
         users_db_failed(rp, st);
-        return;
-    }
-    if (!deleted) {
+    else if (!deleted)
         problem(rp, 404, "No review has id %lld.", rq->ids[0]);
-        return;
-    }
-    reply_empty(rp, 204);
+    else
+        reply_empty(rp, 204);
 }
