@@ -10,7 +10,7 @@ CC        ?= cc
 PKGS      := libevent libpq libcjson libcurl libsodium
 SANITIZE  ?=
 
-WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+WARN      := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 OPT       := -O2 -g
 LDFLAGS   :=
 ifeq ($(SANITIZE),1)
@@ -112,10 +112,7 @@ format:
 	clang-format -i $(FORMAT_SRC)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -Icommon $(COMMON_SRC) $(USER_SRC) $(DEST_SRC)
-	clang-tidy --quiet $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) -- -std=c11 -D_GNU_SOURCE -Icommon \
-	  $(shell pkg-config --cflags $(PKGS))
+	@scripts/lint.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -23,10 +23,8 @@ struct db_statement {
     int id; /* 0 until first use; then fixed for the life of the process */
 };
 
-
 /* SQL expression formatting timestamptz column col as RFC 3339 UTC ("2026-11-25T12:00:00Z"). */
 #define DB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 
 /* Runs statement s with text parameters (NULL = SQL NULL). Returns the result (caller
  * PQclear()s) with *st = DB_OK, or NULL with *st saying why. */

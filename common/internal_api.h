@@ -14,6 +14,6 @@
 #define INTERNAL_FIELD_EXISTING "existing" /* validate answer: ids that exist, ascending */
 #define INTERNAL_FIELD_MISSING "missing"   /* validate answer: ids that do not */
 
-#define INTERNAL_IDS_MAX 1000 /* ids one call may name (product.md section 3) */
+#define INTERNAL_IDS_MAX 1000 /* ids one call may name (docs/openapi.yaml, tag internal) */
 
 #endif

@@ -1,14 +1,14 @@
 /* json: strict request bodies and typed getters. */
-#include "json.h"
-#include "exact_int.h"
-#include "utf8.h"
-
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "exact_int.h"
+#include "json.h"
+#include "utf8.h"
 
 #define DATE_YEAR_MIN 1900
 #define DATE_YEAR_MAX 9999
@@ -299,7 +299,8 @@ enum json_got json_get_ids(const cJSON *obj, const char *name, unsigned flags, s
         field_error(fe, name, "must be an array of ids");
         return JSON_BAD;
     }
-    cJSON_ArrayForEach(el, item) count++;
+    cJSON_ArrayForEach (el, item)
+        count++;
     if (count < min_n || count > max_n) {
         field_error(fe, name, "must hold %zu to %zu ids", min_n, max_n);
         return JSON_BAD;
@@ -309,8 +310,7 @@ enum json_got json_get_ids(const cJSON *obj, const char *name, unsigned flags, s
         field_error(fe, name, "is too large");
         return JSON_BAD;
     }
-    cJSON_ArrayForEach(el, item)
-    {
+    cJSON_ArrayForEach (el, item) {
         double v = el->valuedouble;
         if (!cJSON_IsNumber(el) || !isfinite(v) || v != floor(v) || v < 1 || v > (double)EXACT_INT_MAX) {
             free(ids);

@@ -14,7 +14,7 @@
 #include "problem.h"
 #include "request.h"
 
-#define JSON_BODY_MAX (64 * 1024) /* product.md: JSON bodies <= 64 KiB */
+#define JSON_BODY_MAX (64 * 1024) /* JSON bodies <= 64 KiB (docs/security.md, limits) */
 #define JSON_DATE_LEN 10          /* YYYY-MM-DD */
 
 /* Getter flags. */

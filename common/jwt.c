@@ -341,10 +341,9 @@ static enum jwt_status jwt_parse_claims(unsigned char *buf, size_t len, const ch
     st = JWT_BAD_CLAIMS;
     if (jwt_sub_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_SUB), &c->sub) != 0 ||
         jwt_role_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_ROLE), &c->role) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT), JWT_MIN_TIME, EXACT_INT_MAX,
-                      &c->iat) != 0 ||
-        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP), JWT_MIN_TIME, EXACT_INT_MAX,
-                      &c->exp) != 0)
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_IAT), JWT_MIN_TIME, EXACT_INT_MAX, &c->iat) !=
+            0 ||
+        jwt_int_claim(cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_EXP), JWT_MIN_TIME, EXACT_INT_MAX, &c->exp) != 0)
         goto out;
     item = cJSON_GetObjectItemCaseSensitive(root, JWT_CLAIM_VER);
     if (item != NULL && jwt_int_claim(item, 0, INT_MAX, &ver) != 0)

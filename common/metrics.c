@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynbuf.h"
+
 #define STATUS_MIN 100
 #define STATUS_SLOTS 500 /* 100..599 */
 #define NBUCKETS 12
 #define METHOD_SLOTS 8
+#define METRICS_TEXT_MAX (16u << 20) /* a render larger than 16 MiB is a bug, not a scrape */
 
 static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 static const char *const methods[METHOD_SLOTS] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER"};
@@ -120,47 +123,6 @@ long long metrics_get(const struct metric *m)
     return m ? __atomic_load_n(&m->value, __ATOMIC_RELAXED) : 0;
 }
 
-/* A text buffer that doubles as needed; on allocation failure it stops growing and
- * render reports the failure. */
-struct text {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (t->failed)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        {
-            size_t ncap = t->cap * 2 + (size_t)n;
-            char *np = realloc(t->p, ncap);
-            if (!np) {
-                t->failed = 1;
-                return;
-            }
-            t->p = np;
-            t->cap = ncap;
-        }
-    }
-}
-
 static const char *slot_route(size_t i)
 {
     return i < nroute ? route_table[i].pattern : builtin_names[i - nroute];
@@ -172,22 +134,23 @@ static const char *slot_method(size_t i, int m)
     return methods[m];
 }
 
-static void render_requests(struct text *t)
+static void render_requests(struct dynbuf *t)
 {
     size_t nslots = nroute + METRICS_NBUILTIN;
 
-    put(t, "# HELP http_requests_total Requests answered, by route, method and status.\n");
-    put(t, "# TYPE http_requests_total counter\n");
+    dynbuf_printf(t, "# HELP http_requests_total Requests answered, by route, method and status.\n");
+    dynbuf_printf(t, "# TYPE http_requests_total counter\n");
     for (size_t i = 0; i < nslots; i++)
         for (int m = 0; m < METHOD_SLOTS; m++)
             for (int st = 0; st < STATUS_SLOTS; st++) {
                 unsigned long long c = __atomic_load_n(&slots[i].count[m][st], __ATOMIC_RELAXED);
                 if (c)
-                    put(t, "http_requests_total{service=\"%s\",route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n", svc,
-                        slot_route(i), slot_method(i, m), st + STATUS_MIN, c);
+                    dynbuf_printf(t,
+                                  "http_requests_total{service=\"%s\",route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+                                  svc, slot_route(i), slot_method(i, m), st + STATUS_MIN, c);
             }
-    put(t, "# HELP http_request_duration_seconds Time from request received to reply ready.\n");
-    put(t, "# TYPE http_request_duration_seconds histogram\n");
+    dynbuf_printf(t, "# HELP http_request_duration_seconds Time from request received to reply ready.\n");
+    dynbuf_printf(t, "# TYPE http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < nslots; i++) {
         unsigned long long cum = 0;
         for (int b = 0; b <= NBUCKETS; b++)
@@ -197,40 +160,34 @@ static void render_requests(struct text *t)
         cum = 0;
         for (int b = 0; b < NBUCKETS; b++) {
             cum += __atomic_load_n(&slots[i].bucket[b], __ATOMIC_RELAXED);
-            put(t, "http_request_duration_seconds_bucket{service=\"%s\",route=\"%s\",le=\"%g\"} %llu\n", svc,
-                slot_route(i), bucket_le[b], cum);
+            dynbuf_printf(t, "http_request_duration_seconds_bucket{service=\"%s\",route=\"%s\",le=\"%g\"} %llu\n", svc,
+                          slot_route(i), bucket_le[b], cum);
         }
         cum += __atomic_load_n(&slots[i].bucket[NBUCKETS], __ATOMIC_RELAXED);
-        put(t, "http_request_duration_seconds_bucket{service=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n", svc,
-            slot_route(i), cum);
-        put(t, "http_request_duration_seconds_sum{service=\"%s\",route=\"%s\"} %.6f\n", svc, slot_route(i),
-            (double)__atomic_load_n(&slots[i].sum_us, __ATOMIC_RELAXED) / 1e6);
-        put(t, "http_request_duration_seconds_count{service=\"%s\",route=\"%s\"} %llu\n", svc, slot_route(i), cum);
+        dynbuf_printf(t, "http_request_duration_seconds_bucket{service=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n", svc,
+                      slot_route(i), cum);
+        dynbuf_printf(t, "http_request_duration_seconds_sum{service=\"%s\",route=\"%s\"} %.6f\n", svc, slot_route(i),
+                      (double)__atomic_load_n(&slots[i].sum_us, __ATOMIC_RELAXED) / 1e6);
+        dynbuf_printf(t, "http_request_duration_seconds_count{service=\"%s\",route=\"%s\"} %llu\n", svc, slot_route(i),
+                      cum);
     }
 }
 
 char *metrics_render(size_t *len)
 {
-    struct text t = {.cap = 16384};
+    struct dynbuf t;
 
-    t.p = malloc(t.cap);
-    if (!t.p)
-        return NULL;
+    dynbuf_init(&t, METRICS_TEXT_MAX);
     if (slots)
         render_requests(&t);
     for (int i = 0; i < nnamed; i++) {
         const struct metric *m = &named[i];
         if (i == 0 || strcmp(named[i - 1].name, m->name) != 0) {
-            put(&t, "# HELP %s %s\n", m->name, m->help);
-            put(&t, "# TYPE %s %s\n", m->name, m->is_gauge ? "gauge" : "counter");
+            dynbuf_printf(&t, "# HELP %s %s\n", m->name, m->help);
+            dynbuf_printf(&t, "# TYPE %s %s\n", m->name, m->is_gauge ? "gauge" : "counter");
         }
-        put(&t, "%s{service=\"%s\"%s%s} %lld\n", m->name, svc, *m->labels ? "," : "", m->labels,
-            __atomic_load_n(&m->value, __ATOMIC_RELAXED));
+        dynbuf_printf(&t, "%s{service=\"%s\"%s%s} %lld\n", m->name, svc, *m->labels ? "," : "", m->labels,
+                      __atomic_load_n(&m->value, __ATOMIC_RELAXED));
     }
-    if (t.failed) {
-        free(t.p);
-        return NULL;
-    }
-    *len = t.len;
-    return t.p;
+    return dynbuf_take(&t, len);
 }

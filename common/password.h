@@ -11,8 +11,8 @@
 #ifndef ECOMOVEX_PASSWORD_H
 #define ECOMOVEX_PASSWORD_H
 
-#include <stddef.h>
 #include <sodium.h>
+#include <stddef.h>
 
 /* Production defaults: OWASP's argon2id minimum (m = 19 MiB, t = 2, p = 1). */
 #define PASSWORD_DEFAULT_OPSLIMIT 2

@@ -1,5 +1,5 @@
 /* destinations_fields: the writable fields of a destination, read from a request body and
- * validated as product.md section 3 says. Pure (cJSON in, struct out): unit-tested. */
+ * validated as docs/openapi.yaml (tag destinations) says. Pure (cJSON in, struct out): unit-tested. */
 #ifndef DESTINATIONS_FIELDS_H
 #define DESTINATIONS_FIELDS_H
 

@@ -1,4 +1,4 @@
-/* destinations_routes: HTTP <-> domain for the destinations API (product.md section 3).
+/* destinations_routes: HTTP <-> domain for the destinations API (docs/openapi.yaml, tag destinations).
  * Each handler parses and validates its input, calls destinations_store, and answers. */
 #ifndef DESTINATIONS_ROUTES_H
 #define DESTINATIONS_ROUTES_H

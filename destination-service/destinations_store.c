@@ -1,9 +1,10 @@
 /* destinations_store: the SQL for the destinations table. */
-#include "db.h"
 #include "destinations_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
 
 #include "ids.h"
 

@@ -10,7 +10,7 @@
 #include "internal_api.h"
 
 #define IDS_MAX INTERNAL_IDS_MAX /* ids one batch request may name */
-#define IDS_DIGITS_MAX 19 /* digits of the largest bigint, 9223372036854775807 */
+#define IDS_DIGITS_MAX 19        /* digits of the largest bigint, 9223372036854775807 */
 /* Longest text a list of IDS_MAX ids can take: each id plus its comma. */
 #define IDS_TEXT_MAX (IDS_MAX * (IDS_DIGITS_MAX + 1))
 

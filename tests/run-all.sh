@@ -10,6 +10,8 @@ mkdir -p "$ROOT/run"
 start=$(date +%s)
 
 BUILD=build "$ROOT/tests/run.sh" unit integration fault
+echo "== lint (clang-format check, cppcheck, clang-tidy, include layers)"
+if "$ROOT/scripts/lint.sh"; then echo "lint 1 0" >>"$RESULTS"; else echo "lint 0 1" >>"$RESULTS"; fi
 echo "== docs and deployment files (OpenAPI lint, compose and Kubernetes schemas)"
 "$ROOT/tests/check-docs.sh"
 echo "== fuzz smoke (libFuzzer + ASan + UBSan, each target a few seconds from its seed corpus)"

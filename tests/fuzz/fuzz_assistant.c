@@ -1,4 +1,4 @@
-/* fuzz_assistant: the eco assistant's matcher on what a user types (user-service/assistant.h).
+/* fuzz_assistant: the eco assistant's matcher on what a user types (user-service/assistant/assistant.h).
  *
  * The input is the message text. It is folded, matched with the subject buffer the
  * messages handler uses and with small ones, and the subject a match yields is fed into the

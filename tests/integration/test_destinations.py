@@ -1,4 +1,4 @@
-"""destination-service: the destinations API of product.md section 3 (issue 3).
+"""destination-service: the destinations API of docs/openapi.yaml (issue 3).
 
 Every test leaves the data as it found it: what a test creates it deletes, and the demo rows
 1..162 are only read (a PATCH test works on a destination it created itself).

@@ -81,7 +81,7 @@ def test_gateway_routes_destination_paths_to_destination_service(h):
 
 
 def test_gateway_routes_every_other_api_path_to_user_service(h):
-    # One path of each user-service family of product.md section 4. Whatever the answer (200
+    # One path of each user-service family of docs/openapi.yaml. Whatever the answer (200
     # for public reads, 401 without a token, 404 where not built yet), the user-service log
     # line with the request id is what proves the route.
     for method, path in (("GET", "/api/v1/users/me"), ("GET", "/api/v1/users"), ("GET", "/api/v1/users/1"),

@@ -1,4 +1,4 @@
-"""The eco assistant (issue 6, product.md section 4 Messages): POST stores the user's message
+"""The eco assistant (issue 6, docs/openapi.yaml tag messages): POST stores the user's message
 and a deterministic reply in one transaction, GET pages newest first by before_id, DELETE
 clears; intents in English and Vietnamese; destination search through destination-service,
 answered plainly (and still 201) while it is down."""

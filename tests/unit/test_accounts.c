@@ -1,10 +1,11 @@
-/* test_accounts.c - unit tests for user-service/accounts.c: email normalization and
+/* test_accounts.c - unit tests for user-service/accounts/accounts.c: email normalization and
  * syntax, username rules, password length rules, bootstrap admin matching, and the
  * checked string getter. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -1,9 +1,10 @@
-/* test_assistant.c - unit tests for user-service/assistant.c: the keyword matcher (English
+/* test_assistant.c - unit tests for user-service/assistant/assistant.c: the keyword matcher (English
  * and Vietnamese, with and without diacritics), subject extraction and the reply texts. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -1,9 +1,10 @@
-/* test_carbon.c - unit tests for user-service/carbon.c: the factor table, trip kg and its
+/* test_carbon.c - unit tests for user-service/carbon/carbon.c: the factor table, trip kg and its
  * rounding, eco trips, ranks, summary periods and RFC 3339 times. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <math.h>

@@ -1,9 +1,10 @@
 /* test_destinations_fields.c - unit tests for destination-service/destinations_fields.c:
  * validating the writable fields of a destination (create and patch). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

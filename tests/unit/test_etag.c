@@ -1,8 +1,9 @@
 /* test_etag.c - unit tests for destination-service/etag.c: strong tags and If-None-Match. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <sodium.h>

@@ -1,9 +1,10 @@
 /* test_ids.c - unit tests for destination-service/ids.c: the ?ids= parser, sorting and
  * de-duplicating, and the PostgreSQL array literal. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -5,10 +5,11 @@
  * payload text, so each test reaches the check it is about instead of
  * stopping at the signature.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <sodium.h>

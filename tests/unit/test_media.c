@@ -1,9 +1,10 @@
-/* test_media.c - unit tests for user-service/media.c: magic-byte sniffing, declared types,
+/* test_media.c - unit tests for user-service/media/media.c: magic-byte sniffing, declared types,
  * categories, sha256, client file names and If-None-Match. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <string.h>

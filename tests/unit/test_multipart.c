@@ -1,9 +1,10 @@
-/* test_multipart.c - unit tests for user-service/multipart.c: boundaries from Content-Type,
+/* test_multipart.c - unit tests for user-service/media/multipart.c: boundaries from Content-Type,
  * and the bounded, binary-safe multipart/form-data parser. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -3,10 +3,11 @@
  *
  * All hashes use libsodium's minimum parameters so the suite stays fast.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <sodium.h>

@@ -1,9 +1,10 @@
-/* test_ratelimit.c - unit tests for user-service/ratelimit.c: TRUSTED_PROXIES parsing,
+/* test_ratelimit.c - unit tests for user-service/accounts/ratelimit.c: TRUSTED_PROXIES parsing,
  * trusted-peer matching, and which address a login attempt counts against. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>

@@ -41,9 +41,9 @@ static void test_utf8_decode_refuses_what_rfc_3629_forbids(void **state)
     assert_int_equal(dec("\xed\xa0\x80", NULL), 0);     /* surrogate U+D800 */
     assert_int_equal(dec("\xf4\x90\x80\x80", NULL), 0); /* above U+10FFFF */
     assert_int_equal(dec("\xf5\x80\x80\x80", NULL), 0);
-    assert_int_equal(dec("\x80", NULL), 0);             /* a lone continuation byte */
-    assert_int_equal(dec("\xe1\xbb", NULL), 0);         /* cut short */
-    assert_int_equal(dec("\xe1\x41\x41", NULL), 0);     /* not a continuation */
+    assert_int_equal(dec("\x80", NULL), 0);         /* a lone continuation byte */
+    assert_int_equal(dec("\xe1\xbb", NULL), 0);     /* cut short */
+    assert_int_equal(dec("\xe1\x41\x41", NULL), 0); /* not a continuation */
     assert_true(utf8_valid("H\xc3\xa0 N\xe1\xbb\x99i", 9));
     assert_false(utf8_valid("ok\xe1\xbb", 4));
     assert_int_equal(utf8_chars("H\xc3\xa0 N\xe1\xbb\x99i"), 6);

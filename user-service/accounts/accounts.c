@@ -1,10 +1,10 @@
 /* accounts: pure rules of user accounts. */
-#include "accounts.h"
-#include "utf8.h"
-
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "accounts.h"
+#include "utf8.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

@@ -12,10 +12,10 @@
 #include "jwt.h"
 #include "log.h"
 #include "problem.h"
-#include "server.h"
-#include "service.h"
 #include "ratelimit.h"
 #include "ratelimit_store.h"
+#include "server.h"
+#include "service.h"
 #include "users_db.h"
 #include "users_store.h"
 

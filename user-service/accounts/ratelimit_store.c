@@ -1,9 +1,10 @@
 /* ratelimit_store: the SQL of the login limits. */
-#include "db.h"
 #include "ratelimit_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
 
 #define NUM_BUF 24
 #define ATTEMPTS_CAP "1000000000" /* the counter saturates here instead of overflowing int */

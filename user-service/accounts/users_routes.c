@@ -19,8 +19,8 @@
 #include "users_db.h"
 #include "users_store.h"
 
-#define POINTS_MAX 100000               /* one admin adjustment, either way */
-#define REASON_MAX 200                  /* characters, as eco_point_events.reason allows */
+#define POINTS_MAX 100000 /* one admin adjustment, either way */
+#define REASON_MAX 200    /* characters, as eco_point_events.reason allows */
 
 /* The caller's own account vanished after authorize (deleted by a concurrent request). */
 static void me_gone(struct reply *rp)

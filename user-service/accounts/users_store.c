@@ -1,10 +1,11 @@
 /* users_store: the SQL for the users table and eco_point_events. */
-#include "db.h"
-#include "missions_store.h"
 #include "users_store.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "db.h"
+#include "missions_store.h"
 
 #define ID_BUF 24 /* a bigint in decimal, sign and NUL */
 

@@ -15,8 +15,8 @@
 #include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
-#include "users_db.h"
 #include "server.h"
+#include "users_db.h"
 #include "users_store.h"
 
 #define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
@@ -74,8 +74,7 @@ static enum db_status points_reply(struct request *rq, char *text, size_t cap)
         points = cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
         rank = cJSON_IsString(r) ? r->valuestring : NULL;
     }
-    cJSON_ArrayForEach(el, missions)
-    {
+    cJSON_ArrayForEach (el, missions) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(el, "mission");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(m ? m : el, "name");
         if (n < ASSISTANT_PLACES_MAX && cJSON_IsString(name))
@@ -143,8 +142,7 @@ static size_t to_places(const cJSON *items, double skip, int near, struct assist
     const cJSON *el;
     size_t n = 0;
 
-    cJSON_ArrayForEach(el, items)
-    {
+    cJSON_ArrayForEach (el, items) {
         if (n == ASSISTANT_PLACES_MAX)
             break;
         if (num_of(el, "id", -1) == skip)

@@ -1,4 +1,4 @@
-/* messages_routes: the eco assistant's conversation API (product.md section 4, Messages).
+/* messages_routes: the eco assistant's conversation API (docs/assistant.md).
  * POST stores the user's message and the assistant's deterministic reply (assistant.c
  * decides the intent and words it; the data comes from the carbon and missions stores and
  * from destination-service's public search). A user only sees their own conversation. */

@@ -1,9 +1,10 @@
 /* messages_store: the SQL for messages (see messages_store.h). */
-#include "db.h"
 #include "messages_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
 
 #define ID_TEXT_MAX 24
 #define MESSAGE_COLUMNS "id, sender, content, intent, " DB_TS("created_at")

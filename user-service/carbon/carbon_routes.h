@@ -1,4 +1,4 @@
-/* carbon_routes: the trip log and footprint API (product.md section 4, Carbon).
+/* carbon_routes: the trip log and footprint API (docs/carbon.md).
  * Each handler parses and validates its input, calls carbon (pure rules) and carbon_store,
  * and answers. Trips belong to their owner: another user's trip is a 404. */
 #ifndef CARBON_ROUTES_H

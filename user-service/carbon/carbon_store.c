@@ -1,9 +1,10 @@
 /* carbon_store: the SQL for carbon_emissions. */
-#include "db.h"
 #include "carbon_store.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "db.h"
 
 #include "missions_store.h"
 

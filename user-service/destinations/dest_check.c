@@ -129,11 +129,11 @@ void dest_check_expand(struct request *rq, cJSON *items)
     long long *ids;
     cJSON *item, *fetched = NULL;
 
-    cJSON_ArrayForEach(item, items) n++;
+    cJSON_ArrayForEach (item, items)
+        n++;
     if (n == 0 || !(ids = malloc(n * sizeof *ids)))
         return;
-    cJSON_ArrayForEach(item, items)
-    {
+    cJSON_ArrayForEach (item, items) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "destination_id");
         if (cJSON_IsNumber(d))
             ids[k++] = (long long)d->valuedouble;
@@ -141,14 +141,12 @@ void dest_check_expand(struct request *rq, cJSON *items)
     n = k < DEST_MAX_IDS ? k : DEST_MAX_IDS; /* the client removes duplicates */
     fetched = n ? dest_check_fetch(rq, ids, n) : NULL;
     free(ids);
-    cJSON_ArrayForEach(item, items)
-    {
+    cJSON_ArrayForEach (item, items) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "destination_id"), *f;
         cJSON *found = NULL;
         const char *status = fetched ? "missing" : "unavailable";
 
-        cJSON_ArrayForEach(f, fetched)
-        {
+        cJSON_ArrayForEach (f, fetched) {
             const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
             if (cJSON_IsNumber(fid) && cJSON_IsNumber(d) && fid->valuedouble == d->valuedouble) {
                 found = cJSON_Duplicate(f, 1);

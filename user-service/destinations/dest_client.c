@@ -10,12 +10,13 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "dynbuf.h"
 #include "exact_int.h"
 #include "internal_api.h"
 #include "log.h"
 #include "metrics.h"
 
-#define ID_TEXT_MAX 21                  /* "9223372036854775807," */
+#define ID_TEXT_MAX 21 /* "9223372036854775807," */
 #define HEADER_MAX 256
 
 enum call_outcome { OUT_OK = 0, OUT_HTTP_ERROR, OUT_TIMEOUT, OUT_CONNECT, OUT_NETWORK, OUT_BREAKER, OUT_COUNT };
@@ -162,20 +163,18 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
 
 /* ---- validate ---- */
 
+/* {"ids":[...]} for ids[0..n); the caller frees *out. 0, or -1 when out of memory. */
 static int ids_json(const long long *ids, size_t n, char **out, size_t *len)
 {
-    size_t cap = n * ID_TEXT_MAX + 16, used;
-    char *b = malloc(cap);
+    struct dynbuf b;
 
-    if (!b)
-        return -1;
-    used = (size_t)snprintf(b, cap, "{\"" INTERNAL_FIELD_IDS "\":[");
+    dynbuf_init(&b, n * ID_TEXT_MAX + 16);
+    dynbuf_printf(&b, "{\"" INTERNAL_FIELD_IDS "\":[");
     for (size_t i = 0; i < n; i++)
-        used += (size_t)snprintf(b + used, cap - used, "%s%lld", i ? "," : "", ids[i]);
-    used += (size_t)snprintf(b + used, cap - used, "]}");
-    *out = b;
-    *len = used;
-    return 0;
+        dynbuf_printf(&b, "%s%lld", i ? "," : "", ids[i]);
+    dynbuf_printf(&b, "]}");
+    *out = dynbuf_take(&b, len);
+    return *out ? 0 : -1;
 }
 
 /* The id a JSON value of the other service's answer holds, or 0 when it is no positive
@@ -209,8 +208,7 @@ static void apply_list(struct dest_client *c, const cJSON *arr, int exists, cons
 
     if (!cJSON_IsArray(arr))
         return;
-    cJSON_ArrayForEach(el, arr)
-    {
+    cJSON_ArrayForEach (el, arr) {
         long long id = answer_id(el);
         if (!id || !asked(id, ids, n))
             continue;
@@ -376,30 +374,12 @@ struct curl_transport {
     char url[4096]; /* base URL + a DEST_FETCH_CHUNK-id path */
 };
 
-struct sink {
-    char *buf;
-    size_t len, cap;
-};
-
+/* curl's write callback: the answer goes into a dynbuf capped at DEST_RESPONSE_MAX. */
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-    struct sink *s = arg;
     size_t n = size * nmemb;
 
-    if (s->len + n + 1 > DEST_RESPONSE_MAX)
-        return 0; /* curl aborts with CURLE_WRITE_ERROR */
-    if (s->len + n + 1 > s->cap) {
-        size_t ncap = (s->len + n + 1) * 2;
-        char *nb = realloc(s->buf, ncap < DEST_RESPONSE_MAX ? ncap : DEST_RESPONSE_MAX);
-        if (!nb)
-            return 0;
-        s->buf = nb;
-        s->cap = ncap < DEST_RESPONSE_MAX ? ncap : DEST_RESPONSE_MAX;
-    }
-    memcpy(s->buf + s->len, ptr, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
-    return n;
+    return dynbuf_add(arg, ptr, n) == 0 ? n : 0; /* 0: curl aborts with CURLE_WRITE_ERROR */
 }
 
 static int curl_call(void *ctx, const char *method, const char *path, const char *body, size_t len,
@@ -407,7 +387,7 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
 {
     struct curl_transport *t = ctx;
     struct curl_slist *hdrs = NULL;
-    struct sink s = {0};
+    struct dynbuf s;
     char h_token[HEADER_MAX], h_rid[HEADER_MAX];
     long status = 0;
     CURLcode rc;
@@ -418,6 +398,7 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
         return -1;
     }
     snprintf(h_rid, sizeof h_rid, "X-Request-ID: %s", request_id ? request_id : "");
+    dynbuf_init(&s, DEST_RESPONSE_MAX);
     hdrs = curl_slist_append(hdrs, h_token);
     hdrs = curl_slist_append(hdrs, h_rid);
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
@@ -438,7 +419,7 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
-        free(s.buf);
+        dynbuf_free(&s);
         *err = rc == CURLE_OPERATION_TIMEDOUT ? DEST_ERR_TIMEOUT
                : rc == CURLE_COULDNT_CONNECT  ? DEST_ERR_CONNECT
                : rc == CURLE_WRITE_ERROR      ? DEST_ERR_TOO_LARGE
@@ -447,8 +428,7 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     }
     curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
     out->status = (int)status;
-    out->body = s.buf;
-    out->len = s.len;
+    out->body = dynbuf_take(&s, &out->len); /* NULL for an empty answer */
     return 0;
 }
 

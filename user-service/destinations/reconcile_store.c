@@ -1,9 +1,10 @@
 /* reconcile_store: SQL for the reconciler. */
-#include "db.h"
 #include "reconcile_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
 
 #define RECONCILE_LOCK_KEY "7311440033"
 #define ID_TEXT 21

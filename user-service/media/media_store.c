@@ -1,9 +1,10 @@
 /* media_store: the SQL for media_files. */
-#include "db.h"
 #include "media_store.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "db.h"
 
 #define NUM_TEXT_MAX 32
 

@@ -12,6 +12,8 @@
 
 /* Every trigger, NULL-terminated, for validating action_trigger in requests. */
 #define MISSION_TRIGGERS                                                                                               \
-    { MISSION_MANUAL, MISSION_REGISTER, MISSION_ECO_TRIP, MISSION_FIRST_REVIEW, MISSION_FIRST_PLAN, NULL }
+    {                                                                                                                  \
+        MISSION_MANUAL, MISSION_REGISTER, MISSION_ECO_TRIP, MISSION_FIRST_REVIEW, MISSION_FIRST_PLAN, NULL             \
+    }
 
 #endif

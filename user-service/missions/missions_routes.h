@@ -1,5 +1,5 @@
 /* missions_routes: missions, their completion, a user's eco points and the leaderboard
- * (product.md section 4, Missions, eco points, ranks). Each handler validates its input,
+ * (docs/missions.md: missions, eco points, ranks). Each handler validates its input,
  * calls missions_store and answers. Users see active missions only; admins see all. */
 #ifndef MISSIONS_ROUTES_H
 #define MISSIONS_ROUTES_H

@@ -1,9 +1,10 @@
 /* missions_store: the SQL for missions, completions, the points they award and the leaderboard. */
-#include "db.h"
 #include "missions_store.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "db.h"
 
 #define NUM_TEXT_MAX 32
 

@@ -3,7 +3,7 @@
 #define GEO_H
 
 #define GEO_EARTH_RADIUS_KM 6371.0088 /* IUGG mean radius */
-#define GEO_ROAD_FACTOR 1.4           /* road distance ≈ great-circle × 1.4 (product.md) */
+#define GEO_ROAD_FACTOR 1.4           /* road distance ≈ great-circle × 1.4 (docs/reviews-and-plans.md) */
 
 /* Great-circle distance in km between two points given in degrees (haversine). */
 double geo_great_circle_km(double lat1, double lon1, double lat2, double lon2);

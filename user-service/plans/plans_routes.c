@@ -339,8 +339,7 @@ static int coords_of(const cJSON *fetched, long long id, double *lat, double *lo
 {
     const cJSON *f;
 
-    cJSON_ArrayForEach(f, fetched)
-    {
+    cJSON_ArrayForEach (f, fetched) {
         const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
         /* compared as doubles: casting another service's number to an integer could overflow */
         if (cJSON_IsNumber(fid) && fid->valuedouble == (double)id) {
@@ -359,8 +358,7 @@ static void build_legs(const cJSON *stops, const cJSON *fetched, double factor, 
     const cJSON *s, *prev = NULL;
     double plat = 0, plon = 0, total_km = 0, total_kg = 0;
 
-    cJSON_ArrayForEach(s, stops)
-    {
+    cJSON_ArrayForEach (s, stops) {
         long long did = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "destination_id"));
         double item = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "id")), lat, lon;
 
@@ -418,8 +416,8 @@ void plans_footprint(struct request *rq, struct reply *rp)
     }
     if ((n = (size_t)cJSON_GetArraySize(stops)) && (ids = malloc(n * sizeof *ids))) {
         size_t k = 0;
-        cJSON_ArrayForEach(s, stops) ids[k++] =
-            (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "destination_id"));
+        cJSON_ArrayForEach (s, stops)
+            ids[k++] = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "destination_id"));
         /* coordinates live in the other database: one batch call, and no guessing if it is down */
         if (!(fetched = dest_check_fetch(rq, ids, n))) {
             free(ids);

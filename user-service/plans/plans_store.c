@@ -1,10 +1,11 @@
 /* plans_store: the SQL for plans and plan stops. */
-#include "db.h"
-#include "missions_store.h"
 #include "plans_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
+#include "missions_store.h"
 
 #define PLAN_COLS                                                                                                      \
     "p.id, p.user_id, p.place_name, to_char(p.start_date, 'YYYY-MM-DD'), to_char(p.end_date, 'YYYY-MM-DD'), "          \
@@ -217,7 +218,8 @@ enum db_status plans_store_list(struct db *db, long long owner, const struct pag
     return db_page(db, &q, p->offset, items, total);
 }
 
-static enum db_status update_locked(struct db *db, long long owner, long long id, const struct plan_input *in, cJSON **out, int *conflict)
+static enum db_status update_locked(struct db *db, long long owner, long long id, const struct plan_input *in,
+                                    cJSON **out, int *conflict)
 {
     char a[24], b[24];
     const char *params[] = {a,
@@ -249,7 +251,8 @@ static enum db_status update_locked(struct db *db, long long owner, long long id
     return DB_OK;
 }
 
-enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in, cJSON **out, int *conflict, int *found)
+enum db_status plans_store_update(struct db *db, long long owner, long long id, const struct plan_input *in,
+                                  cJSON **out, int *conflict, int *found)
 {
     enum db_status st;
 
@@ -282,7 +285,8 @@ enum db_status plans_store_delete(struct db *db, long long owner, long long id, 
     return deleted_rows(db, &q_delete, params, deleted);
 }
 
-static enum db_status add_stop_locked(struct db *db, long long owner, long long plan_id, const struct stop_input *in, cJSON **out)
+static enum db_status add_stop_locked(struct db *db, long long owner, long long plan_id, const struct stop_input *in,
+                                      cJSON **out)
 {
     char a[24], b[24], c[24], pos[24];
     const char *params[] = {a,
@@ -303,7 +307,8 @@ static enum db_status add_stop_locked(struct db *db, long long owner, long long 
     return db_one(db, &q_add_stop, params, stop_json, out);
 }
 
-enum db_status plans_store_add_stop(struct db *db, long long owner, long long plan_id, const struct stop_input *in, cJSON **out, int *found)
+enum db_status plans_store_add_stop(struct db *db, long long owner, long long plan_id, const struct stop_input *in,
+                                    cJSON **out, int *found)
 {
     enum db_status st;
 
@@ -336,7 +341,8 @@ enum db_status plans_store_stops(struct db *db, long long owner, long long plan_
     return *items ? st : DB_ERROR;
 }
 
-static enum db_status update_stop_locked(struct db *db, long long owner, long long plan_id, long long item_id, const struct stop_input *in, cJSON **out, int *outside)
+static enum db_status update_stop_locked(struct db *db, long long owner, long long plan_id, long long item_id,
+                                         const struct stop_input *in, cJSON **out, int *outside)
 {
     char a[24], b[24], c[24], pos[24];
     const char *params[] = {a,
@@ -369,7 +375,8 @@ static enum db_status update_stop_locked(struct db *db, long long owner, long lo
     return DB_OK;
 }
 
-enum db_status plans_store_update_stop(struct db *db, long long owner, long long plan_id, long long item_id, const struct stop_input *in, cJSON **out, int *outside, int *found)
+enum db_status plans_store_update_stop(struct db *db, long long owner, long long plan_id, long long item_id,
+                                       const struct stop_input *in, cJSON **out, int *outside, int *found)
 {
     enum db_status st;
 

@@ -1,10 +1,11 @@
 /* reviews_store: the SQL for reviews. */
-#include "db.h"
-#include "missions_store.h"
 #include "reviews_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "db.h"
+#include "missions_store.h"
 
 #define REVIEW_COLS                                                                                                    \
     "r.id, r.user_id, u.username, r.destination_id, r.rating, r.content, r.destination_verified, "                     \
