@@ -64,6 +64,19 @@ int reply_json(struct reply *rp, int status, cJSON *json)
     return 0;
 }
 
+cJSON *reply_object_of(struct reply *rp, const char *name, cJSON *item)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o || !cJSON_AddItemToObject(o, name, item)) {
+        cJSON_Delete(o);
+        cJSON_Delete(item);
+        reply_oom(rp);
+        return NULL;
+    }
+    return o;
+}
+
 int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix)
 {
     char loc[256];

@@ -36,6 +36,10 @@ int reply_json(struct reply *rp, int status, cJSON *json);
  * where id is json's "id" member. Returns 0, or -1 (the reply then holds reply_oom's 500). */
 int reply_created(struct reply *rp, int status, cJSON *json, const char *prefix);
 
+/* A new object holding item (taken over) under name: the usual wrapper of a list. NULL when
+ * out of memory, with item freed and rp holding reply_oom's 500. */
+cJSON *reply_object_of(struct reply *rp, const char *name, cJSON *item);
+
 /* Takes ownership of body (malloc'd, len bytes; may be NULL with len 0). */
 void reply_take_body(struct reply *rp, int status, const char *content_type, char *body, size_t len);
 

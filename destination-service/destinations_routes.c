@@ -168,12 +168,8 @@ void destinations_nearby(struct request *rq, struct reply *rp)
         store_failed(rq, rp, st);
         return;
     }
-    if (!(o = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(o = reply_object_of(rp, "items", items)))
         return;
-    }
-    cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);
     cJSON_AddNumberToObject(o, "radius_km", radius_km);
     reply_tagged(rq, rp, 200, o, DEST_CACHE_LIST);
@@ -281,12 +277,8 @@ void destinations_internal_batch(struct request *rq, struct reply *rp)
         store_failed(rq, rp, st);
         return;
     }
-    if (!(o = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(o = reply_object_of(rp, INTERNAL_FIELD_ITEMS, items)))
         return;
-    }
-    cJSON_AddItemToObject(o, INTERNAL_FIELD_ITEMS, items);
     reply_json(rp, 200, o);
 }
 

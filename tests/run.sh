@@ -71,7 +71,7 @@ run_suite() {
     echo "$suite: could not set up the databases"; record "$suite" 0 1; return
   fi
   out=$(mktemp)
-  python3 "$ROOT/tests/integration/runner.py" "$ROOT/tests/$suite" "${TEST_FILTER:-}" 2>&1 | tee "$out"
+  python3 "$ROOT/tests/lib/runner.py" "$ROOT/tests/$suite" "${TEST_FILTER:-}" 2>&1 | tee "$out"
   local line passed failed
   line=$(grep -E "^$suite: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
   passed=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')

@@ -8,8 +8,8 @@ import secrets
 import time
 
 from harness import problem_ok
+from accounts import PASSWORD, api, new_user, register, uniq
 
-PASSWORD = "correct horse battery"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 SELF_FIELDS = {"id", "username", "email", "role", "eco_point", "rank", "avatar_media_id", "cover_media_id",
                "created_at"}
@@ -17,30 +17,6 @@ PUBLIC_FIELDS = {"id", "username", "eco_point", "rank", "avatar_media_id", "crea
 
 
 # ---- helpers ----
-
-def uniq(prefix="u"):
-    return "%s%s" % (prefix, secrets.token_hex(5))
-
-
-def api(h, path):
-    return h.user_url + "/api/v1" + path
-
-
-def register(h, username=None, email=None, password=PASSWORD):
-    name = username or uniq()
-    return h.post(api(h, "/auth/register"),
-                  {"username": name, "email": email or name + "@example.com", "password": password})
-
-
-def new_user(h, password=PASSWORD):
-    """Registers a fresh user; returns a dict with id, username, email, password and token."""
-    r = register(h, password=password)
-    assert r.status == 201, r
-    body = r.json()
-    u = dict(body["user"])
-    u["password"], u["token"] = password, body["access_token"]
-    return u
-
 
 def new_admin(h):
     u = new_user(h)

@@ -4,8 +4,8 @@ import datetime
 import secrets
 
 from harness import problem_ok
+from accounts import PASSWORD, api, new_user
 
-PASSWORD = "correct horse battery"
 
 # The contract's table, written out by hand: (vehicle, fuel) -> (kg per km, unit).
 FACTORS = {
@@ -29,18 +29,6 @@ FUELS = ["petrol", "diesel", "electric", "hybrid", "none"]
 
 
 # ---- helpers ----
-
-def api(h, path):
-    return h.user_url + "/api/v1" + path
-
-
-def new_user(h):
-    name = "c" + secrets.token_hex(6)
-    r = h.post(api(h, "/auth/register"), {"username": name, "email": name + "@example.com", "password": PASSWORD})
-    assert r.status == 201, r
-    body = r.json()
-    return {"id": body["user"]["id"], "token": body["access_token"]}
-
 
 def log_trip(h, user, **fields):
     body = {"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 10}

@@ -5,24 +5,12 @@ import concurrent.futures
 import secrets
 
 from harness import problem_ok
+from accounts import PASSWORD, api, new_user
 
-PASSWORD = "correct horse battery"
 MISSION_FIELDS = {"id", "name", "description", "action_trigger", "value", "active", "created_at", "updated_at"}
 
 
 # ---- helpers ----
-
-def api(h, path):
-    return h.user_url + "/api/v1" + path
-
-
-def new_user(h):
-    name = "m" + secrets.token_hex(6)
-    r = h.post(api(h, "/auth/register"), {"username": name, "email": name + "@example.com", "password": PASSWORD})
-    assert r.status == 201, r
-    body = r.json()
-    return {"id": body["user"]["id"], "username": name, "token": body["access_token"]}
-
 
 def new_admin(h):
     u = new_user(h)

@@ -13,22 +13,9 @@ import time
 
 import harness
 from harness import problem_ok
+from accounts import PASSWORD, api, new_user
 
-PASSWORD = "correct horse battery"
 SLOW = getattr(harness, "SLOWDOWN", 1.0)  # > 1 when the daemons run under a wrapper (valgrind)
-
-
-def api(h, path):
-    return h.user_url + "/api/v1" + path
-
-
-def new_user(h):
-    name = "sec" + secrets.token_hex(5)
-    r = h.post(api(h, "/auth/register"), {"username": name, "email": name + "@example.com", "password": PASSWORD})
-    assert r.status == 201, r
-    u = dict(r.json()["user"])
-    u["token"] = r.json()["access_token"]
-    return u
 
 
 # ---- API3: object property level authorization ----

@@ -264,12 +264,8 @@ void messages_list(struct request *rq, struct reply *rp)
         store_failed(rp, st);
         return;
     }
-    if (!(o = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(o = reply_object_of(rp, "items", items)))
         return;
-    }
-    cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);
     if (next > 0)
         cJSON_AddNumberToObject(o, "next_before_id", (double)next);

@@ -83,17 +83,26 @@ static void read_fields(cJSON *body, int creating, struct mission_fields *f, str
     f->has_active = json_get_bool(body, "active", 0, &f->active, fe) == JSON_OK;
 }
 
-void missions_create(struct request *rq, struct reply *rp)
+/* The request's body read into f (creating: name, action_trigger and value required); the
+ * strings of f point into rq->json. 0, or -1 with rp filled (400/413/415/422). */
+static int read_body(struct request *rq, struct reply *rp, int creating, struct mission_fields *f)
 {
     struct field_errors fe = {0};
+    cJSON *body = json_body(rq, rp, JSON_BODY_MAX);
+
+    if (!body)
+        return -1;
+    read_fields(body, creating, f, &fe);
+    return problem_fields_any(rp, &fe) ? -1 : 0;
+}
+
+void missions_create(struct request *rq, struct reply *rp)
+{
     struct mission_fields f = {0};
-    cJSON *body, *m = NULL;
+    cJSON *m = NULL;
     enum db_status st;
 
-    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
-        return;
-    read_fields(body, 1, &f, &fe);
-    if (problem_fields_any(rp, &fe))
+    if (read_body(rq, rp, 1, &f) < 0)
         return;
     st = missions_store_create(rq->worker->db, &f, &m);
     if (st == DB_OK && !m)
@@ -106,15 +115,11 @@ void missions_create(struct request *rq, struct reply *rp)
 
 void missions_update(struct request *rq, struct reply *rp)
 {
-    struct field_errors fe = {0};
     struct mission_fields f = {0};
-    cJSON *body, *m = NULL;
+    cJSON *m = NULL;
     enum db_status st;
 
-    if (!(body = json_body(rq, rp, JSON_BODY_MAX)))
-        return;
-    read_fields(body, 0, &f, &fe);
-    if (problem_fields_any(rp, &fe))
+    if (read_body(rq, rp, 0, &f) < 0)
         return;
     st = missions_store_update(rq->worker->db, rq->ids[0], &f, &m);
     if (st != DB_OK)
@@ -169,12 +174,8 @@ void missions_of_me(struct request *rq, struct reply *rp)
         store_failed(rp, st);
         return;
     }
-    if (!(o = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(o = reply_object_of(rp, "missions", items)))
         return;
-    }
-    cJSON_AddItemToObject(o, "missions", items);
     cJSON_AddNumberToObject(o, "total_points", (double)total_points);
     reply_json(rp, 200, o);
 }
@@ -193,12 +194,8 @@ void missions_leaderboard(struct request *rq, struct reply *rp)
         store_failed(rp, st);
         return;
     }
-    if (!(o = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(o = reply_object_of(rp, "items", items)))
         return;
-    }
-    cJSON_AddItemToObject(o, "items", items);
     cJSON_AddNumberToObject(o, "limit", (double)limit);
     reply_json(rp, 200, o);
 }

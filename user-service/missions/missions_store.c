@@ -171,17 +171,10 @@ enum db_status missions_store_trigger(struct db *db, long long user_id, const ch
     return DB_OK;
 }
 
-static enum db_status count_missions(struct db *db, const char *all, long long *total)
+/* A mission row with the caller's completion columns after MISSION_NCOLUMNS (db_page's row reader). */
+static cJSON *listed_mission(const PGresult *r, int row)
 {
-    const char *params[] = {all};
-    enum db_status st;
-    PGresult *r;
-
-    if (!(r = db_exec(db, &q_list_count, params, &st)))
-        return st;
-    *total = db_ll(r, 0, 0);
-    PQclear(r);
-    return DB_OK;
+    return row_with_completion(r, row, MISSION_NCOLUMNS);
 }
 
 enum db_status missions_store_list(struct db *db, long long user_id, int all, const struct paging *p, cJSON **items,
@@ -189,42 +182,13 @@ enum db_status missions_store_list(struct db *db, long long user_id, int all, co
 {
     char uid[NUM_TEXT_MAX], limit[NUM_TEXT_MAX], offset[NUM_TEXT_MAX];
     const char *allp = all ? "true" : "false";
-    const char *params[] = {uid, allp, limit, offset};
-    enum db_status st;
-    PGresult *r;
-    int n;
+    const char *params[] = {uid, allp, limit, offset}, *count_params[] = {allp};
+    struct db_page_query q = {&q_list, &q_list_count, params, count_params, MISSION_NCOLUMNS + 1, listed_mission};
 
-    *items = NULL;
-    *total = 0;
     ll_str(uid, user_id);
     ll_str(limit, p->limit);
     ll_str(offset, p->offset);
-    if (!(r = db_exec(db, &q_list, params, &st)))
-        return st;
-    n = PQntuples(r);
-    if (!(*items = cJSON_CreateArray())) {
-        PQclear(r);
-        return DB_ERROR;
-    }
-    for (int i = 0; i < n; i++) {
-        cJSON *o = row_with_completion(r, i, MISSION_NCOLUMNS);
-        if (!o) {
-            PQclear(r);
-            cJSON_Delete(*items);
-            *items = NULL;
-            return DB_ERROR;
-        }
-        cJSON_AddItemToArray(*items, o);
-    }
-    if (n > 0)
-        *total = db_ll(r, 0, MISSION_NCOLUMNS + 1);
-    PQclear(r);
-    if (n == 0 && p->offset > 0 && (st = count_missions(db, allp, total)) != DB_OK) {
-        cJSON_Delete(*items);
-        *items = NULL;
-        return st;
-    }
-    return DB_OK;
+    return db_page(db, &q, p->offset, items, total);
 }
 
 enum db_status missions_store_get(struct db *db, long long user_id, int all, long long id, cJSON **out)

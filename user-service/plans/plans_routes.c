@@ -267,12 +267,8 @@ void plans_list_stops(struct request *rq, struct reply *rp)
     }
     if (expand)
         dest_check_expand(rq, items);
-    if (!(out = cJSON_CreateObject())) {
-        cJSON_Delete(items);
-        problem_internal(rp);
+    if (!(out = reply_object_of(rp, "items", items)))
         return;
-    }
-    cJSON_AddItemToObject(out, "items", items);
     reply_json(rp, 200, out);
 }
 

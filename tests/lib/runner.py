@@ -9,12 +9,16 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+LIB = os.path.dirname(os.path.abspath(__file__))
+# tests/lib (the harness and shared helpers) and tests/integration (whose helpers the fault
+# suite reuses) are importable from every suite.
+sys.path[:0] = [LIB, os.path.join(os.path.dirname(LIB), "integration")]
 import harness  # noqa: E402
 
 
 def main():
     suite_dir = os.path.abspath(sys.argv[1])
+    sys.path.insert(0, suite_dir)
     pattern = sys.argv[2] if len(sys.argv) > 2 else ""
     suite = os.path.basename(suite_dir)
     tests, broken = [], []
