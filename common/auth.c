@@ -99,7 +99,7 @@ int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_co
         h++;
     len = strlen(h);
     slot = len < JWT_MAX_LEN ? token_slot(h, len) : NULL;
-    if (slot && slot->len == len && memcmp(slot->token, h, len) == 0 && slot->claims.exp + AUTH_LEEWAY_S > now) {
+    if (slot && slot->len == len && sodium_memcmp(slot->token, h, len) == 0 && slot->claims.exp + AUTH_LEEWAY_S > now) {
         *out = slot->claims;
         return 0;
     }

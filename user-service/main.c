@@ -75,7 +75,7 @@ static const struct route routes[] = {
 /* Media before destinations: media_setup may raise o->max_body, which nothing after it lowers. */
 static int setup(struct server_options *o)
 {
-    if (accounts_setup() < 0 || media_setup(o) < 0 || destinations_setup(o) < 0)
+    if (accounts_setup(o) < 0 || media_setup(o) < 0 || destinations_setup(o) < 0)
         return -1;
     o->authorize = accounts_authorize;
     return 0;
@@ -88,9 +88,10 @@ static void teardown(void)
 
 static int command(const char *cmd, int argc, char **argv)
 {
-    (void)argv;
     if (strcmp(cmd, "reconcile") == 0)
         return destinations_reconcile_command(argc);
+    if (strcmp(cmd, "make-admin") == 0)
+        return accounts_make_admin_command(argc, argv);
     return -1;
 }
 
@@ -107,7 +108,8 @@ static const struct service_def def = {
     .setup = setup,
     .teardown = teardown,
     .command = command,
-    .commands_help = "       user-service reconcile          mark reviews and plan stops whose destination is gone\n",
+    .commands_help = "       user-service reconcile          mark reviews and plan stops whose destination is gone\n"
+                     "       user-service make-admin EMAIL   make the account of EMAIL an administrator\n",
 };
 
 int main(int argc, char **argv)

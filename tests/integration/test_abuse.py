@@ -9,6 +9,7 @@ import concurrent.futures
 import secrets
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -236,6 +237,126 @@ def test_bad_login_limit_settings_stop_the_daemon_naming_the_variable(h):
         env["USER_SERVICE_ADDR"] = "127.0.0.1:1"  # never reached: the check comes first
         p = subprocess.run([h.user.binary, "serve"], env=env, capture_output=True, text=True, timeout=10)
         assert p.returncode == 2 and var in p.stderr, (var, value, p.returncode, p.stderr)
+
+
+# ---- registration (issue 20, item 1) ----
+
+def register_as(h, name, email=None, headers=None):
+    return h.post(api(h, "/auth/register"),
+                  {"username": name, "email": email or name + "@example.com", "password": PASSWORD},
+                  headers=headers)
+
+
+def test_a_taken_email_or_username_is_409_before_any_hashing(h):
+    # Real argon2id parameters: a fresh registration costs the daemon one hash of CPU; a
+    # duplicate must cost a couple of statements, whoever sends it.
+    try:
+        restart_user(h, PASSWORD_OPSLIMIT=2, PASSWORD_MEMLIMIT_KIB=32768)
+        u = new_user(h)
+
+        def cost(name, email=None):
+            before = h.user.cpu_seconds()
+            r = register_as(h, name, email)
+            return r, h.user.cpu_seconds() - before
+
+        fresh = []
+        for _ in range(3):
+            r, t = cost("f" + secrets.token_hex(5))
+            assert r.status == 201, r
+            fresh.append(t)
+        dup = []
+        for _ in range(3):
+            r, t = cost("d" + secrets.token_hex(5), u["email"])  # the email is taken
+            problem_ok(r, 409)
+            assert "email" in r.json()["detail"]
+            dup.append(t)
+            r, t = cost(u["username"].upper(), "x%s@example.com" % secrets.token_hex(5))  # the username is
+            problem_ok(r, 409)
+            assert "username" in r.json()["detail"]
+            dup.append(t)
+        assert sum(fresh) > 0.05, fresh  # three hashes of 32 MiB
+        assert sum(dup) < sum(fresh) / 4, (fresh, dup)  # six duplicates: far less than three hashes
+    finally:
+        restore_user(h)
+
+
+def test_registrations_per_address_are_limited_in_the_database(h):
+    try:
+        restart_user(h, REGISTER_MAX_PER_ADDRESS=3, REGISTER_WINDOW_SECONDS=600)
+        h.psql("users", "DELETE FROM login_attempts WHERE key LIKE 'register:%'")
+        for _ in range(3):
+            assert register_as(h, "r" + secrets.token_hex(5)).status == 201
+        assert_429(register_as(h, "r" + secrets.token_hex(5)), 600)
+        # an untrusted X-Forwarded-For does not buy a new address
+        assert_429(register_as(h, "r" + secrets.token_hex(5), headers={"X-Forwarded-For": "203.0.113.9"}), 600)
+        assert h.psql("users", "SELECT count(*) FROM login_attempts WHERE key = 'register:ip:127.0.0.1'") == "1"
+        # shared by replicas and restarts: the count lives in PostgreSQL
+        h.user.stop()
+        h.user.start(extra_env={"REGISTER_MAX_PER_ADDRESS": "3", "REGISTER_WINDOW_SECONDS": "600"})
+        assert_429(register_as(h, "r" + secrets.token_hex(5)), 600)
+    finally:
+        h.psql("users", "DELETE FROM login_attempts WHERE key LIKE 'register:%'")
+        restore_user(h)
+
+
+# argv: URL PASSWORD THREADS SECONDS; prints the status of every registration it sent.
+FLOOD = """
+import json, secrets, sys, threading, time, urllib.error, urllib.request
+url, pw, n, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+end, codes = time.time() + secs, []
+def run():
+    while time.time() < end:
+        name = "fl" + secrets.token_hex(5)
+        body = json.dumps({"username": name, "email": name + "@example.com", "password": pw}).encode()
+        req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        try:
+            codes.append(urllib.request.urlopen(req, timeout=30).status)
+        except urllib.error.HTTPError as e:
+            codes.append(e.code)
+ts = [threading.Thread(target=run) for _ in range(n)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(" ".join(map(str, codes)))
+"""
+
+
+def test_a_registration_flood_leaves_other_routes_their_workers(h):
+    # Real hashing parameters, four workers and one hashing slot (the default on 2 processors):
+    # a registration that
+    # cannot get the slot within PASSWORD_WAIT_MS answers 503 + Retry-After; GET /users/me of
+    # another client keeps answering 200, with its p99 within 3x of the quiet one.
+    try:
+        restart_user(h, PASSWORD_OPSLIMIT=3, PASSWORD_MEMLIMIT_KIB=65536, PASSWORD_WAIT_MS=50, WORKERS=4, PASSWORD_HASH_SLOTS=1)
+        me = new_user(h)
+
+        def probe(n):
+            times = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                r = h.get(api(h, "/users/me"), token=me["token"])
+                times.append(time.perf_counter() - t0)
+                assert r.status == 200, r
+            times.sort()
+            return times[int(len(times) * 0.99) - 1]
+
+        quiet = probe(60)
+        # the flood runs in its own process, so that it does not take the GIL from the probe
+        flood = subprocess.Popen([sys.executable, "-c", FLOOD, api(h, "/auth/register"), PASSWORD, "4", "3"],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.5)
+            busy = probe(60)
+        finally:
+            out, _ = flood.communicate(timeout=60)
+        codes = [int(c) for c in out.split()]
+        assert set(codes) <= {201, 503}, sorted(set(codes))
+        assert codes.count(503) > 0 and codes.count(201) > 0, (codes.count(201), codes.count(503))
+        assert h.metric(h.user_url, "password_hash_refused_total") >= codes.count(503)
+        assert busy <= 3 * max(quiet, 0.005), (quiet, busy)
+        r = register_as(h, "fl" + secrets.token_hex(5))
+        assert r.status == 201, r  # the gate empties once the flood stops
+    finally:
+        restore_user(h)
 
 
 def test_old_windows_are_pruned(h):

@@ -5,6 +5,7 @@ import json
 import random
 import re
 import secrets
+import subprocess
 import time
 
 from harness import problem_ok
@@ -450,41 +451,50 @@ def test_deleted_users_token_is_401(h):
     problem_ok(h.request("DELETE", api(h, "/users/me"), token=u["token"]), 401)
 
 
-def test_bootstrap_admin_email_registers_as_admin(h):
-    boss = "boss-%s@example.com" % secrets.token_hex(4)
-    h.user.stop()
-    try:
-        h.user.start(extra_env={"BOOTSTRAP_ADMIN_EMAIL": "  " + boss.upper()})
-        r = register(h, email=boss)
-        assert r.status == 201, r
-        assert r.json()["user"]["role"] == "admin"
-        assert h.get(api(h, "/users"), token=r.json()["access_token"]).status == 200
-        other = new_user(h)
-        assert other["role"] == "user"
-        problem_ok(h.get(api(h, "/users"), token=other["token"]), 403)
-    finally:
-        h.user.stop()
-        h.user.start()
-    # without the variable, nobody becomes admin by registering
+def make_admin(h, *args):
+    return subprocess.run([h.user.binary, "make-admin", *args], env=h.env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_make_admin_command_is_the_one_way_to_an_administrator(h):
+    u = new_user(h)
+    problem_ok(h.get(api(h, "/users"), token=u["token"]), 403)
+    p = make_admin(h, "  " + u["email"].upper())  # normalized like any email
+    assert p.returncode == 0 and "user %d is an administrator" % u["id"] in p.stdout, p
+    # the role is read from the database on every request: the same token opens admin routes
+    assert h.get(api(h, "/users"), token=u["token"]).status == 200
+    assert h.get(api(h, "/users/me"), token=u["token"]).json()["role"] == "admin"
+    # registering never makes an admin, whatever the email
     assert new_user(h)["role"] == "user"
 
 
-def test_invalid_bootstrap_admin_email_stops_the_daemon_at_start(h):
+def test_make_admin_refuses_unknown_and_malformed_emails(h):
+    p = make_admin(h, uniq("nobody") + "@example.com")
+    assert p.returncode == 1 and "no account" in p.stderr, p
+    p = make_admin(h, "not an email")
+    assert p.returncode == 2, p
+    p = make_admin(h)
+    assert p.returncode == 2 and "usage" in p.stderr, p
+    assert h.psql("users", "SELECT count(*) FROM users WHERE role = 'admin' AND email LIKE 'nobody%'") == "0"
+
+
+def test_bootstrap_admin_email_is_refused_at_start(h):
+    # The variable made admin whoever registered that email first; a deployment that still
+    # sets it must hear so at once rather than silently lose its admin.
     h.user.stop()
     try:
         try:
-            h.user.start(extra_env={"BOOTSTRAP_ADMIN_EMAIL": "not an email"})
+            h.user.start(extra_env={"BOOTSTRAP_ADMIN_EMAIL": "boss@example.com"})
             started = True
         except RuntimeError:
             started = False
         assert not started
         assert h.user.proc.returncode == 2
+        assert "make-admin" in h.user.log_text()
     finally:
         h.user.stop()
         h.user.start()
 
-
-# ---- secrets stay secret ----
 
 def test_password_hash_and_token_never_logged_or_returned(h):
     marker = "Sekr3t-" + secrets.token_hex(6)

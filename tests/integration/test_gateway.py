@@ -297,3 +297,22 @@ def test_gateway_sets_forwarding_headers_and_reuses_upstream_connections(h):
         assert r.header("Retry-After") == "1" and r.header("X-Request-ID"), r.headers
     finally:
         gw.stop()
+
+
+def test_gateway_rate_limits_the_hashing_routes_per_address(h):
+    # limit_req on /api/v1/auth/: 10 a second, bursts of 30; past that the gateway answers
+    # 429 itself (problem+json, Retry-After) and the daemon never sees the request.
+    gw = gateway(h)
+    codes = []
+    with __import__("concurrent.futures").futures.ThreadPoolExecutor(10) as ex:
+        rs = list(ex.map(lambda i: h.post(gw.url + "/api/v1/auth/login",
+                                          {"email": "rl%d@example.com" % i, "password": "not the password"}),
+                         range(80)))
+    codes = [r.status for r in rs]
+    assert codes.count(401) >= 30 and codes.count(429) >= 20, sorted(set(codes))
+    limited = next(r for r in rs if r.status == 429)
+    problem_ok(limited, 429)
+    assert limited.header("Retry-After") == "1"
+    # other routes are not in that zone
+    time.sleep(1.2)
+    assert h.get(gw.url + "/api/v1/destinations/1").status == 200

@@ -141,7 +141,7 @@ class Harness:
             "PASSWORD_OPSLIMIT": "1", "PASSWORD_MEMLIMIT_KIB": "8",
             # every test client is 127.0.0.1: a per-address login limit would make the suites
             # depend on each other's failed logins (test_abuse sets its own limits)
-            "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "0",
+            "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "0", "REGISTER_MAX_PER_ADDRESS": "0",
         })
         self.env = base
         self.dest = Daemon("destination-service", os.path.join(self.build, "destination-service"), base,

@@ -1,6 +1,5 @@
 /* test_accounts.c - unit tests for user-service/accounts/accounts.c: email normalization and
- * syntax, username rules, password length rules, bootstrap admin matching, and the
- * checked string getter. */
+ * syntax, username rules, password length rules and the checked string getter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,19 +203,6 @@ static void test_password_surrounding_spaces_count(void **state)
     assert_null(accounts_password_check("        "));
 }
 
-static void test_bootstrap_admin_matches_only_when_configured(void **state)
-{
-    struct accounts_config c = {0};
-
-    (void)state;
-    assert_false(accounts_is_bootstrap_admin(&c, "boss@example.com"));
-    assert_false(accounts_is_bootstrap_admin(&c, ""));
-    assert_null(
-        accounts_email_normalize(" Boss@Example.com ", c.bootstrap_admin_email, sizeof c.bootstrap_admin_email));
-    assert_true(accounts_is_bootstrap_admin(&c, "boss@example.com"));
-    assert_false(accounts_is_bootstrap_admin(&c, "boss@example.co"));
-}
-
 static void test_get_str_reports_rule_and_type_errors_by_field(void **state)
 {
     struct field_errors fe = {0};
@@ -254,7 +240,6 @@ int main(void)
         cmocka_unit_test(test_password_length_is_8_to_128_code_points),
         cmocka_unit_test(test_password_counts_code_points_not_bytes),
         cmocka_unit_test(test_password_surrounding_spaces_count),
-        cmocka_unit_test(test_bootstrap_admin_matches_only_when_configured),
         cmocka_unit_test(test_get_str_reports_rule_and_type_errors_by_field),
     };
 

@@ -115,11 +115,6 @@ const char *accounts_password_check(const char *pw)
     return NULL;
 }
 
-int accounts_is_bootstrap_admin(const struct accounts_config *c, const char *email)
-{
-    return c->bootstrap_admin_email[0] != '\0' && strcmp(c->bootstrap_admin_email, email) == 0;
-}
-
 const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe)
 {
     const char *s = NULL, *why;

@@ -24,8 +24,6 @@
 /* What setup reads from the environment (see main.c), then read-only in the workers. */
 struct accounts_config {
     struct password_params password;
-    /* normalized BOOTSTRAP_ADMIN_EMAIL, or "" when unset */
-    char bootstrap_admin_email[ACCOUNTS_EMAIL_MAX + 1];
 };
 
 extern struct accounts_config accounts_config;
@@ -51,8 +49,5 @@ typedef const char *(*accounts_rule)(const char *s);
  * Returns the string (pointing into obj) when present and valid; NULL when absent, null
  * (with JF_NULLABLE) or invalid, the last recorded in fe under name. */
 const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe);
-
-/* 1 if the normalized email is the configured bootstrap administrator's. */
-int accounts_is_bootstrap_admin(const struct accounts_config *c, const char *email);
 
 #endif

@@ -3,9 +3,12 @@
 #include "accounts_service.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "accounts.h"
 #include "config.h"
+#include "hash_gate.h"
 #include "log.h"
 #include "password.h"
 #include "problem.h"
@@ -17,6 +20,8 @@
 #define OPSLIMIT_MAX 64             /* argon2id passes: far beyond any sane setting */
 #define MEMLIMIT_MAX_KIB (4L << 20) /* 4 GiB */
 #define KIB 1024
+#define HASH_WAIT_DEFAULT_MS 2000 /* longest wait for a hashing slot before a 503 */
+#define HASH_WAIT_MAX_MS 60000
 
 /* A valid signature is not enough: the user must still exist, the token must be of the
  * current token_version (a password change retires older ones), and the role comes from
@@ -48,28 +53,72 @@ int accounts_authorize(struct request *rq, struct reply *rp, enum auth_level lev
     return 0;
 }
 
-/* PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT_KIB, BOOTSTRAP_ADMIN_EMAIL. */
+/* PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT_KIB. */
 static void accounts_config_from_env(struct accounts_config *c)
 {
-    const char *admin = config_env_str("BOOTSTRAP_ADMIN_EMAIL", NULL);
-    const char *why;
-
     c->password.opslimit =
         (unsigned long long)config_env_long("PASSWORD_OPSLIMIT", PASSWORD_DEFAULT_OPSLIMIT, 1, OPSLIMIT_MAX);
     c->password.memlimit =
         (size_t)config_env_long("PASSWORD_MEMLIMIT_KIB", ACCOUNTS_MEMLIMIT_DEFAULT_KIB, 8, MEMLIMIT_MAX_KIB) * KIB;
-    c->bootstrap_admin_email[0] = '\0';
-    if (admin && (why = accounts_email_normalize(admin, c->bootstrap_admin_email, sizeof c->bootstrap_admin_email)))
-        config_fail("BOOTSTRAP_ADMIN_EMAIL", why);
+    if (config_env_str("BOOTSTRAP_ADMIN_EMAIL", NULL))
+        config_fail("BOOTSTRAP_ADMIN_EMAIL", "is gone: run `user-service make-admin EMAIL` once instead");
 }
 
-int accounts_setup(void)
+/* A hash is pure CPU: at most half the workers and half the processors hash at once, so
+ * that the other workers, and a processor to run them, stay for every other route. */
+static long default_hash_slots(const struct server_options *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN), n = o->workers / 2;
+
+    if (cpus > 0 && cpus / 2 < n)
+        n = cpus / 2;
+    return n > 0 ? n : 1;
+}
+
+int accounts_setup(const struct server_options *o)
 {
     accounts_config_from_env(&accounts_config);
     ratelimit_config_from_env(&login_limits);
+    hash_gate_setup((int)config_env_long("PASSWORD_HASH_SLOTS", default_hash_slots(o), 1, 1024),
+                    config_env_long("PASSWORD_WAIT_MS", HASH_WAIT_DEFAULT_MS, 1, HASH_WAIT_MAX_MS));
     if (password_init(&accounts_config.password) < 0) {
         log_msg(LOG_ERROR, NULL, "password hashing could not start (PASSWORD_OPSLIMIT / PASSWORD_MEMLIMIT_KIB)");
         return -1;
     }
+    return 0;
+}
+
+int accounts_make_admin_command(int argc, char **argv)
+{
+    char email[ACCOUNTS_EMAIL_MAX + 1];
+    struct db_options dbo;
+    struct db *db;
+    const char *why;
+    long long id = 0;
+    enum db_status st;
+
+    if (argc != 1) {
+        fprintf(stderr, "usage: user-service make-admin EMAIL\n");
+        return 2;
+    }
+    if ((why = accounts_email_normalize(argv[0], email, sizeof email))) {
+        fprintf(stderr, "make-admin: the email %s\n", why);
+        return 2;
+    }
+    service_db_options(&dbo);
+    if (!(db = db_new(&dbo)))
+        return 1;
+    st = users_store_make_admin(db, email, &id);
+    db_free(&db);
+    if (st != DB_OK) {
+        fprintf(stderr, "make-admin: the users database is unavailable\n");
+        return 1;
+    }
+    if (!id) {
+        fprintf(stderr, "make-admin: no account has the email %s\n", email);
+        return 1;
+    }
+    log_msg(LOG_WARN, NULL, "make-admin: user %lld (%s) is an administrator now", id, email);
+    printf("user %lld is an administrator\n", id);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "hash_gate.h"
 #include "json.h"
 #include "jwt.h"
 #include "log.h"
@@ -65,6 +66,43 @@ static void duplicate(struct reply *rp, const char *constraint)
         problem(rp, 409, "An account with these details already exists.");
 }
 
+/* 429 with Retry-After: wait seconds. */
+static void too_many(struct reply *rp, const char *what, long long wait)
+{
+    char retry[24];
+
+    problem(rp, 429, "Too many %s; try again in %lld seconds.", what, wait);
+    snprintf(retry, sizeof retry, "%lld", wait);
+    reply_header(rp, "Retry-After", retry);
+}
+
+/* Counts this registration against its client address (REGISTER_MAX_PER_ADDRESS per
+ * REGISTER_WINDOW_SECONDS, in PostgreSQL so that replicas share it). 0 to go on, or -1 with
+ * rp filled: 429 + Retry-After, or 503 when the database is down. */
+static int register_throttle(struct request *rq, struct reply *rp)
+{
+    const struct ratelimit_config *c = &register_limits;
+    char addr[RATELIMIT_ADDR_MAX], key[RATELIMIT_KEY_MAX];
+    struct ratelimit_hit hit;
+    enum db_status st;
+
+    if (!c->per_address)
+        return 0;
+    ratelimit_client_addr(c, rq->client_addr, ratelimit_forwarded_for(rq), addr);
+    snprintf(key, sizeof key, "register:ip:%s", addr);
+    if ((st = ratelimit_store_hit(rq->worker->db, key, c->window_s, &hit)) != DB_OK) {
+        users_db_failed(rp, st);
+        return -1;
+    }
+    if (hit.attempts <= c->per_address)
+        return 0;
+    too_many(rp, "registrations from your address", hit.retry_after);
+    return -1;
+}
+
+/* Register costs one hash, the most expensive thing an unauthenticated client can ask for,
+ * so everything cheaper comes first: field checks, the per-address limit, and whether the
+ * email or username is taken (a 409 in microseconds); then a slot of the hash gate. */
 void auth_register(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
@@ -72,7 +110,9 @@ void auth_register(struct request *rq, struct reply *rp)
     const char *username, *email_in = NULL, *password, *why;
     char email[ACCOUNTS_EMAIL_MAX + 1], hash[PASSWORD_HASH_MAX];
     struct users_identity who = {0};
+    const char *taken = NULL;
     enum db_status st;
+    int hashed;
 
     if (!body)
         return;
@@ -81,15 +121,26 @@ void auth_register(struct request *rq, struct reply *rp)
         (why = accounts_email_normalize(email_in, email, sizeof email)))
         field_error(&fe, "email", "%s", why);
     password = accounts_get_str(body, "password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
-    if (problem_fields_any(rp, &fe))
+    if (problem_fields_any(rp, &fe) || register_throttle(rq, rp) < 0)
         return;
-    if (password_hash(&accounts_config.password, password, strlen(password), hash) < 0) {
+    if ((st = users_store_taken(rq->worker->db, email, username, &taken)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (taken) {
+        duplicate(rp, taken);
+        return;
+    }
+    if (hash_gate_enter(rp) < 0)
+        return;
+    hashed = password_hash(&accounts_config.password, password, strlen(password), hash);
+    hash_gate_leave();
+    if (hashed < 0) {
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
         problem_internal(rp);
         return;
     }
-    st = users_store_create(rq->worker->db, username, email, hash, accounts_is_bootstrap_admin(&accounts_config, email),
-                            &who, &user);
+    st = users_store_create(rq->worker->db, username, email, hash, 0, &who, &user);
     if (st != DB_OK) {
         cJSON_Delete(user);
         user = NULL;
@@ -107,8 +158,6 @@ void auth_register(struct request *rq, struct reply *rp)
         users_db_failed(rp, st);
         return;
     }
-    if (who.admin)
-        log_msg(LOG_INFO, rq->request_id, "user %lld registered as the bootstrap administrator", who.id);
     auth_token_reply(rp, 201, &who, user);
 }
 
@@ -139,7 +188,7 @@ static int login_throttle(struct request *rq, struct reply *rp, const char *emai
 {
     static unsigned long calls;
     const struct ratelimit_config *c = &login_limits;
-    char addr[RATELIMIT_ADDR_MAX], retry[24];
+    char addr[RATELIMIT_ADDR_MAX];
     struct ratelimit_hit hit;
     long long wait = 0;
     enum db_status st;
@@ -175,9 +224,7 @@ static int login_throttle(struct request *rq, struct reply *rp, const char *emai
     }
     if (!wait)
         return 0;
-    problem(rp, 429, "Too many login attempts; try again in %lld seconds.", wait);
-    snprintf(retry, sizeof retry, "%lld", wait);
-    reply_header(rp, "Retry-After", retry);
+    too_many(rp, "login attempts", wait);
     return -1;
 failed:
     users_db_failed(rp, st);
@@ -222,12 +269,15 @@ void auth_login(struct request *rq, struct reply *rp)
         return;
     }
     /* An unknown email still pays for one hash, so timing does not tell it apart. */
+    if (hash_gate_enter(rp) < 0)
+        return;
     if (found)
         ok = password_verify(c.hash, password, strlen(password));
     else
         ok = password_verify_dummy(password, strlen(password)); /* always 0 */
     if (found && ok)
         upgrade_hash(rq, &c, password);
+    hash_gate_leave();
     if (found)
         sodium_memzero(c.hash, sizeof c.hash);
     if (!found || !ok) {

@@ -15,6 +15,7 @@
 
 struct ratelimit_config login_limits = {
     RATELIMIT_DEFAULT_PER_ACCOUNT, RATELIMIT_DEFAULT_PER_ADDRESS, RATELIMIT_DEFAULT_WINDOW_S, 0, {{0}}};
+struct ratelimit_config register_limits;
 
 /* Parses a textual address into family and 16 bytes (an IPv4-mapped IPv6 becomes IPv4). */
 static int parse_addr(const char *s, int *family, unsigned char addr[16])
@@ -115,6 +116,12 @@ void ratelimit_config_from_env(struct ratelimit_config *c)
     c->window_s = config_env_long("LOGIN_WINDOW_SECONDS", RATELIMIT_DEFAULT_WINDOW_S, 1, RATELIMIT_WINDOW_MAX_S);
     if (ratelimit_parse_trusted(trusted, c, &why) < 0)
         config_fail("TRUSTED_PROXIES", why);
+    register_limits = *c;
+    register_limits.per_account = 0;
+    register_limits.per_address =
+        config_env_long("REGISTER_MAX_PER_ADDRESS", RATELIMIT_DEFAULT_REGISTER_PER_ADDRESS, 0, LIMIT_MAX);
+    register_limits.window_s =
+        config_env_long("REGISTER_WINDOW_SECONDS", RATELIMIT_DEFAULT_REGISTER_WINDOW_S, 1, RATELIMIT_WINDOW_MAX_S);
 }
 
 int ratelimit_trusted(const struct ratelimit_config *c, const char *peer)

@@ -41,12 +41,18 @@ struct ratelimit_config {
 /* The process-wide login limits (set once in setup, read by the workers). */
 extern struct ratelimit_config login_limits;
 
+/* Registrations per client address (per_address per window_s; the same TRUSTED_PROXIES). */
+extern struct ratelimit_config register_limits;
+#define RATELIMIT_DEFAULT_REGISTER_PER_ADDRESS 20
+#define RATELIMIT_DEFAULT_REGISTER_WINDOW_S 3600
+
 /* Parses TRUSTED_PROXIES: a comma-separated list of IPv4/IPv6 addresses or CIDR ranges
  * ("10.0.0.7, 172.16.0.0/12, fd00::/8"); empty means none. Returns 0, or -1 with why. */
 int ratelimit_parse_trusted(const char *text, struct ratelimit_config *c, const char **why);
 
 /* Reads LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_WINDOW_SECONDS
- * and TRUSTED_PROXIES; a bad value exits 2 naming the variable. */
+ * and TRUSTED_PROXIES into c, and REGISTER_MAX_PER_ADDRESS and REGISTER_WINDOW_SECONDS into
+ * register_limits; a bad value exits 2 naming the variable. */
 void ratelimit_config_from_env(struct ratelimit_config *c);
 
 /* 1 if the textual address peer lies in one of the trusted ranges. */

@@ -10,6 +10,7 @@
 #include "accounts.h"
 #include "auth_routes.h"
 #include "exact_int.h"
+#include "hash_gate.h"
 #include "json.h"
 #include "log.h"
 #include "media_files.h"
@@ -119,7 +120,7 @@ void users_put_password(struct request *rq, struct reply *rp)
     struct users_identity who = {0};
     char hash[PASSWORD_HASH_MAX];
     enum db_status st;
-    int found = 0, changed = 0;
+    int found = 0, changed = 0, verified, hashed = -1;
 
     if (!body)
         return;
@@ -134,12 +135,20 @@ void users_put_password(struct request *rq, struct reply *rp)
             me_gone(rp);
         return;
     }
-    if (!password_verify(c.hash, old_pw, strlen(old_pw))) {
+    if (hash_gate_enter(rp) < 0) {
+        sodium_memzero(c.hash, sizeof c.hash);
+        return;
+    }
+    verified = password_verify(c.hash, old_pw, strlen(old_pw));
+    if (verified)
+        hashed = password_hash(&accounts_config.password, new_pw, strlen(new_pw), hash);
+    hash_gate_leave();
+    if (!verified) {
         sodium_memzero(c.hash, sizeof c.hash);
         problem(rp, 403, "The old password is not correct.");
         return;
     }
-    if (password_hash(&accounts_config.password, new_pw, strlen(new_pw), hash) < 0) {
+    if (hashed < 0) {
         st = DB_ERROR;
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
     } else {

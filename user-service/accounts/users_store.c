@@ -37,6 +37,10 @@ static struct db_statement q_update = {
     6, 0};
 static struct db_statement q_delete = {"DELETE FROM users WHERE id = $1", 1, 0};
 static struct db_statement q_count = {"SELECT count(*) FROM users", 0, 0};
+static struct db_statement q_taken = {
+    "SELECT EXISTS (SELECT 1 FROM users WHERE email = $1), EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
+    2, 0};
+static struct db_statement q_make_admin = {"UPDATE users SET role = 'admin' WHERE email = $1 RETURNING id", 1, 0};
 static struct db_statement q_list = {"SELECT " USER_COLUMNS " FROM users ORDER BY id LIMIT $1 OFFSET $2", 2, 0};
 static struct db_statement q_add_points = {
     "UPDATE users SET eco_point = eco_point + $2::bigint WHERE id = $1 RETURNING " USER_COLUMNS, 2, 0};
@@ -356,4 +360,36 @@ fail:
         *out = NULL;
     }
     return st;
+}
+
+enum db_status users_store_make_admin(struct db *db, const char *email, long long *id)
+{
+    const char *params[] = {email};
+    enum db_status st;
+    PGresult *r;
+
+    *id = 0;
+    if (!(r = db_exec(db, &q_make_admin, params, &st)))
+        return st;
+    if (PQntuples(r) == 1)
+        *id = db_ll(r, 0, 0);
+    PQclear(r);
+    return DB_OK;
+}
+
+enum db_status users_store_taken(struct db *db, const char *email, const char *username, const char **index)
+{
+    const char *params[] = {email, username};
+    enum db_status st;
+    PGresult *r;
+
+    *index = NULL;
+    if (!(r = db_exec(db, &q_taken, params, &st)))
+        return st;
+    if (db_bool(r, 0, 0))
+        *index = USERS_EMAIL_KEY;
+    else if (db_bool(r, 0, 1))
+        *index = USERS_USERNAME_KEY;
+    PQclear(r);
+    return DB_OK;
 }

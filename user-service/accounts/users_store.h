@@ -92,4 +92,13 @@ enum db_status users_store_list(struct db *db, long long limit, long long offset
 enum db_status users_store_add_points(struct db *db, long long id, long long points, const char *reason,
                                       long long created_by, cJSON **out);
 
+/* Whether a registration would collide, asked before paying for its hash: *index is
+ * USERS_EMAIL_KEY or USERS_USERNAME_KEY when taken, else NULL. The unique indexes still
+ * decide at the insert (two registrations can pass this check together). */
+enum db_status users_store_taken(struct db *db, const char *email, const char *username, const char **index);
+
+/* Makes the account of the normalized email an administrator; *id is its id, 0 when no
+ * account has that email. */
+enum db_status users_store_make_admin(struct db *db, const char *email, long long *id);
+
 #endif

@@ -1,0 +1,70 @@
+/* hash_gate: a counting semaphore with a timed wait (mutex + condition variable on the
+ * monotonic clock), and two metrics for the operator. */
+#include "hash_gate.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "metrics.h"
+#include "problem.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t freed;
+static int slots = 1, busy;
+static long wait_ms = 2000;
+static struct metric *m_refused, *m_busy;
+
+void hash_gate_setup(int n, long wait)
+{
+    pthread_condattr_t a;
+
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&freed, &a);
+    pthread_condattr_destroy(&a);
+    slots = n > 0 ? n : 1;
+    wait_ms = wait;
+    m_refused = metrics_counter("password_hash_refused_total",
+                                "Register, login or password change answered 503: no hashing slot in time.", "");
+    m_busy = metrics_gauge("password_hashes_in_progress", "argon2id computations running now.", "");
+}
+
+int hash_gate_enter(struct reply *rp)
+{
+    struct timespec until;
+    int rc = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&lock);
+    while (busy >= slots && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&freed, &lock, &until);
+    if (busy < slots) {
+        busy++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    if (rc) {
+        metrics_add(m_refused, 1);
+        problem(rp, 503, "Too many passwords are being checked right now; retry in a second.");
+        reply_header(rp, "Retry-After", "1");
+        return -1;
+    }
+    metrics_add(m_busy, 1);
+    return 0;
+}
+
+void hash_gate_leave(void)
+{
+    pthread_mutex_lock(&lock);
+    busy--;
+    pthread_cond_signal(&freed);
+    pthread_mutex_unlock(&lock);
+    metrics_add(m_busy, -1);
+}
