@@ -37,9 +37,9 @@ static struct db_statement q_update = {
     6, 0};
 static struct db_statement q_delete = {"DELETE FROM users WHERE id = $1", 1, 0};
 static struct db_statement q_count = {"SELECT count(*) FROM users", 0, 0};
-static struct db_statement q_taken = {
-    "SELECT EXISTS (SELECT 1 FROM users WHERE email = $1), EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
-    2, 0};
+static struct db_statement q_taken = {"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1), "
+                                      "EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
+                                      2, 0};
 static struct db_statement q_make_admin = {"UPDATE users SET role = 'admin' WHERE email = $1 RETURNING id", 1, 0};
 static struct db_statement q_list = {"SELECT " USER_COLUMNS " FROM users ORDER BY id LIMIT $1 OFFSET $2", 2, 0};
 static struct db_statement q_add_points = {
