@@ -52,6 +52,11 @@ def address_keys(h):
     return h.psql("users", "SELECT string_agg(key, ',' ORDER BY key) FROM login_attempts WHERE key LIKE 'ip:%'")
 
 
+def pair(email, addr="127.0.0.1"):
+    """The key of the hard login limit: one account from one address."""
+    return "email:%s|ip:%s" % (email, addr)
+
+
 def attempts(h, key):
     v = h.psql("users", "SELECT COALESCE(sum(attempts), 0) FROM login_attempts WHERE key = '%s'"
                % key.replace("'", "''"))
@@ -67,7 +72,7 @@ def test_login_is_429_after_n_failures_with_retry_after(h):
         u = new_user(h)
         for _ in range(3):
             problem_ok(login(h, u["email"], "wrong password"), 401)
-        assert attempts(h, "email:" + u["email"]) == 3
+        assert attempts(h, pair(u["email"])) == 3
         assert_429(login(h, u["email"], "wrong password"), 120)
         # blocked means blocked: the right password does not get through either, and the
         # email's case does not make it another account
@@ -77,9 +82,9 @@ def test_login_is_429_after_n_failures_with_retry_after(h):
         other = new_user(h)
         assert login(h, other["email"], PASSWORD).status == 200
         # a body that does not even validate is 422 and is not counted
-        before = attempts(h, "email:" + u["email"])
+        before = attempts(h, pair(u["email"]))
         problem_ok(h.post(api(h, "/auth/login"), {"email": u["email"]}), 422)
-        assert attempts(h, "email:" + u["email"]) == before
+        assert attempts(h, pair(u["email"])) == before
     finally:
         restore_user(h)
 
@@ -138,7 +143,7 @@ def test_successful_login_resets_the_account_and_only_failures_count(h):
             problem_ok(login(h, u["email"], "wrong password"), 401)
             problem_ok(login(h, u["email"], "wrong password"), 401)
             assert login(h, u["email"], PASSWORD).status == 200
-            assert attempts(h, "email:" + u["email"]) == 0
+            assert attempts(h, pair(u["email"])) == 0 and attempts(h, "email:" + u["email"]) == 0
         # the address saw 9 attempts; its 3 successes were taken back off: 6 failures
         assert attempts(h, "ip:127.0.0.1") == 6
         problem_ok(login(h, u["email"], "wrong password"), 401)  # the 7th failure: at the limit
@@ -161,7 +166,7 @@ def test_concurrent_attempts_are_counted_atomically(h):
         with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
             statuses = list(ex.map(lambda _: login(h, u["email"], "wrong password").status, range(24)))
         assert sorted(statuses) == [401] * 5 + [429] * 19, statuses
-        assert attempts(h, "email:" + u["email"]) == 24
+        assert attempts(h, pair(u["email"])) == 24
     finally:
         restore_user(h)
 
@@ -179,6 +184,42 @@ def test_login_limit_lives_in_the_database_and_survives_a_restart(h):
         # the window is what ends it: move the stored window back by one length
         h.psql("users", "UPDATE login_attempts SET window_start = window_start - interval '300 seconds'")
         assert login(h, u["email"], PASSWORD).status == 200
+    finally:
+        restore_user(h)
+
+
+def test_an_attacker_cannot_lock_the_owner_out_from_elsewhere(h):
+    # The hard limit is per (account, address): the attacker's address is refused, even with
+    # the right password; the owner, from another address, logs in.
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000,
+                     TRUSTED_PROXIES="127.0.0.0/8")
+        u = new_user(h)
+        attacker, owner = {"X-Forwarded-For": "198.51.100.7"}, {"X-Forwarded-For": "203.0.113.20"}
+        for _ in range(3):
+            problem_ok(login(h, u["email"], "guess", headers=attacker), 401)
+        assert_429(login(h, u["email"], "guess", headers=attacker), 300)
+        assert_429(login(h, u["email"], PASSWORD, headers=attacker), 300)
+        assert login(h, u["email"], PASSWORD, headers=owner).status == 200
+        assert attempts(h, pair(u["email"], "198.51.100.7")) == 5
+    finally:
+        restore_user(h)
+
+
+def test_past_the_account_ceiling_only_a_clean_address_may_try(h):
+    # A guessing campaign spread over many addresses meets the per-account ceiling: an
+    # address that already failed on the account is refused; a clean one (the owner) is
+    # not, and the operator reads one warning naming the account.
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL=4,
+                     LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000, TRUSTED_PROXIES="127.0.0.0/8")
+        u = new_user(h)
+        for n in range(4):
+            problem_ok(login(h, u["email"], "guess", headers={"X-Forwarded-For": "198.51.100.%d" % n}), 401)
+        assert_429(login(h, u["email"], "guess", headers={"X-Forwarded-For": "198.51.100.1"}), 300)
+        problem_ok(login(h, u["email"], "guess", headers={"X-Forwarded-For": "198.51.100.50"}), 401)
+        assert login(h, u["email"], PASSWORD, headers={"X-Forwarded-For": "203.0.113.20"}).status == 200
+        assert h.user.log_text().count("login: the account %s passed 4 failed attempts" % u["email"]) == 1
     finally:
         restore_user(h)
 

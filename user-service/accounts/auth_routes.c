@@ -175,40 +175,69 @@ static void upgrade_hash(struct request *rq, const struct users_credentials *c, 
     sodium_memzero(hash, sizeof hash);
 }
 
-/* The two counters a login attempt moves (see ratelimit.h); "" when that limit is off or,
- * for the account, when the email could not be an account's. */
+/* The counters a login attempt moves (see ratelimit.h); "" when that limit is off or, for
+ * the account keys, when the email could not be an account's.
+ * - pair (account, address): the hard limit. An attacker who knows an email locks it only
+ *   for the addresses they send from, never for its owner elsewhere.
+ * - account: a much higher ceiling over all addresses (a spread-out guessing campaign);
+ *   past it only an address with no failure on this account may still try.
+ * - address: every attempt from one address, whatever the email. */
 struct login_keys {
-    char account[RATELIMIT_KEY_MAX], address[RATELIMIT_KEY_MAX];
-    long long account_window, address_window;
+    char pair[RATELIMIT_KEY_MAX], account[RATELIMIT_KEY_MAX], address[RATELIMIT_KEY_MAX];
+    long long address_window;
 };
 
-/* Counts this attempt against both keys before any hashing. Returns 0 to go on, or -1 with
+/* Counts one attempt on key; *attempts is the count in its window and *wait its Retry-After.
+ * DB_OK or the failure. */
+static enum db_status count(struct request *rq, const char *key, long window_s, long long *attempts,
+                            long long *wait)
+{
+    struct ratelimit_hit hit;
+    enum db_status st = ratelimit_store_hit(rq->worker->db, key, window_s, &hit);
+
+    *attempts = hit.attempts;
+    *wait = hit.retry_after;
+    return st;
+}
+
+/* Counts this attempt against every key before any hashing. Returns 0 to go on, or -1 with
  * rp filled: 429 + Retry-After when a limit is exceeded, 503 when the database is down. */
 static int login_throttle(struct request *rq, struct reply *rp, const char *email, struct login_keys *k)
 {
     static unsigned long calls;
     const struct ratelimit_config *c = &login_limits;
     char addr[RATELIMIT_ADDR_MAX];
-    struct ratelimit_hit hit;
-    long long wait = 0;
+    long long n = 0, pair_n = 0, w, wait = 0;
     enum db_status st;
 
-    k->account[0] = k->address[0] = '\0';
+    k->pair[0] = k->account[0] = k->address[0] = '\0';
+    ratelimit_client_addr(c, rq->client_addr, ratelimit_forwarded_for(rq), addr);
     if (c->per_account && email)
+        snprintf(k->pair, sizeof k->pair, "email:%s|ip:%s", email, addr);
+    if (c->per_account_total && email)
         snprintf(k->account, sizeof k->account, "email:%s", email);
-    if (c->per_address) {
-        ratelimit_client_addr(c, rq->client_addr, ratelimit_forwarded_for(rq), addr);
+    if (c->per_address)
         snprintf(k->address, sizeof k->address, "ip:%s", addr);
-    }
-    /* Always the account key first, then the address key: a fixed lock order across replicas. */
-    if (k->account[0]) {
-        if ((st = ratelimit_store_hit(rq->worker->db, k->account, c->window_s, &hit)) != DB_OK)
+    /* Always pair, account, address: a fixed lock order across replicas. */
+    if (k->pair[0]) {
+        if ((st = count(rq, k->pair, c->window_s, &pair_n, &w)) != DB_OK)
             goto failed;
-        k->account_window = hit.window_start;
-        if (hit.attempts > c->per_account)
-            wait = hit.retry_after;
+        if (pair_n > c->per_account)
+            wait = w;
+    }
+    if (k->account[0]) {
+        if ((st = count(rq, k->account, c->window_s, &n, &w)) != DB_OK)
+            goto failed;
+        /* over the ceiling, an address that already failed on this account is refused; a
+         * first attempt from a clean address (the owner, most likely) still goes through */
+        if (n > c->per_account_total && pair_n != 1 && w > wait)
+            wait = w;
+        if (n == c->per_account_total + 1)
+            log_msg(LOG_WARN, rq->request_id, "login: the account %s passed %ld failed attempts in %ld s", email,
+                    c->per_account_total, c->window_s);
     }
     if (k->address[0]) {
+        struct ratelimit_hit hit;
         if ((st = ratelimit_store_hit(rq->worker->db, k->address, c->window_s, &hit)) != DB_OK)
             goto failed;
         k->address_window = hit.window_start;
@@ -231,11 +260,13 @@ failed:
     return -1;
 }
 
-/* A successful login: its account starts afresh, and its own attempt comes back off the
- * address counter, so an address is limited by its failures, not by its users' logins. */
+/* A successful login: its account and (account, address) start afresh, and its own attempt
+ * comes back off the address counter, so an address is limited by its failures, not by its
+ * users' logins. */
 static void login_succeeded(struct request *rq, const struct login_keys *k)
 {
-    if ((k->account[0] && ratelimit_store_reset(rq->worker->db, k->account) != DB_OK) ||
+    if ((k->pair[0] && ratelimit_store_reset(rq->worker->db, k->pair) != DB_OK) ||
+        (k->account[0] && ratelimit_store_reset(rq->worker->db, k->account) != DB_OK) ||
         (k->address[0] && ratelimit_store_undo(rq->worker->db, k->address, k->address_window) != DB_OK))
         log_msg(LOG_WARN, rq->request_id, "could not update the login counters after a successful login");
 }

@@ -14,7 +14,8 @@
 #define IPV6_SUBNET_BITS 64
 
 struct ratelimit_config login_limits = {
-    RATELIMIT_DEFAULT_PER_ACCOUNT, RATELIMIT_DEFAULT_PER_ADDRESS, RATELIMIT_DEFAULT_WINDOW_S, 0, {{0}}};
+    RATELIMIT_DEFAULT_PER_ACCOUNT, RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL, RATELIMIT_DEFAULT_PER_ADDRESS,
+    RATELIMIT_DEFAULT_WINDOW_S, 0, {{0}}};
 struct ratelimit_config register_limits;
 
 /* Parses a textual address into family and 16 bytes (an IPv4-mapped IPv6 becomes IPv4). */
@@ -112,12 +113,14 @@ void ratelimit_config_from_env(struct ratelimit_config *c)
     const char *why = NULL, *trusted = config_env_str("TRUSTED_PROXIES", "");
 
     c->per_account = config_env_long("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", RATELIMIT_DEFAULT_PER_ACCOUNT, 0, LIMIT_MAX);
+    c->per_account_total =
+        config_env_long("LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL", RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL, 0, LIMIT_MAX);
     c->per_address = config_env_long("LOGIN_MAX_ATTEMPTS_PER_ADDRESS", RATELIMIT_DEFAULT_PER_ADDRESS, 0, LIMIT_MAX);
     c->window_s = config_env_long("LOGIN_WINDOW_SECONDS", RATELIMIT_DEFAULT_WINDOW_S, 1, RATELIMIT_WINDOW_MAX_S);
     if (ratelimit_parse_trusted(trusted, c, &why) < 0)
         config_fail("TRUSTED_PROXIES", why);
     register_limits = *c;
-    register_limits.per_account = 0;
+    register_limits.per_account = register_limits.per_account_total = 0;
     register_limits.per_address =
         config_env_long("REGISTER_MAX_PER_ADDRESS", RATELIMIT_DEFAULT_REGISTER_PER_ADDRESS, 0, LIMIT_MAX);
     register_limits.window_s =

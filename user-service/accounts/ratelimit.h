@@ -17,8 +17,9 @@
 
 #define RATELIMIT_TRUSTED_MAX 32
 #define RATELIMIT_ADDR_MAX 64 /* text of an address or an IPv6 /64 prefix, NUL included */
-#define RATELIMIT_KEY_MAX 300 /* "email:" + a 254-byte email, NUL included */
-#define RATELIMIT_DEFAULT_PER_ACCOUNT 10
+#define RATELIMIT_KEY_MAX 340 /* "email:" + a 254-byte email + "|ip:" + an address, NUL included */
+#define RATELIMIT_DEFAULT_PER_ACCOUNT 10         /* failures of one account from one address */
+#define RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL 100  /* of one account from everywhere */
 #define RATELIMIT_DEFAULT_PER_ADDRESS 50
 #define RATELIMIT_DEFAULT_WINDOW_S 300
 #define RATELIMIT_WINDOW_MAX_S 86400 /* windows older than a day are pruned */
@@ -31,7 +32,8 @@ struct ratelimit_net {
 };
 
 struct ratelimit_config {
-    long per_account; /* 0: no per-account limit */
+    long per_account;       /* attempts on one account from one address; 0: no limit */
+    long per_account_total; /* on one account from all addresses; 0: no ceiling */
     long per_address; /* 0: no per-address limit */
     long window_s;
     int ntrusted;
@@ -50,7 +52,8 @@ extern struct ratelimit_config register_limits;
  * ("10.0.0.7, 172.16.0.0/12, fd00::/8"); empty means none. Returns 0, or -1 with why. */
 int ratelimit_parse_trusted(const char *text, struct ratelimit_config *c, const char **why);
 
-/* Reads LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_WINDOW_SECONDS
+/* Reads LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL,
+ * LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_WINDOW_SECONDS
  * and TRUSTED_PROXIES into c, and REGISTER_MAX_PER_ADDRESS and REGISTER_WINDOW_SECONDS into
  * register_limits; a bad value exits 2 naming the variable. */
 void ratelimit_config_from_env(struct ratelimit_config *c);
