@@ -189,8 +189,7 @@ struct login_keys {
 
 /* Counts one attempt on key; *attempts is the count in its window and *wait its Retry-After.
  * DB_OK or the failure. */
-static enum db_status count(struct request *rq, const char *key, long window_s, long long *attempts,
-                            long long *wait)
+static enum db_status count(struct request *rq, const char *key, long window_s, long long *attempts, long long *wait)
 {
     struct ratelimit_hit hit;
     enum db_status st = ratelimit_store_hit(rq->worker->db, key, window_s, &hit);

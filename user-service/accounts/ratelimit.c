@@ -13,9 +13,12 @@
 #define LIMIT_MAX 1000000L
 #define IPV6_SUBNET_BITS 64
 
-struct ratelimit_config login_limits = {
-    RATELIMIT_DEFAULT_PER_ACCOUNT, RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL, RATELIMIT_DEFAULT_PER_ADDRESS,
-    RATELIMIT_DEFAULT_WINDOW_S, 0, {{0}}};
+struct ratelimit_config login_limits = {RATELIMIT_DEFAULT_PER_ACCOUNT,
+                                        RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL,
+                                        RATELIMIT_DEFAULT_PER_ADDRESS,
+                                        RATELIMIT_DEFAULT_WINDOW_S,
+                                        0,
+                                        {{0}}};
 struct ratelimit_config register_limits;
 
 /* Parses a textual address into family and 16 bytes (an IPv4-mapped IPv6 becomes IPv4). */

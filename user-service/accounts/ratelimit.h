@@ -16,10 +16,10 @@
 #include "request.h"
 
 #define RATELIMIT_TRUSTED_MAX 32
-#define RATELIMIT_ADDR_MAX 64 /* text of an address or an IPv6 /64 prefix, NUL included */
-#define RATELIMIT_KEY_MAX 340 /* "email:" + a 254-byte email + "|ip:" + an address, NUL included */
-#define RATELIMIT_DEFAULT_PER_ACCOUNT 10         /* failures of one account from one address */
-#define RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL 100  /* of one account from everywhere */
+#define RATELIMIT_ADDR_MAX 64                   /* text of an address or an IPv6 /64 prefix, NUL included */
+#define RATELIMIT_KEY_MAX 340                   /* "email:" + a 254-byte email + "|ip:" + an address, NUL included */
+#define RATELIMIT_DEFAULT_PER_ACCOUNT 10        /* failures of one account from one address */
+#define RATELIMIT_DEFAULT_PER_ACCOUNT_TOTAL 100 /* of one account from everywhere */
 #define RATELIMIT_DEFAULT_PER_ADDRESS 50
 #define RATELIMIT_DEFAULT_WINDOW_S 300
 #define RATELIMIT_WINDOW_MAX_S 86400 /* windows older than a day are pruned */
@@ -34,7 +34,7 @@ struct ratelimit_net {
 struct ratelimit_config {
     long per_account;       /* attempts on one account from one address; 0: no limit */
     long per_account_total; /* on one account from all addresses; 0: no ceiling */
-    long per_address; /* 0: no per-address limit */
+    long per_address;       /* 0: no per-address limit */
     long window_s;
     int ntrusted;
     struct ratelimit_net trusted[RATELIMIT_TRUSTED_MAX];
