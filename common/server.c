@@ -392,10 +392,32 @@ static int answer_healthz(struct evhttp_request *req)
     return 1;
 }
 
+/* The built-in paths answer GET and HEAD (HEAD is GET without the body, which evhttp leaves
+ * out); any other method is 405 with Allow, as on every routed path. */
+#define BUILTIN_ALLOW "GET, HEAD"
+
+static int get_or_head(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/* The metrics slot of a built-in path, or -1 for any other path. */
+static int builtin_slot(const char *path)
+{
+    if (strcmp(path, "/healthz") == 0)
+        return METRICS_HEALTHZ;
+    if (strcmp(path, "/readyz") == 0)
+        return METRICS_READYZ;
+    if (strcmp(path, "/metrics") == 0)
+        return METRICS_METRICS;
+    return -1;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct server *s = arg;
     struct job *j;
+    int builtin;
 
     if (answer_healthz(req))
         return;
@@ -410,13 +432,21 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     j->req = req;
     j->slot = metrics_builtin_slot(METRICS_UNMATCHED);
-    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/healthz") == 0) { /* with a query string */
+    builtin = builtin_slot(j->rq.path);
+    if (builtin >= 0 && !get_or_head(j->rq.method)) {
+        problem(&j->rp, 405, "This path does not accept %s; it accepts %s.", j->rq.method, BUILTIN_ALLOW);
+        reply_header(&j->rp, "Allow", BUILTIN_ALLOW);
+        answer_now(s, req, &j->rq, &j->rp, metrics_builtin_slot(builtin), j->rq.path);
+        job_free(j);
+        return;
+    }
+    if (builtin == METRICS_HEALTHZ) { /* with a query string, or HEAD */
         reply_copy_body(&j->rp, 200, CT_JSON, HEALTH_BODY, strlen(HEALTH_BODY));
         answer_now(s, req, &j->rq, &j->rp, metrics_builtin_slot(METRICS_HEALTHZ), "/healthz");
         job_free(j);
         return;
     }
-    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/metrics") == 0) {
+    if (builtin == METRICS_METRICS) {
         size_t len = 0;
         char *text = metrics_render(&len);
         if (text)
@@ -427,7 +457,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         job_free(j);
         return;
     }
-    if (strcmp(j->rq.method, "GET") == 0 && strcmp(j->rq.path, "/readyz") == 0) {
+    if (builtin == METRICS_READYZ) {
         j->builtin = BUILTIN_READYZ;
         j->slot = metrics_builtin_slot(METRICS_READYZ);
     }

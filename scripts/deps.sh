@@ -18,6 +18,8 @@ PACKAGES=(
   postgresql
   postgresql-contrib
   python3
+  python3-yaml
+  python3-jsonschema
   curl
   nginx-light
   wrk

@@ -24,9 +24,14 @@ static void replies(enum assistant_intent intent, const char *subject)
         size_t n;
         n = assistant_reply_help(out, caps[i], intent == ASSISTANT_GREETING);
         FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+        n = assistant_vi_reply_help(out, caps[i], intent == ASSISTANT_GREETING);
+        FUZZ_CHECK(n < caps[i] && strlen(out) == n);
         for (int lookup = ASSISTANT_LOOKUP_OK; lookup <= ASSISTANT_LOOKUP_NO_ANCHOR; lookup++) {
             n = assistant_reply_places(out, caps[i], intent, subject, (enum assistant_lookup)lookup, subject, places,
                                        2);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_vi_reply_places(out, caps[i], intent, subject, (enum assistant_lookup)lookup, subject, places,
+                                          2);
             FUZZ_CHECK(n < caps[i] && strlen(out) == n);
         }
         free(out);
@@ -54,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     intent = assistant_match(text, subject, sizeof subject);
     FUZZ_CHECK(assistant_intent_name(intent) != NULL);
+    {
+        enum assistant_lang lang = assistant_language(text);
+        FUZZ_CHECK(lang == ASSISTANT_LANG_UNKNOWN || lang == ASSISTANT_LANG_EN || lang == ASSISTANT_LANG_VI);
+        lang = assistant_accept_language(text);
+        FUZZ_CHECK(lang == ASSISTANT_LANG_UNKNOWN || lang == ASSISTANT_LANG_EN || lang == ASSISTANT_LANG_VI);
+    }
     FUZZ_CHECK(strlen(subject) < sizeof subject);
     if (intent == ASSISTANT_FIND_DESTINATION || intent == ASSISTANT_PLACES_NEAR) {
         FUZZ_CHECK(subject[0] != '\0');

@@ -6,9 +6,17 @@ from harness import problem_ok
 from test_accounts import new_user, api, assert_422_on
 
 
-def say(h, u, text):
-    r = h.post(api(h, "/messages"), {"content": text}, token=u["token"])
+# Words every Vietnamese reply has one of and no English reply has (place names aside).
+VI_MARKERS = ("Bạn ", "Tôi ", "Các địa điểm", "Xin chào", "Tuần này", "Tháng này", "Dịch vụ")
+
+
+def say(h, u, text, lang="en", headers=None):
+    """Posts text; asserts the reply is in lang ("vi" or "en")."""
+    r = h.post(api(h, "/messages"), {"content": text}, token=u["token"], headers=headers)
     assert r.status == 201, r
+    reply = r.json()["reply"]["content"]
+    in_vi = any(m in reply for m in VI_MARKERS)
+    assert in_vi == (lang == "vi"), (text, lang, reply)
     return r.json()
 
 
@@ -42,34 +50,39 @@ def test_footprint_this_week_reflects_a_logged_trip(h):
     assert t.status == 201, t
     r = say(h, u, "my footprint this week")["reply"]
     assert "1 trip emitting 1.710 kg CO2e" in r["content"], r
-    r = say(h, u, "Lượng khí thải tuần này")["reply"]
-    assert r["intent"] == "footprint_week" and "1.710 kg CO2e" in r["content"], r
+    r = say(h, u, "Lượng khí thải tuần này", "vi")["reply"]
+    assert r["intent"] == "footprint_week" and "bạn đã ghi 1 chuyến đi, thải ra 1,710 kg CO2e" in r["content"], r
 
 
 def test_footprint_this_month_and_compare(h):
     u = new_user(h)
     h.post(api(h, "/carbon"), {"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 10}, token=u["token"])
-    r = say(h, u, "dau chan carbon thang nay")["reply"]
-    assert r["intent"] == "footprint_month" and "This month" in r["content"] and "1.710" in r["content"], r
+    r = say(h, u, "dau chan carbon thang nay", "vi")["reply"]
+    assert r["intent"] == "footprint_month" and "Tháng này" in r["content"] and "1,710" in r["content"], r
     r = say(h, u, "compare with last week")["reply"]
     assert r["intent"] == "footprint_compare" and "last week" in r["content"] and "1.710" in r["content"], r
-    r = say(h, u, "khí thải so với tháng trước")["reply"]
-    assert r["intent"] == "footprint_compare" and "last month" in r["content"], r
+    r = say(h, u, "khí thải so với tháng trước", "vi")["reply"]
+    assert r["intent"] == "footprint_compare" and "tháng trước là" in r["content"], r
 
 
 def test_missions_and_points_mention_the_users_eco_point(h):
     u = new_user(h)
     me = h.get(api(h, "/users/me"), token=u["token"]).json()
-    for text in ("How many points do I have?", "Nhiệm vụ và điểm của tôi", "nhiem vu cua toi"):
-        r = say(h, u, text)["reply"]
+    r = say(h, u, "How many points do I have?")["reply"]
+    assert r["intent"] == "missions_points", r
+    assert "You have %d eco point" % me["eco_point"] in r["content"] and me["rank"] in r["content"], r
+    vi_rank = {"Bronze": "Đồng", "Silver": "Bạc", "Gold": "Vàng"}[me["rank"]]
+    for text in ("Nhiệm vụ và điểm của tôi", "nhiem vu cua toi"):
+        r = say(h, u, text, "vi")["reply"]
         assert r["intent"] == "missions_points", (text, r)
-        assert "You have %d eco point" % me["eco_point"] in r["content"] and me["rank"] in r["content"], r
+        assert "Bạn có %d điểm xanh, hạng %s" % (me["eco_point"], vi_rank) in r["content"], r
 
 
 def test_find_destination_by_name_english_and_vietnamese(h):
     u = new_user(h)
-    for text in ("find Hồ Hoàn Kiếm", "tìm hoan kiem", "Where is Ho Hoan Kiem?"):
-        r = say(h, u, text)["reply"]
+    for text, lang in (("find Hồ Hoàn Kiếm", "en"), ("tìm hoan kiem", "vi"), ("Where is Ho Hoan Kiem?", "en"),
+                       ("Hồ Hoàn Kiếm ở đâu?", "vi")):
+        r = say(h, u, text, lang)["reply"]
         assert r["intent"] == "find_destination", (text, r)
         assert "Hồ Hoàn Kiếm" in r["content"], (text, r)
     r = say(h, u, "find Zzqxw Nowhere")["reply"]
@@ -78,11 +91,13 @@ def test_find_destination_by_name_english_and_vietnamese(h):
 
 def test_places_near_lists_nearby_names(h):
     u = new_user(h)
-    for text in ("places near Hồ Hoàn Kiếm", "địa điểm gần hồ hoàn kiếm"):
-        r = say(h, u, text)["reply"]
-        assert r["intent"] == "places_near", (text, r)
-        assert r["content"].startswith("Places within 5 km of Hồ Hoàn Kiếm:"), r
-        assert "Đền Ngọc Sơn" in r["content"], r
+    r = say(h, u, "places near Hồ Hoàn Kiếm")["reply"]
+    assert r["intent"] == "places_near", r
+    assert r["content"].startswith("Places within 5 km of Hồ Hoàn Kiếm:") and "Đền Ngọc Sơn" in r["content"], r
+    r = say(h, u, "địa điểm gần hồ hoàn kiếm", "vi")["reply"]
+    assert r["intent"] == "places_near", r
+    assert r["content"].startswith("Các địa điểm trong vòng 5 km quanh Hồ Hoàn Kiếm:"), r
+    assert "Đền Ngọc Sơn" in r["content"] and " km)" in r["content"], r
     r = say(h, u, "places near Zzqxw Nowhere")["reply"]
     assert "could not find a destination called" in r["content"], r
 
@@ -94,12 +109,38 @@ def test_destination_service_down_still_201_with_a_plain_sentence(h):
         for text in ("find Hồ Hoàn Kiếm", "places near Hồ Hoàn Kiếm"):
             b = say(h, u, text)
             assert "Destination search is unavailable right now" in b["reply"]["content"], b
+        b = say(h, u, "tìm Hồ Hoàn Kiếm", "vi")
+        assert "Dịch vụ tìm địa điểm hiện không hoạt động" in b["reply"]["content"], b
         # the user side stays up
         assert say(h, u, "my points")["reply"]["intent"] == "missions_points"
         assert h.get(api(h, "/messages"), token=u["token"]).status == 200
     finally:
         h.dest.start()
-    assert len(rows(h, u["id"])) == 6
+    assert len(rows(h, u["id"])) == 8
+
+
+def test_reply_in_the_language_of_the_message(h):
+    u = new_user(h)
+    r = say(h, u, "Tuần này tôi đã thải bao nhiêu CO2?", "vi")["reply"]
+    assert r["intent"] == "footprint_week" and r["content"].startswith("Tuần này (từ "), r
+    assert "/" in r["content"] and " đến " in r["content"] and "0,000 kg CO2e" in r["content"], r
+    r = say(h, u, "xin chao", "vi")["reply"]
+    assert r["intent"] == "greeting" and r["content"].startswith("Xin chào! Tôi là trợ lý"), r
+    assert "Hello" not in r["content"], r
+    r = say(h, u, "hello")["reply"]
+    assert r["content"].startswith("Hello! I am") and "Xin chào" not in r["content"], r
+
+
+def test_ambiguous_message_follows_previous_messages_then_accept_language(h):
+    u = new_user(h)
+    say(h, u, "ok", "en")  # nothing to go on: English
+    say(h, u, "ok", "vi", headers={"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.8"})
+    say(h, u, "ok", "en", headers={"Accept-Language": "vi;q=0, en"})
+    say(h, u, "cảm ơn, nhiệm vụ của tôi", "vi")
+    say(h, u, "ok", "vi")  # the previous message was Vietnamese
+    say(h, u, "Hồ Hoàn Kiếm", "vi", headers={"Accept-Language": "en"})  # a bare name: still the conversation's
+    say(h, u, "my points please")
+    say(h, u, "Đền Ngọc Sơn", "en", headers={"Accept-Language": "vi"})
 
 
 def test_list_pages_newest_first_with_before_id(h):

@@ -2,7 +2,9 @@
 
 tests/run.sh starts the clusters, creates and migrates the databases, and runs
 runner.py, which builds one Harness and passes it to every test function
-(`def test_something(h):`). Only the Python standard library is used.
+(`def test_something(h):`). Besides the Python standard library, only Debian's python3-yaml
+and python3-jsonschema, for openapi_check: every answer `request` receives is checked
+against docs/openapi.yaml, and the runner fails a test that received one that does not match.
 """
 import base64
 import hashlib
@@ -16,6 +18,8 @@ import socket
 import subprocess
 import time
 import urllib.parse
+
+import openapi_check
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -150,6 +154,8 @@ class Harness:
         self.user = Daemon("user-service", os.path.join(self.build, "user-service"), base,
                            os.path.join(self.log_dir, "user-service.log"))
         self.user.port = uport
+        self.contract = openapi_check.contract(ROOT)
+        self.violations = []  # of the contract, by answers of the current test (runner.py)
 
     # ---- lifecycle ----
     def daemons(self):
@@ -174,8 +180,10 @@ class Harness:
                 d.start()
 
     # ---- HTTP ----
-    def request(self, method, url, body=None, headers=None, token=None, timeout=15, raw=None):
-        """url is absolute. body: dict/list (sent as JSON), bytes or str (sent as is)."""
+    def request(self, method, url, body=None, headers=None, token=None, timeout=15, raw=None, contract=True):
+        """url is absolute. body: dict/list (sent as JSON), bytes or str (sent as is).
+        contract=False: the answer is not a daemon's (a test's stand-in upstream, or the
+        gateway refusing a path it does not route), so docs/openapi.yaml does not describe it."""
         u = urllib.parse.urlsplit(url)
         hdrs = dict(headers or {})
         if token:
@@ -194,9 +202,12 @@ class Harness:
             path = u.path + ("?" + u.query if u.query else "")
             c.request(method, path, body=data, headers=hdrs)
             r = c.getresponse()
-            return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+            resp = Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
         finally:
             c.close()
+        if contract:
+            self.violations.extend(self.contract.check(method, url, resp.status, resp.headers, resp.body))
+        return resp
 
     def get(self, url, **kw):
         return self.request("GET", url, **kw)

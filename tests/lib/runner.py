@@ -48,7 +48,11 @@ def main():
             t0 = time.time()
             try:
                 h.ensure_up()
+                h.violations = []
                 f(h)
+                if h.violations:
+                    raise AssertionError("answers that do not match docs/openapi.yaml:\n  " +
+                                         "\n  ".join(h.violations))
                 passed += 1
                 print("PASS %-70s %6.2fs" % (name, time.time() - t0), flush=True)
             except Exception:  # a failing test must not stop the others

@@ -14,7 +14,7 @@
 
 static struct ratelimit_config with(const char *trusted)
 {
-    struct ratelimit_config c = {10, 50, 300, 0, {{0}}};
+    struct ratelimit_config c = {.per_account = 10, .per_account_total = 100, .per_address = 50, .window_s = 300};
     const char *why = NULL;
 
     assert_int_equal(ratelimit_parse_trusted(trusted, &c, &why), 0);

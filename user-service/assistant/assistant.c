@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "assistant_text.h"
 #include "carbon.h"
 
 static const char *const intent_names[] = {
@@ -257,49 +258,11 @@ enum assistant_intent assistant_match(const char *text, char *subject, size_t ca
 
 /* ---- replies ---- */
 
-struct out {
-    char *p;
-    size_t cap, len;
-    int full;
-};
-
-/* Appends all of the formatted text or, when it does not fit, nothing (and marks full). */
-__attribute__((format(printf, 2, 3))) static int put(struct out *o, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (o->full || o->cap == 0 || o->len + 1 >= o->cap) {
-        o->full = 1;
-        return -1;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
-        o->p[o->len] = '\0';
-        o->full = 1;
-        return -1;
-    }
-    o->len += (size_t)n;
-    return 0;
-}
-
-static struct out out_init(char *p, size_t cap)
-{
-    struct out o = {p, cap, 0, 0};
-    if (cap)
-        p[0] = '\0';
-    return o;
-}
-
 static const char help_text[] =
     "I am the EcomoveX eco assistant. Ask me about: your footprint this week (\"my footprint this week\"), "
     "this month (\"my footprint this month\"), compared with the last period (\"compare with last week\"); "
     "your missions and eco points (\"my missions and points\"); a destination by name (\"find Ho Hoan Kiem\"); "
-    "places near a destination (\"places near Ho Hoan Kiem\"). "
-    "Tiếng Việt cũng được: \"lượng khí thải tuần này\", \"so với tháng trước\", \"nhiệm vụ và điểm của tôi\", "
-    "\"tìm Hồ Hoàn Kiếm\", \"địa điểm gần Hồ Hoàn Kiếm\".";
+    "places near a destination (\"places near Ho Hoan Kiem\"). You can also write to me in Vietnamese.";
 
 const char *assistant_help_text(void)
 {
@@ -311,7 +274,7 @@ size_t assistant_reply_help(char *out, size_t cap, int greeting)
     struct out o = out_init(out, cap);
 
     if (greeting)
-        put(&o, "Hello! Xin chào! ");
+        put(&o, "Hello! ");
     put(&o, "%s", help_text);
     return o.len;
 }

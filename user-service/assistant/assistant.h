@@ -85,4 +85,37 @@ size_t assistant_reply_places(char *out, size_t cap, enum assistant_intent inten
                               enum assistant_lookup lookup, const char *anchor, const struct assistant_place *places,
                               size_t n);
 
+/* ---- language (assistant_vi.c) ---- */
+
+enum assistant_lang {
+    ASSISTANT_LANG_UNKNOWN = 0, /* too short or neutral to tell ("ok", "123") */
+    ASSISTANT_LANG_EN,
+    ASSISTANT_LANG_VI,
+};
+
+/* "en" | "vi" (UNKNOWN is "en"). */
+const char *assistant_lang_name(enum assistant_lang lang);
+
+/* The language a message is written in: whichever of Vietnamese and English words (as
+ * folded, so Vietnamese typed without diacritics counts) it has more of; on a tie of some
+ * words each, Vietnamese when it has a letter only Vietnamese uses (ă â đ ê ô ơ ư, a tone
+ * mark). No such words (a bare place name, "ok") is UNKNOWN: a name with diacritics says
+ * nothing about the language its writer wants. Looks at most at ASSISTANT_SCAN_MAX bytes. */
+enum assistant_lang assistant_language(const char *text);
+
+/* The first of vi / en an Accept-Language header names (q=0 excluded), else UNKNOWN.
+ * header may be NULL. */
+enum assistant_lang assistant_accept_language(const char *header);
+
+/* The Vietnamese replies: the same contracts as the English ones above, in Vietnamese with
+ * diacritics, a decimal comma (1.234,5), dates as dd/mm/yyyy and units kg CO2e, km. */
+size_t assistant_vi_reply_help(char *out, size_t cap, int greeting);
+size_t assistant_vi_reply_footprint(char *out, size_t cap, enum assistant_intent intent,
+                                    const struct assistant_footprint *f);
+size_t assistant_vi_reply_points(char *out, size_t cap, long long eco_point, const char *rank, long long completed,
+                                 const char *const *names, size_t n);
+size_t assistant_vi_reply_places(char *out, size_t cap, enum assistant_intent intent, const char *subject,
+                                 enum assistant_lookup lookup, const char *anchor, const struct assistant_place *places,
+                                 size_t n);
+
 #endif

@@ -21,6 +21,7 @@
 
 #define SUBJECT_BYTES (ASSISTANT_SUBJECT_MAX * 4 + 1)
 #define PATH_MAX_BYTES (64 + SUBJECT_BYTES * 3)
+#define LANGUAGE_LOOKBACK 10 /* earlier messages read to tell the language of one that does not */
 
 static void store_failed(struct reply *rp, enum db_status st)
 {
@@ -29,8 +30,8 @@ static void store_failed(struct reply *rp, enum db_status st)
 
 /* ---- the data behind each intent ---- */
 
-static enum db_status footprint_reply(struct request *rq, enum assistant_intent intent, const char *subject, char *text,
-                                      size_t cap)
+static enum db_status footprint_reply(struct request *rq, int vi, enum assistant_intent intent, const char *subject,
+                                      char *text, size_t cap)
 {
     int month =
         intent == ASSISTANT_FOOTPRINT_MONTH || (intent == ASSISTANT_FOOTPRINT_COMPARE && !strcmp(subject, "month"));
@@ -49,11 +50,11 @@ static enum db_status footprint_reply(struct request *rq, enum assistant_intent 
     if ((st = carbon_store_summary(rq->worker->db, rq->auth.user_id, &b, &t)) != DB_OK)
         return st;
     f = (struct assistant_footprint){carbon_period_name(period), b.start, b.last, t.kg, t.prev_kg, t.trips};
-    assistant_reply_footprint(text, cap, intent, &f);
+    (vi ? assistant_vi_reply_footprint : assistant_reply_footprint)(text, cap, intent, &f);
     return DB_OK;
 }
 
-static enum db_status points_reply(struct request *rq, char *text, size_t cap)
+static enum db_status points_reply(struct request *rq, int vi, char *text, size_t cap)
 {
     cJSON *user = NULL, *missions = NULL, *el;
     const char *names[ASSISTANT_PLACES_MAX];
@@ -80,8 +81,8 @@ static enum db_status points_reply(struct request *rq, char *text, size_t cap)
         if (n < ASSISTANT_PLACES_MAX && cJSON_IsString(name))
             names[n++] = name->valuestring;
     }
-    assistant_reply_points(text, cap, points, rank ? rank : carbon_rank(points), cJSON_GetArraySize(missions), names,
-                           n);
+    (vi ? assistant_vi_reply_points : assistant_reply_points)(text, cap, points, rank ? rank : carbon_rank(points),
+                                                              cJSON_GetArraySize(missions), names, n);
     cJSON_Delete(user);
     cJSON_Delete(missions);
     return DB_OK;
@@ -156,7 +157,8 @@ static size_t to_places(const cJSON *items, double skip, int near, struct assist
     return n;
 }
 
-static void places_reply(struct request *rq, enum assistant_intent intent, const char *subject, char *text, size_t cap)
+static void places_reply(struct request *rq, int vi, enum assistant_intent intent, const char *subject, char *text,
+                         size_t cap)
 {
     char enc[SUBJECT_BYTES * 3 + 1], path[PATH_MAX_BYTES];
     struct assistant_place places[ASSISTANT_PLACES_MAX];
@@ -168,17 +170,20 @@ static void places_reply(struct request *rq, enum assistant_intent intent, const
     snprintf(path, sizeof path, "/api/v1/destinations?q=%s&limit=%d", enc,
              intent == ASSISTANT_PLACES_NEAR ? 1 : ASSISTANT_PLACES_MAX);
     if (!(items = dest_items(rq, path, &found))) {
-        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, intent, subject,
+                                                                  ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
         return;
     }
     if (intent == ASSISTANT_FIND_DESTINATION) {
         n = to_places(items, -1, 0, places);
-        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_OK, NULL, places, n);
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, intent, subject, ASSISTANT_LOOKUP_OK, NULL,
+                                                                  places, n);
         cJSON_Delete(found);
         return;
     }
     if (!(anchor = cJSON_GetArrayItem(items, 0)) || !str_of(anchor, "name")) {
-        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_NO_ANCHOR, NULL, NULL, 0);
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, intent, subject,
+                                                                  ASSISTANT_LOOKUP_NO_ANCHOR, NULL, NULL, 0);
         cJSON_Delete(found);
         return;
     }
@@ -187,32 +192,69 @@ static void places_reply(struct request *rq, enum assistant_intent intent, const
              num_of(anchor, "latitude", 0), num_of(anchor, "longitude", 0), ASSISTANT_NEAR_RADIUS_KM,
              ASSISTANT_PLACES_MAX + 1);
     if (!(items = dest_items(rq, path, &near)))
-        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, intent, subject,
+                                                                  ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
     else {
         n = to_places(items, num_of(anchor, "id", -1), 1, places);
-        assistant_reply_places(text, cap, intent, subject, ASSISTANT_LOOKUP_OK, str_of(anchor, "name"), places, n);
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, intent, subject, ASSISTANT_LOOKUP_OK,
+                                                                  str_of(anchor, "name"), places, n);
     }
     cJSON_Delete(near);
     cJSON_Delete(found);
 }
 
-/* The assistant's reply to content into text; its intent into *intent. */
+/* The language to answer content in: its own; for a message that does not tell ("ok", a
+ * bare place name), that of the user's latest message that does (of the last
+ * LANGUAGE_LOOKBACK), then Accept-Language, then English. */
+static int answer_in_vietnamese(struct request *rq, const char *content, const char *place)
+{
+    char rest[ASSISTANT_SCAN_MAX + 1];
+    const char *at;
+    enum assistant_lang lang;
+    cJSON *items = NULL, *m;
+    long long next = 0;
+
+    /* the place asked about is a name, in whatever language: the words around it tell */
+    snprintf(rest, sizeof rest, "%s", content);
+    if (place && *place && (at = strstr(rest, place)) != NULL)
+        memmove((char *)at, at + strlen(place), strlen(at + strlen(place)) + 1);
+    lang = assistant_language(rest);
+    if (lang == ASSISTANT_LANG_UNKNOWN &&
+        messages_store_list(rq->worker->db, rq->auth.user_id, 0, LANGUAGE_LOOKBACK, &items, &next) == DB_OK) {
+        cJSON_ArrayForEach (m, items) {
+            if (lang != ASSISTANT_LANG_UNKNOWN)
+                break;
+            if (strcmp(str_of(m, "sender") ? str_of(m, "sender") : "", "user") == 0)
+                lang = assistant_language(str_of(m, "content"));
+        }
+    }
+    cJSON_Delete(items);
+    if (lang == ASSISTANT_LANG_UNKNOWN)
+        lang = assistant_accept_language(request_header(rq, "Accept-Language"));
+    return lang == ASSISTANT_LANG_VI;
+}
+
+/* The assistant's reply to content into text, in *vi's language; its intent into *intent. */
 static enum db_status compose(struct request *rq, const char *content, char *text, size_t cap,
-                              enum assistant_intent *intent)
+                              enum assistant_intent *intent, int *vi)
 {
     char subject[SUBJECT_BYTES];
 
     *intent = assistant_match(content, subject, sizeof subject);
+    *vi = answer_in_vietnamese(
+        rq, content, *intent == ASSISTANT_FIND_DESTINATION || *intent == ASSISTANT_PLACES_NEAR ? subject : NULL);
     switch (*intent) {
     case ASSISTANT_FOOTPRINT_WEEK:
     case ASSISTANT_FOOTPRINT_MONTH:
-    case ASSISTANT_FOOTPRINT_COMPARE: return footprint_reply(rq, *intent, subject, text, cap);
-    case ASSISTANT_MISSIONS_POINTS: return points_reply(rq, text, cap);
+    case ASSISTANT_FOOTPRINT_COMPARE: return footprint_reply(rq, *vi, *intent, subject, text, cap);
+    case ASSISTANT_MISSIONS_POINTS: return points_reply(rq, *vi, text, cap);
     case ASSISTANT_FIND_DESTINATION:
-    case ASSISTANT_PLACES_NEAR: places_reply(rq, *intent, subject, text, cap); return DB_OK;
+    case ASSISTANT_PLACES_NEAR: places_reply(rq, *vi, *intent, subject, text, cap); return DB_OK;
     case ASSISTANT_GREETING:
     case ASSISTANT_HELP:
-    default: assistant_reply_help(text, cap, *intent == ASSISTANT_GREETING); return DB_OK;
+    default:
+        (*vi ? assistant_vi_reply_help : assistant_reply_help)(text, cap, *intent == ASSISTANT_GREETING);
+        return DB_OK;
     }
 }
 
@@ -226,13 +268,14 @@ void messages_create(struct request *rq, struct reply *rp)
     const char *content = NULL;
     enum assistant_intent intent;
     enum db_status st;
+    int vi = 0;
 
     if (!body)
         return;
     json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
     if (problem_fields_any(rp, &fe))
         return;
-    if ((st = compose(rq, content, text, sizeof text, &intent)) != DB_OK ||
+    if ((st = compose(rq, content, text, sizeof text, &intent, &vi)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
                                       &msg, &rep)) != DB_OK) {
         store_failed(rp, st);

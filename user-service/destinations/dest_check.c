@@ -123,6 +123,26 @@ int dest_check_expand_param(const struct request *rq, struct reply *rp)
     return -1;
 }
 
+/* Whether f has the shape the API promises for an embedded destination (the Destination
+ * schema's required fields, each of its type and range): what destination-service answers
+ * is passed on to clients only when it does. */
+static int destination_shape_ok(const cJSON *f)
+{
+    static const char *const strings[] = {"name", "category", "address", "description", "created_at", "updated_at"};
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(f, "latitude");
+    const cJSON *lon = cJSON_GetObjectItemCaseSensitive(f, "longitude");
+
+    if (!cJSON_IsNumber(id) || id->valuedouble < 1 || !cJSON_IsNumber(lat) || lat->valuedouble < -90 ||
+        lat->valuedouble > 90 || !cJSON_IsNumber(lon) || lon->valuedouble < -180 || lon->valuedouble > 180 ||
+        !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(f, "green_certified")))
+        return 0;
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f, strings[i])))
+            return 0;
+    return 1;
+}
+
 void dest_check_expand(struct request *rq, cJSON *items)
 {
     size_t n = 0, k = 0;
@@ -149,8 +169,9 @@ void dest_check_expand(struct request *rq, cJSON *items)
         cJSON_ArrayForEach (f, fetched) {
             const cJSON *fid = cJSON_GetObjectItemCaseSensitive(f, "id");
             if (cJSON_IsNumber(fid) && cJSON_IsNumber(d) && fid->valuedouble == d->valuedouble) {
-                found = cJSON_Duplicate(f, 1);
-                status = "ok";
+                /* a malformed answer is no answer: null, unavailable */
+                found = destination_shape_ok(f) ? cJSON_Duplicate(f, 1) : NULL;
+                status = found ? "ok" : "unavailable";
                 break;
             }
         }

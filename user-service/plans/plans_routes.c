@@ -48,12 +48,26 @@ static enum json_got get_money(const cJSON *body, const char *name, char out[MON
     return g;
 }
 
+/* A 422 naming the fields a database rule refused (the API's 422 always carries errors). */
+static void unprocessable(struct reply *rp, const char *const *fields, const char *message)
+{
+    struct field_errors fe = {0};
+
+    for (; *fields; fields++)
+        field_error(&fe, *fields, "%s", message);
+    problem_fields(rp, &fe);
+}
+
+static const char *const plan_rule_fields[] = {"start_date", "end_date", "budget", NULL};
+static const char *const plan_date_fields[] = {"start_date", "end_date", NULL};
+static const char *const stop_rule_fields[] = {"position", "estimated_cost", "note", NULL};
+
 static void plan_failed(struct reply *rp, enum db_status st, long long id)
 {
     if (st == DB_OK)
         problem(rp, 404, "You have no plan with id %lld.", id);
     else if (st == DB_CHECK)
-        problem(rp, 422, "The plan's values break a rule (dates, budget or length).");
+        unprocessable(rp, plan_rule_fields, "breaks a rule of plans (dates in order, budget, length)");
     else
         users_db_failed(rp, st);
 }
@@ -160,7 +174,8 @@ void plans_patch(struct request *rq, struct reply *rp)
     }
     st = plans_store_update(rq->worker->db, rq->auth.user_id, rq->ids[0], &in, &out, &conflict, &found);
     if (conflict)
-        problem(rp, 422, "Some stops of this plan fall outside the new dates; move or remove them first.");
+        unprocessable(rp, plan_date_fields,
+                      "leaves some stops of this plan outside the dates; move or remove them first");
     else if (st != DB_OK || !out)
         plan_failed(rp, st, rq->ids[0]);
     else
@@ -288,7 +303,7 @@ void plans_patch_stop(struct request *rq, struct reply *rp)
         return;
     st = plans_store_update_stop(rq->worker->db, rq->auth.user_id, rq->ids[0], rq->ids[1], &in, &out, &outside, &found);
     if (st == DB_CHECK) /* a value the columns cannot hold: the client's, not ours */
-        problem(rp, 422, "The stop's values break a rule of the database.");
+        unprocessable(rp, stop_rule_fields, "breaks a rule of plan stops (position, cost, note length)");
     else if (st != DB_OK)
         users_db_failed(rp, st);
     else if (outside) {
