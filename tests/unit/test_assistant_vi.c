@@ -1,10 +1,11 @@
-/* test_assistant_vi.c - unit tests for user-service/assistant_vi.c: telling the language of
+/* test_assistant_vi.c - unit tests for user-service/assistant/assistant_vi.c: telling the language of
  * a message and of an Accept-Language header, and every reply in Vietnamese. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <string.h>
