@@ -14,9 +14,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   if [ "$db" != postgres ]; then
-    # The database is made by a server listening only on its Unix socket, as the official image does.
-    pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start >/dev/null
-    createdb --username="$user" "$db"
+    # The database is made by a server on a private socket only, so that neither clients nor
+    # pg_isready (the health check) see it before the real server is up.
+    sock=$(mktemp -d)
+    pg_ctl -D "$PGDATA" -w -o "-c listen_addresses='' -c unix_socket_directories=$sock" start >/dev/null
+    createdb --host="$sock" --username="$user" "$db"
     pg_ctl -D "$PGDATA" -w -m fast stop >/dev/null
   fi
   echo "test-only-postgres: initialised $PGDATA: role $user, database $db"
