@@ -40,7 +40,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 USER_LIB_OBJ := $(filter-out %/main.o,$(USER_OBJ))
 DEST_LIB_OBJ := $(filter-out %/main.o,$(DEST_OBJ))
 
-.PHONY: all bins unit-bins deps run test test-unit test-integration test-fault sanitize format lint \
+.PHONY: all bins unit-bins deps run test test-unit test-integration test-fault test-containers sanitize format lint \
         db-init db-reset db-drop db-init-users db-init-destinations seed clean
 
 all: bins
@@ -91,6 +91,11 @@ test-integration: bins
 
 test-fault: bins
 	@tests/run.sh fault
+
+# Both service images (and the gateway) built from the committed Dockerfiles with podman, run
+# as deployed, and docker-compose.yml brought up; root only. tests/containers/run.sh says how.
+test-containers: deps
+	@tests/containers/run.sh
 
 sanitize:
 	@$(MAKE) -s BUILD=build-asan SANITIZE=1 bins unit-bins

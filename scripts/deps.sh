@@ -30,6 +30,15 @@ PACKAGES=(
   clang-tidy
   clang-format
   jq
+  # make test-containers: podman (as root) and docker-compose against its API socket;
+  # debootstrap makes the Debian 12 base image where no registry can be reached
+  podman
+  runc
+  containernetworking-plugins
+  golang-github-containernetworking-plugin-dnsname
+  iptables
+  docker-compose
+  debootstrap
 )
 
 usage() {
