@@ -53,7 +53,7 @@ int hash_gate_enter(struct reply *rp)
     if (rc) {
         metrics_add(m_refused, 1);
         problem(rp, 503, "Too many passwords are being checked right now; retry in a second.");
-        reply_header(rp, "Retry-After", "1");
+        reply_header(rp, "Retry-After", HASH_GATE_RETRY_AFTER);
         return -1;
     }
     metrics_add(m_busy, 1);

@@ -9,6 +9,8 @@
 
 #include "reply.h"
 
+#define HASH_GATE_RETRY_AFTER "1" /* seconds: a slot frees within one hash's time */
+
 /* Sets the number of slots (>= 1) and the longest wait for one, in milliseconds. */
 void hash_gate_setup(int slots, long wait_ms);
 

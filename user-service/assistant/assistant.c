@@ -7,6 +7,7 @@
 
 #include "assistant_text.h"
 #include "carbon.h"
+#include "utf8.h"
 
 static const char *const intent_names[] = {
     "help",
@@ -54,19 +55,11 @@ static char base_letter(unsigned cp)
  * stray byte, which is then taken as is) and sets *cp. */
 static size_t utf8_next(const unsigned char *s, size_t avail, unsigned *cp)
 {
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = utf8_decode(s, avail, cp);
 
-    if (n == 0 || n > avail) {
+    if (n == 0) { /* not UTF-8 (bodies are checked before; the fuzzer is not): the byte as is */
         *cp = s[0];
-        return 1;
-    }
-    *cp = n == 1 ? s[0] : s[0] & (0x7Fu >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = s[0];
-            return 1;
-        }
-        *cp = (*cp << 6) | (s[i] & 0x3Fu);
+        n = 1;
     }
     return n;
 }
