@@ -280,6 +280,28 @@ def test_bad_login_limit_settings_stop_the_daemon_naming_the_variable(h):
         assert p.returncode == 2 and var in p.stderr, (var, value, p.returncode, p.stderr)
 
 
+def change_password(h, u, old, new="a brand new passphrase"):
+    return h.request("PUT", api(h, "/users/me/password"), {"old_password": old, "new_password": new},
+                     token=u["token"])
+
+
+def test_password_change_attempts_are_limited_per_account(h):
+    # A stolen token must not buy unlimited guesses of the old password.
+    try:
+        restart_user(h, LOGIN_MAX_ATTEMPTS_PER_ACCOUNT=3, LOGIN_MAX_ATTEMPTS_PER_ADDRESS=1000)
+        u, other = new_user(h), new_user(h)
+        for _ in range(3):
+            problem_ok(change_password(h, u, "wrong guess"), 403)
+        assert_429(change_password(h, u, "wrong guess"), 300)
+        assert_429(change_password(h, u, PASSWORD), 300)  # limited means limited
+        assert attempts(h, "password:user:%d" % u["id"]) == 5
+        r = change_password(h, other, PASSWORD)  # another account is not affected
+        assert r.status == 200, r
+        assert attempts(h, "password:user:%d" % other["id"]) == 0  # a success starts afresh
+    finally:
+        restore_user(h)
+
+
 # ---- registration (issue 20, item 1) ----
 
 def register_as(h, name, email=None, headers=None):

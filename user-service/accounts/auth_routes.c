@@ -66,8 +66,7 @@ static void duplicate(struct reply *rp, const char *constraint)
         problem(rp, 409, "An account with these details already exists.");
 }
 
-/* 429 with Retry-After: wait seconds. */
-static void too_many(struct reply *rp, const char *what, long long wait)
+void auth_too_many(struct reply *rp, const char *what, long long wait)
 {
     char retry[24];
 
@@ -96,7 +95,7 @@ static int register_throttle(struct request *rq, struct reply *rp)
     }
     if (hit.attempts <= c->per_address)
         return 0;
-    too_many(rp, "registrations from your address", hit.retry_after);
+    auth_too_many(rp, "registrations from your address", hit.retry_after);
     return -1;
 }
 
@@ -252,7 +251,7 @@ static int login_throttle(struct request *rq, struct reply *rp, const char *emai
     }
     if (!wait)
         return 0;
-    too_many(rp, "login attempts", wait);
+    auth_too_many(rp, "login attempts", wait);
     return -1;
 failed:
     users_db_failed(rp, st);

@@ -18,4 +18,7 @@ void auth_login(struct request *rq, struct reply *rp);
  * Takes over user (deleted on every path). */
 void auth_token_reply(struct reply *rp, int status, const struct users_identity *who, cJSON *user);
 
+/* 429 "Too many <what>; try again in <wait> seconds." with Retry-After: wait. */
+void auth_too_many(struct reply *rp, const char *what, long long wait);
+
 #endif

@@ -16,6 +16,8 @@
 #include "media_files.h"
 #include "paging.h"
 #include "problem.h"
+#include "ratelimit.h"
+#include "ratelimit_store.h"
 #include "server.h"
 #include "users_db.h"
 #include "users_store.h"
@@ -121,6 +123,7 @@ void users_put_password(struct request *rq, struct reply *rp)
     char hash[PASSWORD_HASH_MAX];
     enum db_status st;
     int found = 0, changed = 0, verified, hashed = -1;
+    char key[RATELIMIT_KEY_MAX] = "";
 
     if (!body)
         return;
@@ -128,6 +131,19 @@ void users_put_password(struct request *rq, struct reply *rp)
     new_pw = accounts_get_str(body, "new_password", JF_REQUIRED | JF_NOTRIM, accounts_password_check, &fe);
     if (problem_fields_any(rp, &fe))
         return;
+    /* Old-password guesses with a stolen token are limited like logins: per account. */
+    if (login_limits.per_account) {
+        struct ratelimit_hit hit;
+        snprintf(key, sizeof key, "password:user:%lld", rq->auth.user_id);
+        if ((st = ratelimit_store_hit(rq->worker->db, key, login_limits.window_s, &hit)) != DB_OK) {
+            users_db_failed(rp, st);
+            return;
+        }
+        if (hit.attempts > login_limits.per_account) {
+            auth_too_many(rp, "password change attempts", hit.retry_after);
+            return;
+        }
+    }
     if ((st = users_store_credentials_by_id(rq->worker->db, rq->auth.user_id, &c, &found)) != DB_OK || !found) {
         if (st != DB_OK)
             users_db_failed(rp, st);
@@ -157,6 +173,8 @@ void users_put_password(struct request *rq, struct reply *rp)
     }
     sodium_memzero(c.hash, sizeof c.hash);
     sodium_memzero(hash, sizeof hash);
+    if (st == DB_OK && changed && key[0] && ratelimit_store_reset(rq->worker->db, key) != DB_OK)
+        log_msg(LOG_WARN, rq->request_id, "could not reset the password-change counter of user %lld", who.id);
     if (st != DB_OK)
         users_db_failed(rp, st);
     else if (!changed)
