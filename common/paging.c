@@ -70,3 +70,14 @@ cJSON *paging_wrap(cJSON *items, const struct paging *p, long long total)
     cJSON_AddNumberToObject(o, "total", (double)total);
     return o;
 }
+
+void paging_reply(struct reply *rp, enum db_status st, const struct db_answers *a, cJSON *items, const struct paging *p,
+                  long long total)
+{
+    if (st != DB_OK) {
+        cJSON_Delete(items);
+        problem_db(rp, st, a);
+    } else {
+        reply_json(rp, 200, paging_wrap(items, p, total));
+    }
+}

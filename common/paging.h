@@ -22,6 +22,11 @@ int paging_parse(const struct request *rq, long long max_limit, struct paging *p
 /* Wraps items (taken over) as {"items":[...],"limit":N,"offset":N,"total":N}. NULL on OOM. */
 cJSON *paging_wrap(cJSON *items, const struct paging *p, long long total);
 
+/* The usual end of a paged list: the store's failure (problem_db with a), else 200 with
+ * paging_wrap(items, p, total). */
+void paging_reply(struct reply *rp, enum db_status st, const struct db_answers *a, cJSON *items, const struct paging *p,
+                  long long total);
+
 /* Reads an integer query parameter in [min, max]. Returns 1 found, 0 absent, -1 bad (recorded in fe). */
 int query_ll(const struct request *rq, const char *name, long long min, long long max, long long *out,
              struct field_errors *fe);

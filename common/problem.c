@@ -129,6 +129,26 @@ void problem_db(struct reply *rp, enum db_status st, const struct db_answers *a)
     problem_internal(rp);
 }
 
+void problem_or_found(struct reply *rp, enum db_status st, const struct db_answers *a, long long id, cJSON *obj)
+{
+    if (st != DB_OK)
+        problem_db(rp, st, a);
+    else if (!obj)
+        a->not_found(rp, id);
+    else
+        reply_json(rp, 200, obj);
+}
+
+void problem_or_deleted(struct reply *rp, enum db_status st, const struct db_answers *a, long long id, int deleted)
+{
+    if (st != DB_OK)
+        problem_db(rp, st, a);
+    else if (!deleted)
+        a->not_found(rp, id);
+    else
+        reply_empty(rp, 204);
+}
+
 void problem_internal(struct reply *rp)
 {
     emit(rp, 500, "The server could not answer this request.", NULL);

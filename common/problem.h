@@ -47,6 +47,8 @@ struct db_answers {
     const char *check;       /* 422 detail on DB_CHECK */
     const char *foreign_key; /* detail on DB_FOREIGN_KEY, answered with foreign_key_status */
     int foreign_key_status;  /* 404 or 422; 0 means 500 */
+    /* The 404 of problem_or_found and problem_or_deleted. */
+    void (*not_found)(struct reply *rp, long long id);
 };
 
 /* Seconds of Retry-After on a 503 from problem_db (RETRY_AFTER_SECONDS; set at start-up). */
@@ -56,6 +58,14 @@ extern int problem_retry_after_s;
  * DB_UNIQUE → 409, DB_CHECK → 422, DB_FOREIGN_KEY → a->foreign_key_status, anything else
  * (and DB_OK, which is a caller bug) → 500 with the details left to the log. */
 void problem_db(struct reply *rp, enum db_status st, const struct db_answers *a);
+
+/* The usual end of a read by id: the store's failure, a->not_found when obj is NULL,
+ * else 200 with obj (taken over). */
+void problem_or_found(struct reply *rp, enum db_status st, const struct db_answers *a, long long id, cJSON *obj);
+
+/* The usual end of a delete by id: the store's failure, a->not_found when nothing was
+ * deleted, else 204. */
+void problem_or_deleted(struct reply *rp, enum db_status st, const struct db_answers *a, long long id, int deleted);
 
 /* 500 without details (the details go to the log, never to the client). */
 void problem_internal(struct reply *rp);

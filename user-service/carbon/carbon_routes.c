@@ -16,19 +16,21 @@
 #define TIME_TEXT_MAX 64  /* longest traveled_at text we look at */
 #define QUERY_TEXT_MAX 16 /* ?from=, ?to=, ?date=, ?period= */
 
-/* Turns a store failure into the answer a client should see. */
-static void store_failed(struct reply *rp, enum db_status st)
-{
-    static const struct db_answers answers = {.database = "The users database",
-                                              .check = "The trip breaks a rule of the data model.",
-                                              .foreign_key = "Your account no longer exists.",
-                                              .foreign_key_status = 404};
-    problem_db(rp, st, &answers);
-}
-
 static void not_found(struct reply *rp, long long id)
 {
     problem(rp, 404, "You have no trip with id %lld.", id);
+}
+
+/* What a client is told when the store fails or finds nothing. */
+static const struct db_answers answers = {.database = "The users database",
+                                          .check = "The trip breaks a rule of the data model.",
+                                          .foreign_key = "Your account no longer exists.",
+                                          .foreign_key_status = 404,
+                                          .not_found = not_found};
+
+static void store_failed(struct reply *rp, enum db_status st)
+{
+    problem_db(rp, st, &answers);
 }
 
 void carbon_list_factors(struct request *rq, struct reply *rp)
@@ -161,10 +163,7 @@ void carbon_list(struct request *rq, struct reply *rp)
         snprintf(to_at, sizeof to_at, "%.10sT00:00:00Z", b.next);
     st = carbon_store_list(rq->worker->db, rq->auth.user_id, from[0] ? from_at : NULL, to[0] ? to_at : NULL, &pg,
                            &items, &total);
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else
-        reply_json(rp, 200, paging_wrap(items, &pg, total));
+    paging_reply(rp, st, &answers, items, &pg, total);
 }
 
 void carbon_get(struct request *rq, struct reply *rp)
@@ -172,12 +171,7 @@ void carbon_get(struct request *rq, struct reply *rp)
     cJSON *trip = NULL;
     enum db_status st = carbon_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &trip);
 
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!trip)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_json(rp, 200, trip);
+    problem_or_found(rp, st, &answers, rq->ids[0], trip);
 }
 
 void carbon_delete(struct request *rq, struct reply *rp)
@@ -185,12 +179,7 @@ void carbon_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = carbon_store_delete(rq->worker->db, rq->auth.user_id, rq->ids[0], &deleted);
 
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!deleted)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_empty(rp, 204);
+    problem_or_deleted(rp, st, &answers, rq->ids[0], deleted);
 }
 
 /* The summary answer from the period, its bounds and the totals. NULL when out of memory. */

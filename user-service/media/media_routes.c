@@ -23,19 +23,24 @@
 #include "multipart.h"
 #include "paging.h"
 #include "problem.h"
-#include "users_db.h"
 
 #define MEDIA_CACHE "private, max-age=3600"
 #define CATEGORY_TEXT_MAX 32
 
-static void store_failed(struct reply *rp, enum db_status st)
-{
-    users_db_failed(rp, st);
-}
-
 static void not_found(struct reply *rp, long long id)
 {
     problem(rp, 404, "There is no media file with id %lld that you may see.", id);
+}
+
+/* The users-database answers (as users_db_failed gives them) with this area's 404. */
+static const struct db_answers answers = {.database = "The users database",
+                                          .foreign_key = "Your account no longer exists.",
+                                          .foreign_key_status = 404,
+                                          .not_found = not_found};
+
+static void store_failed(struct reply *rp, enum db_status st)
+{
+    problem_db(rp, st, &answers);
 }
 
 static int is_multipart(const char *ct)
@@ -136,13 +141,12 @@ void media_list(struct request *rq, struct reply *rp)
     long long total = 0;
     enum db_status st;
 
-    paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n)
+    if (paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe) < 0) {
         problem_fields(rp, &fe);
-    else if ((st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total)) != DB_OK)
-        store_failed(rp, st);
-    else
-        reply_json(rp, 200, paging_wrap(items, &pg, total));
+        return;
+    }
+    st = media_store_list(rq->worker->db, rq->auth.user_id, &pg, &items, &total);
+    paging_reply(rp, st, &answers, items, &pg, total);
 }
 
 void media_get(struct request *rq, struct reply *rp)
@@ -150,12 +154,7 @@ void media_get(struct request *rq, struct reply *rp)
     cJSON *meta = NULL;
     enum db_status st = media_store_get(rq->worker->db, rq->auth.user_id, rq->ids[0], &meta, NULL);
 
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!meta)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_json(rp, 200, meta);
+    problem_or_found(rp, st, &answers, rq->ids[0], meta);
 }
 
 static void content_headers(struct reply *rp, const char *etag)

@@ -12,21 +12,23 @@
 
 static const char *const triggers[] = MISSION_TRIGGERS;
 
-/* Turns a store failure into the answer a client should see. */
-static void store_failed(struct reply *rp, enum db_status st)
-{
-    static const struct db_answers answers = {
-        .database = "The users database",
-        .unique = "A mission with this name already exists (names are compared case-insensitively).",
-        .check = "The mission breaks a rule of the data model.",
-        .foreign_key = "Your account or the mission no longer exists.",
-        .foreign_key_status = 404};
-    problem_db(rp, st, &answers);
-}
-
 static void not_found(struct reply *rp, long long id)
 {
     problem(rp, 404, "No mission has id %lld.", id);
+}
+
+/* What a client is told when the store fails or finds nothing. */
+static const struct db_answers answers = {
+    .database = "The users database",
+    .unique = "A mission with this name already exists (names are compared case-insensitively).",
+    .check = "The mission breaks a rule of the data model.",
+    .foreign_key = "Your account or the mission no longer exists.",
+    .foreign_key_status = 404,
+    .not_found = not_found};
+
+static void store_failed(struct reply *rp, enum db_status st)
+{
+    problem_db(rp, st, &answers);
 }
 
 static int is_admin(const struct request *rq)
@@ -46,10 +48,7 @@ void missions_list(struct request *rq, struct reply *rp)
     if (problem_fields_any(rp, &fe))
         return;
     st = missions_store_list(rq->worker->db, rq->auth.user_id, is_admin(rq), &pg, &items, &total);
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else
-        reply_json(rp, 200, paging_wrap(items, &pg, total));
+    paging_reply(rp, st, &answers, items, &pg, total);
 }
 
 void missions_get(struct request *rq, struct reply *rp)
@@ -57,12 +56,7 @@ void missions_get(struct request *rq, struct reply *rp)
     cJSON *m = NULL;
     enum db_status st = missions_store_get(rq->worker->db, rq->auth.user_id, is_admin(rq), rq->ids[0], &m);
 
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!m)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_json(rp, 200, m);
+    problem_or_found(rp, st, &answers, rq->ids[0], m);
 }
 
 /* Reads the mission fields of body into f; name and action_trigger are required when creating. */
@@ -122,12 +116,7 @@ void missions_update(struct request *rq, struct reply *rp)
     if (read_body(rq, rp, 0, &f) < 0)
         return;
     st = missions_store_update(rq->worker->db, rq->ids[0], &f, &m);
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!m)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_json(rp, 200, m);
+    problem_or_found(rp, st, &answers, rq->ids[0], m);
 }
 
 void missions_delete(struct request *rq, struct reply *rp)
@@ -135,12 +124,7 @@ void missions_delete(struct request *rq, struct reply *rp)
     int deleted = 0;
     enum db_status st = missions_store_delete(rq->worker->db, rq->ids[0], &deleted);
 
-    if (st != DB_OK)
-        store_failed(rp, st);
-    else if (!deleted)
-        not_found(rp, rq->ids[0]);
-    else
-        reply_empty(rp, 204);
+    problem_or_deleted(rp, st, &answers, rq->ids[0], deleted);
 }
 
 void missions_complete(struct request *rq, struct reply *rp)
