@@ -46,6 +46,44 @@ static void append(char *body, size_t *n, const char *fmt, ...)
         body[*n] = '\0';
 }
 
+/* The type URI of each kind of error (docs/problems.md lists them): one per status, plus
+ * the field-by-field 422 of problem_fields, which clients handle differently from a 422 rule. */
+static const struct {
+    int status;
+    const char *slug;
+} types[] = {
+    {400, "malformed-request"},
+    {401, "unauthenticated"},
+    {403, "forbidden"},
+    {404, "not-found"},
+    {405, "method-not-allowed"},
+    {406, "not-acceptable"},
+    {408, "request-timeout"},
+    {409, "conflict"},
+    {410, "gone"},
+    {412, "precondition-failed"},
+    {413, "too-large"},
+    {414, "too-large"},
+    {415, "unsupported-media-type"},
+    {422, "rule-violated"},
+    {429, "rate-limited"},
+    {431, "too-large"},
+    {500, "internal"},
+    {502, "bad-gateway"},
+    {503, "unavailable"},
+    {504, "timeout"},
+};
+
+const char *problem_type_slug(int status, int fields)
+{
+    if (status == 422 && fields)
+        return "invalid-fields";
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (types[i].status == status)
+            return types[i].slug;
+    return status >= 500 ? "internal" : "malformed-request";
+}
+
 static void emit(struct reply *rp, int status, const char *detail, const struct field_errors *fe)
 {
     char *body = malloc(PROBLEM_BODY_MAX);
@@ -57,8 +95,8 @@ static void emit(struct reply *rp, int status, const char *detail, const struct 
         return;
     }
     log_json_escape(esc, sizeof esc, detail);
-    append(body, &n, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"", http_reason(status),
-           status, esc);
+    append(body, &n, "{\"type\":\"" PROBLEM_TYPE_BASE "%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"",
+           problem_type_slug(status, fe != NULL), http_reason(status), status, esc);
     if (fe) {
         append(body, &n, ",\"errors\":[");
         for (int i = 0; i < fe->n && i < FIELD_ERRORS_MAX; i++) {

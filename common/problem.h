@@ -27,6 +27,10 @@ struct field_errors {
 void field_error(struct field_errors *fe, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The slug of the type (after PROBLEM_TYPE_BASE, reply.h) for status; fields: the answer lists field errors
+ * (problem_fields). */
+const char *problem_type_slug(int status, int fields);
+
 /* Fills rp with a problem answer: title is the status' reason phrase, detail is printf-style. */
 void problem(struct reply *rp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

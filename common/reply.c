@@ -16,8 +16,9 @@ static void clear_body(struct reply *rp)
 
 /* The 500 answered when memory ran out: a fixed problem+json text, so that producing it
  * needs at most one small allocation (and, without even that, it goes out bodiless). */
-static const char oom_body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
-                               "\"detail\":\"The server could not answer this request.\"}";
+static const char oom_body[] =
+    "{\"type\":\"" PROBLEM_TYPE_BASE "internal\",\"title\":\"Internal Server Error\",\"status\":500,"
+    "\"detail\":\"The server could not answer this request.\"}";
 
 void reply_oom(struct reply *rp)
 {

@@ -16,6 +16,12 @@
 
 #define CT_JSON "application/json"
 #define CT_PROBLEM "application/problem+json"
+
+/* Every problem's "type" is PROBLEM_TYPE_BASE followed by a slug naming the kind of error
+ * (problem_type_slug); "instance", added by the server as it sends, is PROBLEM_INSTANCE_BASE
+ * followed by the request id. docs/problems.md lists the types. */
+#define PROBLEM_TYPE_BASE "urn:ecomovex:problem:"
+#define PROBLEM_INSTANCE_BASE "urn:ecomovex:request:"
 #define CT_TEXT "text/plain; charset=utf-8"
 
 struct reply {

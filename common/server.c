@@ -108,6 +108,22 @@ static void free_body(const void *data, size_t len, void *arg)
     free((void *)data);
 }
 
+/* Puts rp's body in b without a copy. A problem+json object gains "instance" (the request
+ * id, so a client's report can be found in the log): the closing brace is written after it. */
+static void add_body(struct evbuffer *b, const struct request *rq, struct reply *rp)
+{
+    size_t len = rp->body_len;
+    int problem = rp->content_type && strcmp(rp->content_type, CT_PROBLEM) == 0 && rp->body[len - 1] == '}';
+
+    if (problem)
+        len--;
+    if (evbuffer_add_reference(b, rp->body, len, free_body, NULL) < 0)
+        return;
+    rp->body = NULL; /* the evbuffer frees it once written */
+    if (problem && evbuffer_add_printf(b, ",\"instance\":\"" PROBLEM_INSTANCE_BASE "%s\"}", rq->request_id) < 0)
+        evbuffer_add(b, "}", 1);
+}
+
 static void send_reply(struct evhttp_request *req, const struct request *rq, struct reply *rp)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
@@ -124,8 +140,7 @@ static void send_reply(struct evhttp_request *req, const struct request *rq, str
         snprintf(len, sizeof len, "%zu", rp->body_len);
         evhttp_add_header(oh, "Content-Length", len);
     } else if (b && rp->body_len) {
-        if (evbuffer_add_reference(b, rp->body, rp->body_len, free_body, NULL) == 0)
-            rp->body = NULL; /* the evbuffer frees it once written */
+        add_body(b, rq, rp);
     }
     /* With its connection gone, evhttp frees req here instead of writing: still answered once. */
     evhttp_send_reply(req, rp->status, http_reason(rp->status), b);

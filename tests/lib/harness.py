@@ -280,5 +280,8 @@ def problem_ok(resp, status):
     assert resp.status == status, "expected %d, got %r" % (status, resp)
     assert resp.header("content-type", ).startswith("application/problem+json"), resp.headers
     p = resp.json()
-    assert p["status"] == status and p["title"] and "detail" in p and p["type"], p
+    assert p["status"] == status and p["title"] and "detail" in p, p
+    # A stable kind (docs/problems.md) and this occurrence, findable in the log by request id.
+    assert p["type"].startswith("urn:ecomovex:problem:"), p
+    assert p.get("instance") == "urn:ecomovex:request:%s" % resp.header("X-Request-ID"), (p, resp.headers)
     return p

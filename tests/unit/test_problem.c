@@ -26,11 +26,36 @@ static void test_problem_has_type_title_status_detail(void **state)
     assert_int_equal(rp.status, 404);
     assert_string_equal(rp.content_type, CT_PROBLEM);
     j = body_of(&rp);
-    assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "about:blank");
+    assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "urn:ecomovex:problem:not-found");
     assert_string_equal(cJSON_GetObjectItem(j, "title")->valuestring, "Not Found");
     assert_int_equal(cJSON_GetObjectItem(j, "status")->valueint, 404);
     assert_string_equal(cJSON_GetObjectItem(j, "detail")->valuestring, "No destination has id 7.");
     assert_null(cJSON_GetObjectItem(j, "errors"));
+    cJSON_Delete(j);
+    reply_free(&rp);
+}
+
+/* One stable type per kind of error: a field-by-field 422 differs from a broken rule. */
+static void test_each_kind_of_error_has_its_own_type(void **state)
+{
+    struct reply rp = {0};
+    struct field_errors fe = {0};
+    cJSON *j;
+    (void)state;
+    assert_string_equal(problem_type_slug(429, 0), "rate-limited");
+    assert_string_equal(problem_type_slug(503, 0), "unavailable");
+    assert_string_equal(problem_type_slug(422, 0), "rule-violated");
+    assert_string_equal(problem_type_slug(422, 1), "invalid-fields");
+    assert_string_equal(problem_type_slug(418, 0), "malformed-request");
+    assert_string_equal(problem_type_slug(599, 0), "internal");
+    field_error(&fe, "name", "must not be empty");
+    problem_fields(&rp, &fe);
+    j = body_of(&rp);
+    assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "urn:ecomovex:problem:invalid-fields");
+    cJSON_Delete(j);
+    reply_oom(&rp);
+    j = body_of(&rp);
+    assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "urn:ecomovex:problem:internal");
     cJSON_Delete(j);
     reply_free(&rp);
 }
@@ -94,6 +119,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_problem_has_type_title_status_detail),
+        cmocka_unit_test(test_each_kind_of_error_has_its_own_type),
         cmocka_unit_test(test_detail_is_escaped),
         cmocka_unit_test(test_fields_give_422_with_one_entry_per_field),
         cmocka_unit_test(test_unavailable_sets_retry_after),
