@@ -151,6 +151,13 @@ health() {
   pm healthcheck run "$1" >/dev/null 2>&1 || return 1
   [[ "$("${PODMAN[@]}" inspect --format '{{.State.Health.Status}}' "$1" 2>/dev/null)" == healthy ]]
 }
+# log_has CONTAINER PATTERN: the container's log holds PATTERN. The log is read whole first:
+# `podman logs | grep -q` fails under pipefail when grep stops reading before podman ends.
+log_has() {
+  local text
+  text=$("${PODMAN[@]}" logs "$1" 2>&1)
+  grep -q -- "$2" <<<"$text"
+}
 # stop_graceful IMAGE CONTAINER GRACE: SIGTERM, drained, exit 0 within GRACE seconds.
 stop_graceful() {
   local t0 t1 code
@@ -159,7 +166,7 @@ stop_graceful() {
   t1=$(date +%s%N)
   code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$2" 2>/dev/null)
   local ms=$(((t1 - t0) / 1000000))
-  if [[ "$code" == 0 && "$ms" -lt $(($3 * 1000)) ]] && "${PODMAN[@]}" logs "$2" 2>&1 | grep -q 'draining'; then
+  if [[ "$code" == 0 && "$ms" -lt $(($3 * 1000)) ]] && log_has "$2" 'draining'; then
     pass "$1: SIGTERM -> drained -> exit 0 in $ms ms (grace $3 s)"
   else
     fail "$1" "SIGTERM" "exit code ${code:-?} after $ms ms (grace $3 s), or no 'draining' log line" "$2"
@@ -328,7 +335,7 @@ else
 fi
 req POST "$UB/api/v1/reviews" '{"destination_id":1,"rating":5,"content":"from a container"}' "$TOKEN"
 if [[ "$CODE" == 201 && "$(jfield .destination_verified)" == true ]] &&
-  "${PODMAN[@]}" logs "$DS" 2>&1 | grep -q '/internal/v1/destinations'; then
+  log_has "$DS" '/internal/v1/destinations'; then
   pass "user-service -> destination-service container: review of destination 1 verified, 201"
 else
   fail user-service "review via destination-service" "status $CODE: $(body)" "$US"
