@@ -20,10 +20,13 @@
 
 static const char *secret_or_dev(const char *name, size_t min, const char *dev, int dev_mode)
 {
-    const char *v = config_env_str(name, NULL);
+    const char *v = config_env_str(name, NULL), *weak;
 
-    if (v && strlen(v) >= min)
+    if (v && strlen(v) >= min) {
+        if (!dev_mode && (weak = config_secret_weakness(v)))
+            config_fail(name, weak);
         return v;
+    }
     if (!dev_mode)
         config_fail(name, v ? "too short (set a long random value)"
                             : "not set (set a long random value, or ECOMOVEX_DEV=1 for development)");
@@ -33,7 +36,7 @@ static const char *secret_or_dev(const char *name, size_t min, const char *dev, 
 
 void auth_config_from_env(struct auth_config *c)
 {
-    int dev = config_env_bool("ECOMOVEX_DEV", 0);
+    int dev = config_dev_mode();
 
     c->jwt_secret = secret_or_dev("JWT_SECRET", AUTH_SECRET_MIN, DEV_SECRET, dev);
     c->jwt_secret_len = strlen(c->jwt_secret);

@@ -22,8 +22,9 @@ struct auth_config {
 };
 
 /* Reads JWT_SECRET, JWT_ISSUER, JWT_TTL_SECONDS and INTERNAL_TOKEN. A missing or short
- * secret or token exits 2 (configuration error) unless ECOMOVEX_DEV=1, in which case a
- * fixed development value is used and a warning logged. */
+ * secret or token, or one that looks like a placeholder or has too little variety
+ * (config_secret_weakness), exits 2 (configuration error) unless ECOMOVEX_DEV=1, in which
+ * case a fixed development value is used and a warning logged. */
 void auth_config_from_env(struct auth_config *c);
 
 /* Verifies "Authorization: Bearer <jwt>". Returns 0 and fills *out, or -1 with a 401

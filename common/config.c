@@ -137,6 +137,35 @@ int config_env_bool(const char *name, int def)
     return out;
 }
 
+int config_host_is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+        return 1;
+    return strncmp(host, "127.", 4) == 0 && strspn(host + 4, "0123456789.") == strlen(host + 4) && host[4];
+}
+
+const char *config_secret_weakness(const char *secret)
+{
+    static const char *const placeholders[] = {"change", "example", "secret", "password", "development", NULL};
+    unsigned char seen[256] = {0};
+    int distinct = 0;
+
+    for (int i = 0; placeholders[i]; i++)
+        if (strcasestr(secret, placeholders[i]))
+            return "looks like a placeholder (set a long random value, e.g. openssl rand -hex 32)";
+    for (const unsigned char *c = (const unsigned char *)secret; *c; c++)
+        if (!seen[*c]++)
+            distinct++;
+    if (distinct < CONFIG_SECRET_MIN_DISTINCT)
+        return "has too few distinct characters to be random (e.g. openssl rand -hex 32)";
+    return NULL;
+}
+
+int config_dev_mode(void)
+{
+    return config_env_bool("ECOMOVEX_DEV", 0);
+}
+
 void config_env_addr(const char *name, const char *def, char host[CONFIG_HOST_MAX], int *port)
 {
     const char *v = config_env_str(name, def), *why = NULL;

@@ -84,6 +84,10 @@ static int cmd_serve(const struct service_def *d)
 
     o.service = d->name;
     config_env_addr(d->addr_var, d->addr_default, o.host, &o.port);
+    /* the development secrets are in this repository: never serve them beyond this machine */
+    if (config_dev_mode() && !config_host_is_loopback(o.host))
+        config_fail("ECOMOVEX_DEV", "is only allowed with a loopback listen address (127.0.0.1, ::1, localhost): "
+                                    "its secrets are public");
     o.workers = (int)config_env_long("WORKERS", default_workers(), 1, WORKERS_MAX);
     o.queue_max = (int)config_env_long("QUEUE_MAX", QUEUE_MAX_DEFAULT, 1, QUEUE_MAX_LIMIT);
     o.idle_timeout_s = (int)config_env_long("HTTP_IDLE_TIMEOUT_SECONDS", IDLE_TIMEOUT_DEFAULT_S, 1, 3600);

@@ -159,6 +159,19 @@ def test_register_password_rules_are_422_on_password(h):
                   "password")
 
 
+def test_the_most_common_passwords_are_refused_at_registration_and_change(h):
+    for common in ("12345678", "Password123", "matkhau123", "QWERTYUIOP"):
+        body = {"username": uniq(), "email": uniq() + "@example.com", "password": common}
+        r = h.post(api(h, "/auth/register"), body)
+        assert_422_on(r, "password")
+        assert "common" in json.dumps(r.json()["errors"]), r.json()
+    u = new_user(h)
+    r = h.request("PUT", api(h, "/users/me/password"), {"old_password": PASSWORD, "new_password": "iloveyou1"},
+                  token=u["token"])
+    assert_422_on(r, "new_password")
+    assert login(h, u["email"], PASSWORD).status == 200  # the old password still works
+
+
 def test_password_length_counts_characters_and_keeps_spaces(h):
     # 8 two-byte characters are 8 characters: accepted
     assert new_user(h, password="\u00e9" * 8)

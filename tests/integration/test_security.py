@@ -221,6 +221,44 @@ def test_a_server_error_tells_the_client_nothing_about_its_cause(h):
 
 # ---- API8 / API2: no default secrets outside development ----
 
+def start_briefly(binary, env, timeout=1.5):
+    """Starts `binary serve` with env: (exit status, output), or ("running", output) if it
+    served for timeout seconds (then it is stopped)."""
+    import subprocess
+    p = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out
+    except subprocess.TimeoutExpired:
+        p.terminate()
+        out, _ = p.communicate(timeout=15)
+        return "running", out
+
+
+def test_development_mode_serves_only_on_loopback(h):
+    from harness import free_port
+    for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
+        for host, allowed in (("0.0.0.0", False), ("[::]", False), ("127.0.0.1", True)):
+            env = dict(h.env, ECOMOVEX_DEV="1", **{addr: "%s:%d" % (host, free_port())})
+            code, out = start_briefly(binary, env)
+            if allowed:
+                assert code == "running", (binary, host, code, out)
+            else:
+                assert code == 2 and "ECOMOVEX_DEV" in out and "loopback" in out, (binary, host, code, out)
+
+
+def test_weak_password_hashing_is_refused_outside_development(h):
+    from harness import free_port
+    base = dict(h.env, USER_SERVICE_ADDR="127.0.0.1:%d" % free_port())
+    base.pop("ECOMOVEX_DEV")
+    for ops, kib in (("1", "8"), ("2", "19455"), ("1", "19456")):
+        code, out = start_briefly(h.user.binary, dict(base, PASSWORD_OPSLIMIT=ops, PASSWORD_MEMLIMIT_KIB=kib))
+        assert code == 2 and "PASSWORD_MEMLIMIT_KIB" in out and "OWASP" in out, (ops, kib, code, out)
+    # OWASP's t=3 / 12 MiB setting is enough
+    code, out = start_briefly(h.user.binary, dict(base, PASSWORD_OPSLIMIT="3", PASSWORD_MEMLIMIT_KIB="12288"))
+    assert code == "running", (code, out)
+
+
 def test_secrets_are_required_unless_development_mode_is_explicit(h):
     import subprocess
     from harness import free_port
@@ -252,6 +290,11 @@ def test_secrets_are_required_unless_development_mode_is_explicit(h):
         # only an explicit development flag starts it without them, and it says so
         code, out = run(binary, addr, JWT_SECRET=None, INTERNAL_TOKEN=None, ECOMOVEX_DEV="1")
         assert code == "running" and "development value" in out, (binary, code, out)
+    # the development values are refused when given explicitly, and so is a placeholder
+    for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
+        for value in ("ecomovex-development-secret-not-for-production-use", "CHANGE-ME" * 4, "ab" * 20):
+            code, out = run(binary, addr, JWT_SECRET=value)
+            assert code == 2 and "JWT_SECRET" in out, (binary, value, code, out)
     # the real secrets never reach a log line
     for d in (h.user, h.dest):
         text = d.log_text()

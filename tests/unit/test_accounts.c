@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "accounts.h"
+#include "common_passwords.h"
 
 static char out[ACCOUNTS_EMAIL_MAX + 1];
 
@@ -173,7 +174,7 @@ static void test_password_length_is_8_to_128_code_points(void **state)
     (void)state;
     assert_non_null(accounts_password_check(""));
     assert_non_null(accounts_password_check("1234567"));
-    assert_null(accounts_password_check("12345678"));
+    assert_null(accounts_password_check("12345679"));
     assert_null(accounts_password_check(repeat('p', 128)));
     assert_non_null(accounts_password_check(repeat('p', 129)));
 }
@@ -194,6 +195,48 @@ static void test_password_counts_code_points_not_bytes(void **state)
         memcpy(many + 2 * i, "\xc3\xa9", 2);
     many[256] = '\0';
     assert_null(accounts_password_check(many));
+}
+
+static void test_common_passwords_are_refused_in_any_case(void **state)
+{
+    (void)state;
+    assert_non_null(accounts_password_check("12345678"));
+    assert_non_null(accounts_password_check("Password123"));
+    assert_non_null(accounts_password_check("MATKHAU123"));
+    assert_non_null(accounts_password_check("iloveyou"));
+    /* near misses are not in the list */
+    assert_null(accounts_password_check("password1234x"));
+    assert_null(accounts_password_check("correct horse battery"));
+    assert_int_equal(accounts_password_is_common(repeat('a', 200)), 0);
+}
+
+static void test_common_password_list_is_sorted_lower_case_and_searchable(void **state)
+{
+    (void)state;
+    assert_true(common_passwords_count > 50);
+    for (size_t i = 0; i < common_passwords_count; i++) {
+        const char *w = common_passwords[i];
+        assert_true(strlen(w) >= ACCOUNTS_PASSWORD_MIN && strlen(w) <= COMMON_PASSWORD_MAX);
+        for (const char *c = w; *c; c++)
+            assert_false(*c >= 'A' && *c <= 'Z');
+        if (i)
+            assert_true(strcmp(common_passwords[i - 1], w) < 0);
+        assert_true(accounts_password_is_common(w));
+    }
+}
+
+static void test_hashing_below_owasp_minimum_is_named(void **state)
+{
+    (void)state;
+    assert_null(accounts_hashing_weakness(2, 19456));
+    assert_null(accounts_hashing_weakness(1, 47104));
+    assert_null(accounts_hashing_weakness(3, 12288));
+    assert_null(accounts_hashing_weakness(9, 7168));
+    assert_non_null(accounts_hashing_weakness(2, 19455));
+    assert_non_null(accounts_hashing_weakness(1, 19456));
+    assert_non_null(accounts_hashing_weakness(5, 7167));
+    assert_non_null(accounts_hashing_weakness(1, 8));
+    assert_non_null(accounts_hashing_weakness(0, 1 << 20));
 }
 
 static void test_password_surrounding_spaces_count(void **state)
@@ -240,6 +283,9 @@ int main(void)
         cmocka_unit_test(test_password_length_is_8_to_128_code_points),
         cmocka_unit_test(test_password_counts_code_points_not_bytes),
         cmocka_unit_test(test_password_surrounding_spaces_count),
+        cmocka_unit_test(test_common_passwords_are_refused_in_any_case),
+        cmocka_unit_test(test_common_password_list_is_sorted_lower_case_and_searchable),
+        cmocka_unit_test(test_hashing_below_owasp_minimum_is_named),
         cmocka_unit_test(test_get_str_reports_rule_and_type_errors_by_field),
     };
 

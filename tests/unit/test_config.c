@@ -72,6 +72,32 @@ static void test_enum_index(void **state)
     assert_int_equal(config_parse_enum("Strict", modes), -1);
 }
 
+static void test_loopback_hosts(void **state)
+{
+    (void)state;
+    assert_true(config_host_is_loopback("127.0.0.1"));
+    assert_true(config_host_is_loopback("127.1.2.3"));
+    assert_true(config_host_is_loopback("::1"));
+    assert_true(config_host_is_loopback("LOCALHOST"));
+    assert_false(config_host_is_loopback("0.0.0.0"));
+    assert_false(config_host_is_loopback("::"));
+    assert_false(config_host_is_loopback(""));
+    assert_false(config_host_is_loopback("127."));
+    assert_false(config_host_is_loopback("127.0.0.1.example.com"));
+    assert_false(config_host_is_loopback("10.0.0.1"));
+}
+
+static void test_secret_weakness(void **state)
+{
+    (void)state;
+    assert_null(config_secret_weakness("9f2c4e61b0d87a35c1e9f04b6d2a8c73"));
+    assert_non_null(config_secret_weakness("CHANGE-ME-CHANGE-ME-CHANGE-ME-CHANGE-ME"));
+    assert_non_null(config_secret_weakness("my-jwt-Secret-for-the-example-app-2026"));
+    assert_non_null(config_secret_weakness("ecomovex-development-secret-not-for-production-use"));
+    assert_non_null(config_secret_weakness("abababababababababababababababab"));
+    assert_non_null(config_secret_weakness("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -79,6 +105,8 @@ int main(void)
         cmocka_unit_test(test_long_rejects_garbage_and_range),
         cmocka_unit_test(test_bool_words),
         cmocka_unit_test(test_addr_forms),
+        cmocka_unit_test(test_loopback_hosts),
+        cmocka_unit_test(test_secret_weakness),
         cmocka_unit_test(test_enum_index),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -1,9 +1,11 @@
 /* accounts: pure rules of user accounts. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
+#include "common_passwords.h"
 #include "utf8.h"
 
 #define STR_(x) #x
@@ -112,7 +114,38 @@ const char *accounts_password_check(const char *pw)
 
     if (n < ACCOUNTS_PASSWORD_MIN || n > ACCOUNTS_PASSWORD_MAX)
         return "must be " STR(ACCOUNTS_PASSWORD_MIN) " to " STR(ACCOUNTS_PASSWORD_MAX) " characters long";
+    if (accounts_password_is_common(pw))
+        return "is one of the most common passwords: choose another";
     return NULL;
+}
+
+static int cmp_str(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+int accounts_password_is_common(const char *pw)
+{
+    char folded[COMMON_PASSWORD_MAX + 1];
+    size_t n = strlen(pw);
+
+    if (n > COMMON_PASSWORD_MAX)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        folded[i] = (char)tolower((unsigned char)pw[i]);
+    return bsearch(folded, common_passwords, common_passwords_count, sizeof common_passwords[0], cmp_str) != NULL;
+}
+
+const char *accounts_hashing_weakness(unsigned long long t, size_t mem_kib)
+{
+    /* OWASP Password Storage Cheat Sheet, argon2id: equally strong minimum settings */
+    static const size_t min_kib[] = {0, 47104, 19456, 12288, 9216, 7168};
+    size_t need = t < 5 ? min_kib[t < 1 ? 1 : t] : min_kib[5];
+
+    if (t >= 1 && mem_kib >= need)
+        return NULL;
+    return "below OWASP's argon2id minimum (t=1 with 47104 KiB, t=2 with 19456, t=3 with 12288, "
+           "t=4 with 9216, t=5 or more with 7168); weaker settings need ECOMOVEX_DEV=1";
 }
 
 const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe)

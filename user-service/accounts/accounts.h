@@ -38,9 +38,18 @@ const char *accounts_email_normalize(const char *in, char *out, size_t cap);
 /* NULL if s is 3..50 characters of [A-Za-z0-9_.-], else a static message. */
 const char *accounts_username_check(const char *s);
 
-/* NULL if the valid UTF-8 string pw has 8..128 code points (nothing trimmed), else a static
- * message. */
+/* NULL if the valid UTF-8 string pw has 8..128 code points (nothing trimmed) and is not one
+ * of the most common passwords (accounts_password_is_common), else a static message. */
 const char *accounts_password_check(const char *pw);
+
+/* 1 if pw, ASCII letters folded to lower case, is in the list of the most common passwords
+ * of 8 or more characters shipped in common_passwords.c (sorted; searched by bisection). */
+int accounts_password_is_common(const char *pw);
+
+/* NULL if argon2id with t passes over mem_kib KiB is at least as costly as one of OWASP's
+ * recommended settings (t=1 with 46 MiB, 2 with 19, 3 with 12, 4 with 9, 5+ with 7 MiB),
+ * else a static message naming the floor. */
+const char *accounts_hashing_weakness(unsigned long long t, size_t mem_kib);
 
 /* A checked rule for a string field: NULL when s is acceptable, else why not. */
 typedef const char *(*accounts_rule)(const char *s);

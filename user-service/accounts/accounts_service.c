@@ -53,13 +53,18 @@ int accounts_authorize(struct request *rq, struct reply *rp, enum auth_level lev
     return 0;
 }
 
-/* PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT_KIB. */
+/* PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT_KIB (refused below OWASP's floor outside development). */
 static void accounts_config_from_env(struct accounts_config *c)
 {
+    const char *weak;
+
     c->password.opslimit =
         (unsigned long long)config_env_long("PASSWORD_OPSLIMIT", PASSWORD_DEFAULT_OPSLIMIT, 1, OPSLIMIT_MAX);
     c->password.memlimit =
         (size_t)config_env_long("PASSWORD_MEMLIMIT_KIB", ACCOUNTS_MEMLIMIT_DEFAULT_KIB, 8, MEMLIMIT_MAX_KIB) * KIB;
+    weak = accounts_hashing_weakness(c->password.opslimit, c->password.memlimit / KIB);
+    if (weak && !config_dev_mode())
+        config_fail("PASSWORD_OPSLIMIT / PASSWORD_MEMLIMIT_KIB", weak);
     if (config_env_str("BOOTSTRAP_ADMIN_EMAIL", NULL))
         config_fail("BOOTSTRAP_ADMIN_EMAIL", "is gone: run `user-service make-admin EMAIL` once instead");
 }
