@@ -387,7 +387,7 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
     # Real hashing parameters, four workers and one hashing slot (the default on 2 processors):
     # a registration that
     # cannot get the slot within PASSWORD_WAIT_MS answers 503 + Retry-After; GET /users/me of
-    # another client keeps answering 200, with its p99 within 3x of the quiet one.
+    # another client keeps answering 200, with its p99 under half the time of one hash.
     try:
         restart_user(h, PASSWORD_OPSLIMIT=3, PASSWORD_MEMLIMIT_KIB=65536, PASSWORD_WAIT_MS=50, WORKERS=4, PASSWORD_HASH_SLOTS=1)
         me = new_user(h)
@@ -403,6 +403,13 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
             return times[int(len(times) * 0.99) - 1]
 
         quiet = probe(60)
+        # one registration on a quiet daemon: how long a request that waits behind a hash takes
+        hash_s = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            assert register_as(h, "fl" + secrets.token_hex(5)).status == 201
+            hash_s.append(time.perf_counter() - t0)
+        hash_s = min(hash_s)
         # the flood runs in its own process, so that it does not take the GIL from the probe
         flood = subprocess.Popen([sys.executable, "-c", FLOOD, api(h, "/auth/register"), PASSWORD, "4", "3"],
                                  stdout=subprocess.PIPE, text=True)
@@ -415,7 +422,11 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
         assert set(codes) <= {201, 503}, sorted(set(codes))
         assert codes.count(503) > 0 and codes.count(201) > 0, (codes.count(201), codes.count(503))
         assert h.metric(h.user_url, "password_hash_refused_total") >= codes.count(503)
-        assert busy <= 3 * max(quiet, 0.005), (quiet, busy)
+        # Without the gate every worker would be hashing and /users/me would queue behind a
+        # hash; with it, it waits at most for a free core. Compared with the hash itself (not
+        # with the quiet p99), so that a loaded or sanitizer-built machine does not fail it.
+        print(f"  [flood] /users/me p99 quiet={quiet * 1000:.1f}ms busy={busy * 1000:.1f}ms, one hash={hash_s * 1000:.0f}ms")
+        assert busy < 0.5 * hash_s, (quiet, busy, hash_s)
         r = register_as(h, "fl" + secrets.token_hex(5))
         assert r.status == 201, r  # the gate empties once the flood stops
     finally:
