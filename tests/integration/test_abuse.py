@@ -433,6 +433,59 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
         restore_user(h)
 
 
+# ---- per-user quotas ----
+
+def away_from_a_window_edge(window_s, margin=10):
+    """Fixed windows start at multiples of window_s: wait out the last seconds of one, so
+    that a test's requests all fall into the same window."""
+    left = window_s - time.time() % window_s
+    if left < margin:
+        time.sleep(left + 0.2)
+
+
+def post_message(h, user, text="hello"):
+    return h.post(api(h, "/messages"), {"content": text}, token=user["token"])
+
+
+def test_assistant_messages_per_user_are_limited_in_the_database(h):
+    try:
+        restart_user(h, MESSAGES_PER_USER_PER_MINUTE=3)
+        away_from_a_window_edge(60)
+        a, b = new_user(h), new_user(h)
+        for _ in range(3):
+            assert post_message(h, a).status == 201
+        assert_429(post_message(h, a), 60)
+        assert "at most 3 per 60 seconds" in post_message(h, a).json()["detail"]
+        assert attempts(h, "messages:user:%d" % a["id"]) == 3  # refused ones are not counted
+        assert post_message(h, b).status == 201  # per user, not per address
+        # the counter is PostgreSQL's, so a restarted (or another) replica knows it
+        h.user.stop()
+        h.user.start(extra_env={"MESSAGES_PER_USER_PER_MINUTE": "3"})
+        assert_429(post_message(h, a), 60)
+        assert h.get(api(h, "/messages"), token=a["token"]).status == 200  # reading is not spent
+    finally:
+        restore_user(h)
+
+
+def test_upload_bytes_per_user_are_limited_and_a_refused_file_costs_nothing(h):
+    from test_media import jpeg_bytes, upload
+    try:
+        restart_user(h, UPLOAD_BYTES_PER_USER_PER_DAY=3000)
+        away_from_a_window_edge(86400)
+        a, b = new_user(h), new_user(h)
+        assert upload(h, a, jpeg_bytes(1994)).status == 201  # 2000 bytes
+        assert_429(upload(h, a, jpeg_bytes(1494)), 86400)  # 1500 more would be 3500
+        assert attempts(h, "upload_bytes:user:%d" % a["id"]) == 2000
+        assert upload(h, a, jpeg_bytes(894)).status == 201  # 900 more still fits: 2900
+        assert_429(upload(h, a, jpeg_bytes(194)), 86400)
+        assert upload(h, b, jpeg_bytes(1994)).status == 201  # another user has their own
+        # a file the daemon refuses for its bytes is not counted either
+        problem_ok(upload(h, b, b"not an image at all", ctype="image/png"), 415)
+        assert attempts(h, "upload_bytes:user:%d" % b["id"]) == 2000
+    finally:
+        restore_user(h)
+
+
 def test_old_windows_are_pruned(h):
     # every 256th attempt of a process deletes windows older than a day
     h.psql("users", "DELETE FROM login_attempts; INSERT INTO login_attempts (key, window_start, attempts) "

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "password.h"
 #include "problem.h"
+#include "quota.h"
 #include "ratelimit.h"
 #include "service.h"
 #include "users_db.h"
@@ -84,6 +85,7 @@ int accounts_setup(const struct server_options *o)
 {
     accounts_config_from_env(&accounts_config);
     ratelimit_config_from_env(&login_limits);
+    quota_config_from_env();
     hash_gate_setup((int)config_env_long("PASSWORD_HASH_SLOTS", default_hash_slots(o), 1, 1024),
                     config_env_long("PASSWORD_WAIT_MS", HASH_WAIT_DEFAULT_MS, 1, HASH_WAIT_MAX_MS));
     if (password_init(&accounts_config.password) < 0) {

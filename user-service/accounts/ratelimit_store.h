@@ -1,4 +1,5 @@
-/* ratelimit_store: the login-attempt counters in the login_attempts table.
+/* ratelimit_store: the counters of the login, registration and per-user quota limits, in
+ * the login_attempts table.
  *
  * Fixed windows: window_start is now() floored to a multiple of the window length, computed
  * by PostgreSQL so that every replica agrees on it. Each counter moves by one atomic
@@ -16,6 +17,14 @@ struct ratelimit_hit {
 
 /* Counts one attempt against key in the current window of window_s seconds. */
 enum db_status ratelimit_store_hit(struct db *db, const char *key, long window_s, struct ratelimit_hit *out);
+
+/* Adds amount (1..ATTEMPTS_CAP) to key's counter in the current window: the same as
+ * ratelimit_store_hit for a quota counted in units other than attempts (bytes). */
+enum db_status ratelimit_store_add(struct db *db, const char *key, long window_s, long amount,
+                                   struct ratelimit_hit *out);
+
+/* Takes amount back off key's window that started at window_start (never below 0). */
+enum db_status ratelimit_store_take_back(struct db *db, const char *key, long long window_start, long amount);
 
 /* Forgets every window of key (a successful login resets its account's counter). */
 enum db_status ratelimit_store_reset(struct db *db, const char *key);

@@ -15,6 +15,7 @@
 #include "missions_store.h"
 #include "paging.h"
 #include "problem.h"
+#include "quota.h"
 #include "server.h"
 #include "users_db.h"
 #include "users_store.h"
@@ -273,7 +274,7 @@ void messages_create(struct request *rq, struct reply *rp)
     if (!body)
         return;
     json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
-    if (problem_fields_any(rp, &fe))
+    if (problem_fields_any(rp, &fe) || quota_take(rq, rp, &message_quota, 1) < 0)
         return;
     if ((st = compose(rq, content, text, sizeof text, &intent, &vi)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),

@@ -23,6 +23,7 @@
 #include "multipart.h"
 #include "paging.h"
 #include "problem.h"
+#include "quota.h"
 
 #define MEDIA_CACHE "private, max-age=3600"
 #define CATEGORY_TEXT_MAX 32
@@ -112,6 +113,8 @@ void media_upload(struct request *rq, struct reply *rp)
         problem(rp, 415, "The file's bytes are %s, which is not the type it was declared as.", sniffed);
         return;
     }
+    if (quota_take(rq, rp, &upload_quota, (long)len) < 0)
+        return;
     media_sha256_hex(data, len, sha);
     media_filename(filename, fname);
     if (media_files_write(rq->request_id, rq->auth.user_id, data, len, key) < 0) {

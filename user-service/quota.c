@@ -1,0 +1,46 @@
+/* quota: per-user spending limits over the shared counters. */
+#include "quota.h"
+
+#include <stdio.h>
+
+#include "config.h"
+#include "problem.h"
+#include "ratelimit.h"
+#include "ratelimit_store.h"
+#include "server.h"
+#include "users_db.h"
+
+#define MIB (1024L * 1024)
+
+struct quota message_quota = {"messages", "messages", 30, 60};
+struct quota upload_quota = {"upload_bytes", "uploaded bytes", 200 * MIB, 86400};
+
+void quota_config_from_env(void)
+{
+    message_quota.limit = config_env_long("MESSAGES_PER_USER_PER_MINUTE", message_quota.limit, 0, 100000);
+    upload_quota.limit = config_env_long("UPLOAD_BYTES_PER_USER_PER_DAY", upload_quota.limit, 0, QUOTA_AMOUNT_MAX);
+}
+
+int quota_take(struct request *rq, struct reply *rp, const struct quota *q, long amount)
+{
+    char key[RATELIMIT_KEY_MAX], retry[24];
+    struct ratelimit_hit hit;
+    enum db_status st;
+
+    if (!q->limit)
+        return 0;
+    snprintf(key, sizeof key, "%s:user:%lld", q->name, rq->auth.user_id);
+    if ((st = ratelimit_store_add(rq->worker->db, key, q->window_s, amount, &hit)) != DB_OK) {
+        users_db_failed(rp, st);
+        return -1;
+    }
+    if (hit.attempts <= q->limit)
+        return 0;
+    /* refused, so not spent: the next smaller request may still fit */
+    ratelimit_store_take_back(rq->worker->db, key, hit.window_start, amount);
+    problem(rp, 429, "Too many %s: at most %ld per %ld seconds; try again in %lld seconds.", q->what, q->limit,
+            q->window_s, hit.retry_after);
+    snprintf(retry, sizeof retry, "%lld", hit.retry_after);
+    reply_header(rp, "Retry-After", retry);
+    return -1;
+}
