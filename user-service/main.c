@@ -19,6 +19,7 @@
 static const struct route routes[] = {
     {"POST", "/api/v1/auth/register", auth_register, AUTH_NONE},
     {"POST", "/api/v1/auth/login", auth_login, AUTH_NONE},
+    {"POST", "/api/v1/auth/logout-all", auth_logout_all, AUTH_USER},
     {"GET", "/api/v1/users/me", users_get_me, AUTH_USER},
     {"PATCH", "/api/v1/users/me", users_patch_me, AUTH_USER},
     {"DELETE", "/api/v1/users/me", users_delete_me, AUTH_USER},

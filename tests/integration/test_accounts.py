@@ -361,6 +361,22 @@ def test_password_change_retires_every_older_token(h):
     assert h.psql("users", "SELECT token_version FROM users WHERE id = %d" % u["id"]) == "1"
 
 
+def test_logout_all_retires_every_token_of_the_account_and_only_those(h):
+    u, other = new_user(h), new_user(h)
+    older = login(h, u["email"], PASSWORD).json()["access_token"]
+    problem_ok(h.post(api(h, "/auth/logout-all"), {}), 401)  # signed in only
+    r = h.post(api(h, "/auth/logout-all"), None, token=u["token"])
+    assert r.status == 204 and r.body == b"", r
+    for t in (u["token"], older):
+        problem_ok(h.get(api(h, "/users/me"), token=t), 401)
+        problem_ok(h.post(api(h, "/auth/logout-all"), None, token=t), 401)
+    assert h.psql("users", "SELECT token_version FROM users WHERE id = %d" % u["id"]) == "1"
+    assert h.get(api(h, "/users/me"), token=other["token"]).status == 200  # nobody else's
+    fresh = login(h, u["email"], PASSWORD)
+    assert fresh.status == 200, fresh
+    assert h.get(api(h, "/users/me"), token=fresh.json()["access_token"]).status == 200
+
+
 def test_delete_me_removes_every_row_the_user_owns(h):
     u = new_user(h)
     uid = u["id"]

@@ -324,3 +324,20 @@ void auth_login(struct request *rq, struct reply *rp)
     login_succeeded(rq, &keys);
     auth_token_reply(rp, 200, &c.who, user);
 }
+
+void auth_logout_all(struct request *rq, struct reply *rp)
+{
+    enum db_status st;
+    int ended = 0;
+
+    if ((st = users_store_end_sessions(rq->worker->db, rq->auth.user_id, &ended)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    if (!ended) { /* deleted after authorization: the token is already worthless */
+        problem(rp, 404, "Your account no longer exists.");
+        return;
+    }
+    log_msg(LOG_INFO, rq->request_id, "user %lld ended all their sessions", rq->auth.user_id);
+    reply_empty(rp, 204);
+}

@@ -14,6 +14,10 @@ void auth_register(struct request *rq, struct reply *rp);
 /* POST /api/v1/auth/login {email, password} → 200 with a token, or the one 401. */
 void auth_login(struct request *rq, struct reply *rp);
 
+/* POST /api/v1/auth/logout-all (signed in) → 204: every token of the caller, this one
+ * included, stops working at once on every replica. */
+void auth_logout_all(struct request *rq, struct reply *rp);
+
 /* Answers status with {user, access_token, token_type:"bearer", expires_in} for who.
  * Takes over user (deleted on every path). */
 void auth_token_reply(struct reply *rp, int status, const struct users_identity *who, cJSON *user);

@@ -36,6 +36,8 @@ static struct db_statement q_update = {
     "WHERE id = $1 RETURNING " USER_COLUMNS,
     6, 0};
 static struct db_statement q_delete = {"DELETE FROM users WHERE id = $1", 1, 0};
+static struct db_statement q_end_sessions = {"UPDATE users SET token_version = token_version + 1 WHERE id = $1", 1,
+                                             0};
 static struct db_statement q_count = {"SELECT count(*) FROM users", 0, 0};
 static struct db_statement q_taken = {"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1), "
                                       "EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
@@ -278,20 +280,31 @@ enum db_status users_store_update(struct db *db, long long id, const struct user
     return st;
 }
 
-enum db_status users_store_delete(struct db *db, long long id, int *deleted)
+/* Runs s, whose only parameter is the user id; *hit = whether it touched the one row. */
+static enum db_status run_on_user(struct db *db, struct db_statement *s, long long id, int *hit)
 {
     char idbuf[ID_BUF];
     const char *params[] = {idbuf};
     enum db_status st;
     PGresult *r;
 
-    *deleted = 0;
+    *hit = 0;
     ll_str(idbuf, id);
-    if (!(r = db_exec(db, &q_delete, params, &st)))
+    if (!(r = db_exec(db, s, params, &st)))
         return st;
-    *deleted = strcmp(PQcmdTuples(r), "1") == 0;
+    *hit = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     return DB_OK;
+}
+
+enum db_status users_store_delete(struct db *db, long long id, int *deleted)
+{
+    return run_on_user(db, &q_delete, id, deleted);
+}
+
+enum db_status users_store_end_sessions(struct db *db, long long id, int *ended)
+{
+    return run_on_user(db, &q_end_sessions, id, ended);
 }
 
 enum db_status users_store_list(struct db *db, long long limit, long long offset, cJSON **items, long long *total)

@@ -83,6 +83,10 @@ enum db_status users_store_update(struct db *db, long long id, const struct user
  * CASCADE). *deleted = 0 when there was no such user. */
 enum db_status users_store_delete(struct db *db, long long id, int *deleted);
 
+/* Bumps token_version: every token issued to user id so far stops working. *ended = 0 when
+ * the user is gone. */
+enum db_status users_store_end_sessions(struct db *db, long long id, int *ended);
+
 /* One page of users in the self view (admin list), ordered by id, and the total count. */
 enum db_status users_store_list(struct db *db, long long limit, long long offset, cJSON **items, long long *total);
 
