@@ -36,8 +36,7 @@ static struct db_statement q_update = {
     "WHERE id = $1 RETURNING " USER_COLUMNS,
     6, 0};
 static struct db_statement q_delete = {"DELETE FROM users WHERE id = $1", 1, 0};
-static struct db_statement q_end_sessions = {"UPDATE users SET token_version = token_version + 1 WHERE id = $1", 1,
-                                             0};
+static struct db_statement q_end_sessions = {"UPDATE users SET token_version = token_version + 1 WHERE id = $1", 1, 0};
 static struct db_statement q_count = {"SELECT count(*) FROM users", 0, 0};
 static struct db_statement q_taken = {"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1), "
                                       "EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2))",
