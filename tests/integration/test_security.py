@@ -197,6 +197,32 @@ def test_hostile_destination_service_answers_are_not_trusted(h):
         trap.server_close()
 
 
+def test_proxy_variables_in_the_environment_never_see_the_internal_token(h):
+    # A proxy injected through the environment (http_proxy and friends, which libcurl honours
+    # by default) would receive X-Internal-Token. Only DESTINATION_SERVICE_PROXY is used.
+    FakeDest.trap_hits = []
+    trap = serve(Trap)
+    proxy = "http://127.0.0.1:%d" % trap.server_address[1]
+    h.user.stop()
+    h.user.start(extra_env={v: proxy for v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                               "ALL_PROXY", "all_proxy")})
+    try:
+        u = new_user(h)
+        r = h.post(api(h, "/reviews"), {"destination_id": 2, "rating": 4}, token=u["token"])
+        assert r.status == 201, r
+        assert FakeDest.trap_hits == [], FakeDest.trap_hits
+        # named explicitly, it is used (the trap answers 200 with no body: a 503, not a write)
+        h.user.stop()
+        h.user.start(extra_env={"DESTINATION_SERVICE_PROXY": proxy, "DEST_CACHE_TTL_SECONDS": "0"})
+        problem_ok(h.post(api(h, "/reviews"), {"destination_id": 3, "rating": 4}, token=new_user(h)["token"]), 503)
+        assert len(FakeDest.trap_hits) >= 1, FakeDest.trap_hits
+    finally:
+        h.user.stop()
+        h.user.start()
+        trap.shutdown()
+        trap.server_close()
+
+
 # ---- API8: a failure's cause stays in the log ----
 
 def test_a_server_error_tells_the_client_nothing_about_its_cause(h):

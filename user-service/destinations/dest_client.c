@@ -43,6 +43,7 @@ void dest_config_from_env(struct dest_config *c, const char *base_url, const cha
 {
     c->base_url = base_url;
     c->internal_token = internal_token;
+    c->proxy = config_env_str("DESTINATION_SERVICE_PROXY", "");
     c->connect_timeout_ms = config_env_long("DEST_CONNECT_TIMEOUT_MS", 250, 1, 60000);
     c->timeout_ms = config_env_long("DEST_TIMEOUT_MS", 1000, 1, 120000);
     c->positive_ttl_ms = config_env_long("DEST_CACHE_TTL_SECONDS", 300, 0, 86400) * 1000;
@@ -462,6 +463,9 @@ int dest_client_init_curl(struct dest_client *c, struct dest_shared *s, unsigned
     curl_easy_setopt(t->h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(t->h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(t->h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* Only the proxy the operator names: an empty CURLOPT_PROXY makes libcurl ignore
+     * http_proxy, HTTPS_PROXY and ALL_PROXY, which would otherwise receive X-Internal-Token. */
+    curl_easy_setopt(t->h, CURLOPT_PROXY, s->cfg.proxy ? s->cfg.proxy : "");
     c->shared = s;
     c->call = curl_call;
     c->transport = t;

@@ -40,6 +40,7 @@ typedef int (*dest_transport_fn)(void *ctx, const char *method, const char *path
 struct dest_config {
     const char *base_url;       /* DESTINATION_SERVICE_URL */
     const char *internal_token; /* INTERNAL_TOKEN */
+    const char *proxy;          /* DESTINATION_SERVICE_PROXY; "" or NULL: none, whatever http_proxy says */
     long connect_timeout_ms;    /* DEST_CONNECT_TIMEOUT_MS */
     long timeout_ms;            /* DEST_TIMEOUT_MS: the whole call, retry included */
     long positive_ttl_ms;       /* DEST_CACHE_TTL_SECONDS */
