@@ -14,7 +14,8 @@ spec declares):
   have no body), and a JSON body validates against its schema as JSON Schema 2020-12
   (jsonschema's Draft202012Validator, Debian's python3-jsonschema);
 - every example in the spec validates against the schema beside it
-  (`Contract.check_examples`).
+  (`Contract.check_examples`), and every JSON request body and 2xx JSON response has one
+  (`Contract.missing_examples`); tests/docs/check-examples.py runs both in check-docs.sh.
 
 The spec is read with python3-yaml. A schema is validated inside a root document that
 carries the spec's `components`, so `$ref: '#/components/...'` resolves without a
