@@ -6,6 +6,8 @@
 #   4. tests/docs/check-deploy.mjs: docker-compose.yml against the Compose Specification
 #      schema, the Dockerfiles, and deploy/k8s/*.yaml against the Kubernetes API schemas,
 #      each with the project's own rules (one line per check)
+#   5. tests/docs/check-examples.py: every JSON request body and 2xx JSON response of
+#      docs/openapi.yaml has an example, and every example validates against its schema
 # The route-table equality test (tests/integration/test_openapi_routes.py) runs with the
 # integration suite. Ends with "docs: N passed, M failed"; appends "docs P F" to $RESULTS
 # when set (tests/run-all.sh's summary). BUILD (default build) names the binaries that
@@ -86,6 +88,14 @@ passed=$((passed + p))
 failed=$((failed + f))
 if ! echo "$out" | grep -q '^deploy checks: '; then
   fail "tests/docs/check-deploy.mjs did not finish"
+fi
+
+# ---- 5. the spec's examples: present on every JSON body and 2xx answer, and valid
+if out=$(python3 tests/docs/check-examples.py docs/openapi.yaml 2>&1); then
+  pass "openapi: ${out##*$'\n'}"
+else
+  echo "$out" | grep -v '^examples: ' | head -80
+  fail "openapi: ${out##*$'\n'}"
 fi
 
 finish

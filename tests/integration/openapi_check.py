@@ -14,7 +14,8 @@ spec declares):
   have no body), and a JSON body validates against its schema as JSON Schema 2020-12
   (jsonschema's Draft202012Validator, Debian's python3-jsonschema);
 - every example in the spec validates against the schema beside it
-  (`Contract.check_examples`).
+  (`Contract.check_examples`), and every JSON request body and 2xx JSON response has one
+  (`Contract.missing_examples`); tests/docs/check-examples.py runs both in check-docs.sh.
 
 The spec is read with python3-yaml. A schema is validated inside a root document that
 carries the spec's `components`, so `$ref: '#/components/...'` resolves without a
@@ -173,33 +174,40 @@ class Contract:
         return out
 
     def missing_examples(self):
-        """Operations whose JSON request body or 2xx JSON response has no example, neither
-        beside the schema nor on the component schema it names."""
+        """Operations whose JSON request body or 2xx JSON response has no `example` (or
+        `examples`) on the media type itself; an example on the schema does not count. A
+        body or response named by $ref (components/requestBodies, components/responses) is
+        reported once, by its component name, however many operations use it."""
         out = []
+        seen = set()
 
-        def has_example(media):
-            if "example" in media or media.get("examples"):
-                return True
-            schema = media.get("schema") or {}
-            return "example" in self.deref(schema) or "examples" in self.deref(schema)
+        def report(where, ref, ctype, media):
+            if not ctype.endswith("json") or "example" in media or media.get("examples"):
+                return
+            if ref is not None:
+                where = ref[2:]
+                if (where, ctype) in seen:
+                    return
+                seen.add((where, ctype))
+            out.append("%s %s has no example" % (where, ctype))
+
+        def ref_of(obj):
+            return obj.get("$ref") if isinstance(obj, dict) else None
 
         for template, item in self.spec["paths"].items():
             for m in METHODS:
                 op = item.get(m)
                 if not op:
                     continue
-                body = self.deref(op.get("requestBody") or {})
-                for ctype, media in (body.get("content") or {}).items():
-                    if ctype.endswith("json") and not has_example(media):
-                        out.append("%s %s: request %s has no example" % (m.upper(), template, ctype))
-                for status, resp in op.get("responses", {}).items():
-                    if not status.startswith("2"):
+                raw = op.get("requestBody") or {}
+                for ctype, media in (self.deref(raw).get("content") or {}).items():
+                    report("%s %s: request" % (m.upper(), template), ref_of(raw), ctype, media)
+                for status, raw in op.get("responses", {}).items():
+                    if not str(status).startswith("2"):
                         continue
-                    for ctype, media in (self.deref(resp).get("content") or {}).items():
-                        if ctype.endswith("json") and not has_example(media):
-                            out.append("%s %s: %s %s has no example" % (m.upper(), template, status, ctype))
+                    for ctype, media in (self.deref(raw).get("content") or {}).items():
+                        report("%s %s: %s" % (m.upper(), template, status), ref_of(raw), ctype, media)
         return out
-
 
 _CONTRACT = None
 
