@@ -103,6 +103,9 @@ static int connect_and_prepare(struct db *db)
         disconnect(db);
         return -1;
     }
+    /* Errors without DETAIL or CONTEXT: those quote whole rows ("Failing row contains ...")
+     * and key values, which would put users' data into the log. */
+    PQsetErrorVerbosity(db->conn, PQERRORS_TERSE);
     snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opt.statement_timeout_ms);
     {
         const char *p[] = {stmt_timeout};

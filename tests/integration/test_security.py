@@ -245,6 +245,35 @@ def test_a_server_error_tells_the_client_nothing_about_its_cause(h):
     assert h.get(api(h, "/messages"), token=u["token"]).status == 200  # and it recovers
 
 
+def test_the_log_keeps_no_user_content_from_failed_statements_or_destination_calls(h):
+    canary = "canary" + secrets.token_hex(6)
+    u = new_user(h)
+    # an unmapped database error (23502) whose DETAIL would quote the row, message included
+    h.psql("users", "ALTER TABLE messages ADD COLUMN probe text NOT NULL DEFAULT 'x'")
+    h.psql("users", "ALTER TABLE messages ALTER COLUMN probe DROP DEFAULT")
+    try:
+        problem_ok(h.post(api(h, "/messages"), {"content": "hello " + canary}, token=u["token"]), 500)
+    finally:
+        h.psql("users", "ALTER TABLE messages DROP COLUMN probe")
+    time.sleep(0.1)
+    log = h.user.log_text()
+    assert "23502" in log and "probe" in log, log[-2000:]  # the operator still learns what failed
+    assert canary not in log, [line for line in log.splitlines() if canary in line]
+    # a search the assistant makes while destination-service is unreachable: path, no query
+    h.user.stop()
+    h.user.start(extra_env={"DESTINATION_SERVICE_URL": "http://127.0.0.1:%d" % harness.free_port()})
+    try:
+        r = h.post(api(h, "/messages"), {"content": "find " + canary}, token=u["token"])
+        assert r.status == 201, r
+        time.sleep(0.1)
+        log = h.user.log_text()
+        assert "destination-service GET /api/v1/destinations: " in log, log[-2000:]
+        assert canary not in log, [line for line in log.splitlines() if canary in line]
+    finally:
+        h.user.stop()
+        h.user.start()
+
+
 # ---- API8 / API2: no default secrets outside development ----
 
 def start_briefly(binary, env, timeout=1.5):

@@ -158,7 +158,9 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
     }
     if (o == OUT_BREAKER)
         metrics_add(m_calls[OUT_BREAKER], 1);
-    log_msg(LOG_WARN, request_id, "destination-service %s %s: %s", method, path, outcome_labels[o]);
+    /* The path only, never its query: a search's q is what the user typed. */
+    log_msg(LOG_WARN, request_id, "destination-service %s %.*s: %s", method, (int)strcspn(path, "?"), path,
+            outcome_labels[o]);
     return o;
 }
 
