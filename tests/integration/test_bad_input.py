@@ -254,6 +254,7 @@ ROUTES = {
         extra_bodies=lambda c: [{"avatar_media_id": c.other_media}, {"cover_media_id": c.other_media},
                                 {"avatar_media_id": 99999999}, {"username": c.other["username"].upper()}]),
     ("DELETE", "/api/v1/users/me"): r(),
+    ("POST", "/api/v1/auth/logout-all"): r(),
     ("PUT", "/api/v1/users/me/password"): r(
         body=lambda c: {"old_password": c.password, "new_password": "another good password"},
         fields={"old_password": S(1, 65536, required=True, anystr=True, notrim=True),
