@@ -22,9 +22,21 @@ extern struct quota upload_quota;  /* UPLOAD_BYTES_PER_USER_PER_DAY, default 200
 /* Reads both quotas from the environment; a bad value exits 2 naming the variable. */
 void quota_config_from_env(void);
 
-/* Spends amount (1..QUOTA_AMOUNT_MAX) of q for the authenticated user of rq. 0 to go on;
- * -1 with rp filled: 429 with Retry-After (nothing spent: the amount is taken back), or 503
- * when the users database is down. */
-int quota_take(struct request *rq, struct reply *rp, const struct quota *q, long amount);
+/* What one quota_take spent, so that a request whose work then fails can give it back. */
+struct quota_spend {
+    const struct quota *q;
+    long amount; /* 0: nothing was spent (no quota) */
+    long long window_start;
+};
+
+/* Spends amount (1..QUOTA_AMOUNT_MAX) of q for the authenticated user of rq, into *spent.
+ * 0 to go on; -1 with rp filled: 429 with Retry-After (nothing spent: the amount is taken
+ * back), or 503 when the users database is down. */
+int quota_take(struct request *rq, struct reply *rp, const struct quota *q, long amount, struct quota_spend *spent);
+
+/* Gives back what spent holds: the work it paid for failed (a database or disk error), so
+ * the user keeps the amount. A failure to give back is logged, never answered: the counter
+ * then errs on the side of the limit, and the window's end clears it. */
+void quota_refund(struct request *rq, const struct quota_spend *spent);
 
 #endif

@@ -486,6 +486,33 @@ def test_upload_bytes_per_user_are_limited_and_a_refused_file_costs_nothing(h):
         restore_user(h)
 
 
+def test_a_quota_is_given_back_when_the_work_it_paid_for_fails(h):
+    """The amount is spent before the work; a database failure after it (here a trigger
+    that refuses the insert) answers 500 and leaves the counter where it was."""
+    from test_media import jpeg_bytes, upload
+    away_from_a_window_edge(60)
+    u = new_user(h)
+    assert post_message(h, u).status == 201
+    assert upload(h, u, jpeg_bytes(994)).status == 201
+    h.psql("users", """
+        CREATE FUNCTION refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+        CREATE TRIGGER refuse_messages BEFORE INSERT ON messages FOR EACH ROW
+            WHEN (NEW.user_id = %d) EXECUTE FUNCTION refuse_for_test();
+        CREATE TRIGGER refuse_media BEFORE INSERT ON media_files FOR EACH ROW
+            WHEN (NEW.user_id = %d) EXECUTE FUNCTION refuse_for_test();""" % (u["id"], u["id"]))
+    try:
+        problem_ok(post_message(h, u), 500)
+        problem_ok(upload(h, u, jpeg_bytes(1994)), 500)
+        assert attempts(h, "messages:user:%d" % u["id"]) == 1
+        assert attempts(h, "upload_bytes:user:%d" % u["id"]) == 1000
+    finally:
+        h.psql("users", "DROP TRIGGER refuse_messages ON messages; DROP TRIGGER refuse_media ON media_files; "
+                        "DROP FUNCTION refuse_for_test()")
+    assert post_message(h, u).status == 201
+    assert attempts(h, "messages:user:%d" % u["id"]) == 2
+
+
 def test_old_windows_are_pruned(h):
     # every 256th attempt of a process deletes windows older than a day
     h.psql("users", "DELETE FROM login_attempts; INSERT INTO login_attempts (key, window_start, attempts) "

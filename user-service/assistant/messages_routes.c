@@ -268,17 +268,19 @@ void messages_create(struct request *rq, struct reply *rp)
     char text[ASSISTANT_REPLY_MAX + 1];
     const char *content = NULL;
     enum assistant_intent intent;
+    struct quota_spend spent;
     enum db_status st;
     int vi = 0;
 
     if (!body)
         return;
     json_get_str(body, "content", JF_REQUIRED, 1, MESSAGES_CONTENT_MAX, &content, &fe);
-    if (problem_fields_any(rp, &fe) || quota_take(rq, rp, &message_quota, 1) < 0)
+    if (problem_fields_any(rp, &fe) || quota_take(rq, rp, &message_quota, 1, &spent) < 0)
         return;
     if ((st = compose(rq, content, text, sizeof text, &intent, &vi)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
                                       &msg, &rep)) != DB_OK) {
+        quota_refund(rq, &spent);
         store_failed(rp, st);
         return;
     }

@@ -62,6 +62,7 @@ void media_upload(struct request *rq, struct reply *rp)
     const uint8_t *data = (const uint8_t *)rq->body;
     size_t len = rq->body ? rq->body_len : 0;
     cJSON *out = NULL;
+    struct quota_spend spent;
     enum db_status st;
     int got = request_query(rq, "category", cat, sizeof cat);
 
@@ -113,11 +114,12 @@ void media_upload(struct request *rq, struct reply *rp)
         problem(rp, 415, "The file's bytes are %s, which is not the type it was declared as.", sniffed);
         return;
     }
-    if (quota_take(rq, rp, &upload_quota, (long)len) < 0)
+    if (quota_take(rq, rp, &upload_quota, (long)len, &spent) < 0)
         return;
     media_sha256_hex(data, len, sha);
     media_filename(filename, fname);
     if (media_files_write(rq->request_id, rq->auth.user_id, data, len, key) < 0) {
+        quota_refund(rq, &spent);
         problem_internal(rp);
         return;
     }
@@ -130,6 +132,7 @@ void media_upload(struct request *rq, struct reply *rp)
     st = media_store_create(rq->worker->db, rq->auth.user_id, &m, &out);
     if (st != DB_OK) {
         media_files_remove(rq->request_id, key);
+        quota_refund(rq, &spent);
         store_failed(rp, st);
         return;
     }
