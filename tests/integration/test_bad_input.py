@@ -373,6 +373,9 @@ ROUTES = {
                                                                        "longitude": c.other_dest_lon}]),
     ("DELETE", "/api/v1/destinations/{id}"): r(ids=lambda c: [c.dest]),
     ("GET", "/internal/v1/destinations"): r(query="ids=1,2", qbad={"ids": QIDS}, needs_query=True),
+    ("GET", "/internal/v1/destinations/changes"): r(query="after=0&limit=5", qbad={"after": QI(0, ID53),
+                                                                                 "limit": QI(1, 1000)},
+                                                    needs_query=True),
     ("POST", "/internal/v1/destinations/validate"): r(body=lambda c: {"ids": [1, 2]},
                                                       fields={"ids": IDS(1, 1000, required=True)}),
 }
