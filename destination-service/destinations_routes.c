@@ -20,20 +20,20 @@
 
 #define LOCATION_MAX 64
 #define METRES_PER_KM 1000.0
-#define CHANGES_KEEP_DEFAULT 100000
+#define CHANGES_KEEP_DEFAULT_S (7 * 86400)
 
-static long long changes_keep = CHANGES_KEEP_DEFAULT;
+static long long changes_keep_s = CHANGES_KEEP_DEFAULT_S;
 
 void destinations_changes_setup(void)
 {
-    changes_keep = config_env_long("DEST_CHANGES_KEEP", CHANGES_KEEP_DEFAULT, 1, 1000000000);
+    changes_keep_s = config_env_long("DEST_CHANGES_KEEP_SECONDS", CHANGES_KEEP_DEFAULT_S, 1, 366L * 86400);
 }
 
-/* After a write: the change log keeps its newest changes_keep sequence numbers. A failure
- * only delays pruning to the next write. */
+/* After a write: the change log keeps the changes of the last changes_keep_s seconds. A
+ * failure only delays pruning to the next write. */
 static void prune_changes(struct request *rq)
 {
-    if (destinations_store_prune(rq->worker->db, changes_keep) != DB_OK)
+    if (destinations_store_prune(rq->worker->db, changes_keep_s) != DB_OK)
         log_msg(LOG_WARN, rq->request_id, "change log: pruning failed; the next write retries");
 }
 

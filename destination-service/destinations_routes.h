@@ -46,8 +46,8 @@ void destinations_internal_validate(struct request *rq, struct reply *rp);
  * (internal_api.h). */
 void destinations_internal_changes(struct request *rq, struct reply *rp);
 
-/* Reads DEST_CHANGES_KEEP (how many sequence numbers of the change log are kept). Call
- * once at start-up. */
+/* Reads DEST_CHANGES_KEEP_SECONDS (how long the change log keeps a change). Call once at
+ * start-up. */
 void destinations_changes_setup(void);
 
 #endif

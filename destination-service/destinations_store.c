@@ -83,11 +83,13 @@ static struct db_statement q_changes = {
     " LEFT JOIN LATERAL (SELECT seq, destination_id, op, at FROM destination_change_log WHERE seq > $1"
     " ORDER BY seq LIMIT $2) c ON true ORDER BY c.seq",
     2, 0};
+/* Age, not count: a rolled-back bulk insert burns sequence numbers, and counting numbers
+ * would shrink what is kept. destination_change_log_at_idx keeps it a range delete. */
 static struct db_statement q_prune = {
-    "WITH h AS (SELECT coalesce(max(seq), 0) - $1::bigint AS cut FROM destination_change_log),"
-    " s AS (UPDATE destination_change_log_state SET pruned_through = h.cut FROM h"
-    " WHERE h.cut > pruned_through RETURNING pruned_through)"
-    " DELETE FROM destination_change_log WHERE seq <= (SELECT pruned_through FROM s)",
+    "WITH d AS (DELETE FROM destination_change_log WHERE at < now() - $1::bigint * interval '1 second'"
+    " RETURNING seq)"
+    " UPDATE destination_change_log_state SET pruned_through = (SELECT max(seq) FROM d)"
+    " WHERE (SELECT max(seq) FROM d) > pruned_through",
     1, 0};
 
 static struct db_statement q_existing = {"SELECT id FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
@@ -364,14 +366,14 @@ enum db_status destinations_store_changes(struct db *db, long long after, long l
     return st;
 }
 
-enum db_status destinations_store_prune(struct db *db, long long keep)
+enum db_status destinations_store_prune(struct db *db, long long keep_seconds)
 {
     char k[NUM_TEXT_MAX];
     const char *params[] = {k};
     enum db_status st;
     PGresult *r;
 
-    snprintf(k, sizeof k, "%lld", keep);
+    snprintf(k, sizeof k, "%lld", keep_seconds);
     if (!(r = db_exec(db, &q_prune, params, &st)))
         return st;
     PQclear(r);

@@ -60,8 +60,8 @@ struct dest_changes {
 /* Up to limit changes with seq > after, oldest first, with the log's bounds. */
 enum db_status destinations_store_changes(struct db *db, long long after, long long limit, struct dest_changes *out);
 
-/* Keeps the changes of the newest keep sequence numbers and removes older ones (raising
- * pruned_through). Cheap: two index lookups and a range delete. */
-enum db_status destinations_store_prune(struct db *db, long long keep);
+/* Removes the changes older than keep_seconds (raising pruned_through to the newest
+ * removed). Cheap: a range delete on the time index. */
+enum db_status destinations_store_prune(struct db *db, long long keep_seconds);
 
 #endif

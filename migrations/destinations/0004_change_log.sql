@@ -14,9 +14,11 @@
 -- statements touching rows another such transaction holds may deadlock (PostgreSQL aborts
 -- one; the API's writes are single statements).
 --
--- Retention: destination-service keeps the newest DEST_CHANGES_KEEP rows and prunes the
--- rest after each write (destinations_store_prune); a cursor older than pruned_through is
--- answered 410 with the oldest sequence kept, and the follower then reconciles in full.
+-- Retention by age: after each write destination-service removes the changes older than
+-- DEST_CHANGES_KEEP_SECONDS (default 7 days; destinations_store_prune), raising
+-- pruned_through; a cursor older than pruned_through is answered 410 with the oldest
+-- sequence kept, and the follower then reconciles in full. (Not by count of sequence
+-- numbers: a rolled-back bulk insert burns numbers and would shrink what is kept.)
 
 CREATE TABLE destination_change_log (
     seq            bigserial PRIMARY KEY,
@@ -26,6 +28,8 @@ CREATE TABLE destination_change_log (
                    CHECK (op IN ('create', 'update', 'delete')),
     at             timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+CREATE INDEX destination_change_log_at_idx ON destination_change_log (at);
 
 COMMENT ON TABLE destination_change_log IS 'One row per create/update/delete of a destination, written by trigger; read by user-service''s feed follower.';
 
