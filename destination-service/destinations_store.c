@@ -79,9 +79,10 @@ static struct db_statement q_batch = {
 /* One snapshot: the bounds and the page are consistent with each other. */
 static struct db_statement q_changes = {
     "SELECT s.pruned_through, greatest(s.pruned_through, (SELECT coalesce(max(seq), 0) FROM destination_change_log)),"
-    " c.seq, c.destination_id, c.op, " DB_TS("c.at") " FROM destination_change_log_state s"
-    " LEFT JOIN LATERAL (SELECT seq, destination_id, op, at FROM destination_change_log WHERE seq > $1"
-    " ORDER BY seq LIMIT $2) c ON true ORDER BY c.seq",
+    " c.seq, c.destination_id, c.op, " DB_TS(
+        "c.at") " FROM destination_change_log_state s"
+                " LEFT JOIN LATERAL (SELECT seq, destination_id, op, at FROM destination_change_log WHERE seq > $1"
+                " ORDER BY seq LIMIT $2) c ON true ORDER BY c.seq",
     2, 0};
 /* Age, not count: a rolled-back bulk insert burns sequence numbers, and counting numbers
  * would shrink what is kept. destination_change_log_at_idx keeps it a range delete. */

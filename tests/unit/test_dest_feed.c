@@ -51,8 +51,9 @@ static void test_empty_page_keeps_the_cursor(void **state)
 static void test_gone_carries_the_head(void **state)
 {
     (void)state;
-    assert_int_equal(parse(410, "{\"type\":\"urn:ecomovex:problem:gone\",\"status\":410,\"oldest_seq\":50,"
-                                "\"last_seq\":90}",
+    assert_int_equal(parse(410,
+                           "{\"type\":\"urn:ecomovex:problem:gone\",\"status\":410,\"oldest_seq\":50,"
+                           "\"last_seq\":90}",
                            3, 100),
                      DEST_FEED_GONE);
     assert_int_equal(page.last_seq, 90);
@@ -75,7 +76,8 @@ static void test_contract_breaks_are_refused_whole(void **state)
         "{\"changes\":[{\"seq\":11,\"destination_id\":0,\"op\":\"delete\"}],\"next_after\":11,\"last_seq\":11}",
         "{\"changes\":[{\"seq\":11,\"destination_id\":1.5,\"op\":\"delete\"}],\"next_after\":11,\"last_seq\":11}",
         "{\"changes\":[{\"seq\":11,\"destination_id\":\"5\",\"op\":\"delete\"}],\"next_after\":11,\"last_seq\":11}",
-        "{\"changes\":[{\"seq\":1e300,\"destination_id\":5,\"op\":\"delete\"}],\"next_after\":1e300,\"last_seq\":1e300}",
+        "{\"changes\":[{\"seq\":1e300,\"destination_id\":5,\"op\":\"delete\"}],\"next_after\":1e300,\"last_seq\":"
+        "1e300}",
         "{\"changes\":[{\"seq\":9007199254740992,\"destination_id\":5,\"op\":\"delete\"}],"
         "\"next_after\":9007199254740992,\"last_seq\":9007199254740992}",
         /* unknown op, missing members, next_after or last_seq inconsistent */

@@ -184,8 +184,10 @@ static int resync(struct follower *f, long long head)
     if (dest_feed_store_reset(f->db, head) != DB_OK)
         return -1;
     metrics_add(m_reconciles, 1);
-    log_msg(LOG_INFO, RID, "destination change feed: full reconcile (ids_checked=%lld rows_marked_missing=%lld), "
-            "following from %lld", n.ids_checked, n.rows_marked_missing, head);
+    log_msg(LOG_INFO, RID,
+            "destination change feed: full reconcile (ids_checked=%lld rows_marked_missing=%lld), "
+            "following from %lld",
+            n.ids_checked, n.rows_marked_missing, head);
     f->after = head;
     f->have_cursor = 1;
     return 0;
@@ -321,7 +323,8 @@ int dest_feed_start(const struct db_options *dbo, const char *internal_token)
     task.poll_ms = config_env_long("DEST_FEED_POLL_MS", POLL_DEFAULT_MS, 0, 60000);
     task.backoff_max_ms = config_env_long("DEST_FEED_BACKOFF_MAX_MS", BACKOFF_MAX_DEFAULT_MS, 10, 600000);
     s->feed.stale_ms = config_env_long("DEST_FEED_STALE_SECONDS", STALE_DEFAULT_S, 1, 86400) * 1000;
-    s->feed.trusted_ttl_ms = config_env_long("DEST_FEED_TRUSTED_TTL_SECONDS", TRUSTED_TTL_DEFAULT_S, 0, 7 * 86400) * 1000;
+    s->feed.trusted_ttl_ms =
+        config_env_long("DEST_FEED_TRUSTED_TTL_SECONDS", TRUSTED_TTL_DEFAULT_S, 0, 7 * 86400) * 1000;
     s->feed.enabled = task.poll_ms > 0;
     if (!s->feed.enabled)
         return 0;

@@ -61,8 +61,8 @@ static char *array_above(const long long *ids, const long long *seqs, size_t n, 
 
 /* The statements of dest_feed_store_apply, inside its transaction. */
 static enum db_status apply_in(struct db *db, const long long *seqs, size_t nseqs, const long long *delete_ids,
-                               const long long *delete_seqs, size_t ndeletes, long long next_after,
-                               long long *applied, long long *marked)
+                               const long long *delete_seqs, size_t ndeletes, long long next_after, long long *applied,
+                               long long *marked)
 {
     char nbuf[NUM_TEXT];
     const char *p1[1];
