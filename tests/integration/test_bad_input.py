@@ -706,12 +706,13 @@ def verdict(rq, resp):
 
 
 def snapshot(h):
-    """{(db, table): (rows, md5 of every row)} of both databases, login_attempts excepted."""
+    """{(db, table): (rows, md5 of every row)} of both databases, login_attempts and dest_feed_cursor (follower bookkeeping that moves with any destination write) excepted."""
     out = {}
     for db in ("users", "destinations"):
         sql = h.psql(db, "SELECT string_agg(format('SELECT %L, count(*), md5(coalesce(string_agg(t::text, '','' "
                          "ORDER BY t::text), '''')) FROM %I t', tablename, tablename), ' UNION ALL ') "
-                         "FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'login_attempts'")
+                         "FROM pg_tables WHERE schemaname = 'public' "
+                         "AND tablename NOT IN ('login_attempts', 'dest_feed_cursor')")
         for line in h.psql(db, sql).splitlines():
             table, n, digest = line.split("|")
             out[(db, table)] = (int(n), digest)
