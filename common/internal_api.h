@@ -9,6 +9,20 @@
 #define INTERNAL_PATH_BATCH "/internal/v1/destinations"
 #define INTERNAL_PATH_VALIDATE "/internal/v1/destinations/validate"
 
+/* GET INTERNAL_PATH_CHANGES?after=SEQ&limit=N -> the change feed, oldest first:
+ *   {"changes":[{"seq":S,"destination_id":ID,"op":"create"|"update"|"delete","at":"RFC 3339"}],
+ *    "next_after":S (the cursor for the next call), "last_seq":S (the newest sequence written)}
+ * 410 problem with "oldest_seq" (the smallest after still answered) and "last_seq" when
+ * after is older than the retention kept, or newer than anything written (a restored log). */
+#define INTERNAL_PATH_CHANGES "/internal/v1/destinations/changes"
+#define INTERNAL_FIELD_CHANGES "changes"
+#define INTERNAL_FIELD_NEXT_AFTER "next_after"
+#define INTERNAL_FIELD_LAST_SEQ "last_seq"
+#define INTERNAL_FIELD_OLDEST_SEQ "oldest_seq"
+#define INTERNAL_CHANGES_LIMIT_MAX 1000 /* changes one call may answer */
+#define INTERNAL_CHANGES_LIMIT_DEFAULT 100
+#define INTERNAL_SEQ_MAX 9007199254740991LL /* a cursor stays exact in a JSON double */
+
 #define INTERNAL_FIELD_IDS "ids"           /* the query parameter and the request member */
 #define INTERNAL_FIELD_ITEMS "items"       /* batch answer */
 #define INTERNAL_FIELD_EXISTING "existing" /* validate answer: ids that exist, ascending */

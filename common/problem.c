@@ -191,3 +191,20 @@ void problem_internal(struct reply *rp)
 {
     emit(rp, 500, "The server could not answer this request.", NULL);
 }
+
+void problem_member_ll(struct reply *rp, const char *name, long long value)
+{
+    char extra[PROBLEM_DETAIL_MAX];
+    int n;
+    char *body;
+
+    if (!rp->body || rp->body_len < 2 || rp->body[rp->body_len - 1] != '}' || !rp->content_type ||
+        strcmp(rp->content_type, CT_PROBLEM) != 0)
+        return;
+    n = snprintf(extra, sizeof extra, ",\"%s\":%lld}", name, value);
+    if (n < 0 || (size_t)n >= sizeof extra || !(body = realloc(rp->body, rp->body_len + (size_t)n)))
+        return;
+    memcpy(body + rp->body_len - 1, extra, (size_t)n); /* over the closing brace, with a new one */
+    rp->body = body;
+    rp->body_len += (size_t)n - 1;
+}

@@ -71,6 +71,10 @@ void problem_or_found(struct reply *rp, enum db_status st, const struct db_answe
  * deleted, else 204. */
 void problem_or_deleted(struct reply *rp, enum db_status st, const struct db_answers *a, long long id, int deleted);
 
+/* Adds the integer extension member name (a fixed identifier, not escaped) to the problem rp
+ * holds, e.g. 410's "oldest_seq". A reply that is no problem object is left as it is. */
+void problem_member_ll(struct reply *rp, const char *name, long long value);
+
 /* 500 without details (the details go to the log, never to the client). */
 void problem_internal(struct reply *rp);
 

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "destinations_fields.h"
 #include "destinations_store.h"
 #include "etag.h"
 #include "ids.h"
 #include "internal_api.h"
 #include "json.h"
+#include "log.h"
 #include "paging.h"
 #include "problem.h"
 #include "server.h"
@@ -18,6 +20,22 @@
 
 #define LOCATION_MAX 64
 #define METRES_PER_KM 1000.0
+#define CHANGES_KEEP_DEFAULT_S (7 * 86400)
+
+static long long changes_keep_s = CHANGES_KEEP_DEFAULT_S;
+
+void destinations_changes_setup(void)
+{
+    changes_keep_s = config_env_long("DEST_CHANGES_KEEP_SECONDS", CHANGES_KEEP_DEFAULT_S, 1, 366L * 86400);
+}
+
+/* After a write: the change log keeps the changes of the last changes_keep_s seconds. A
+ * failure only delays pruning to the next write. */
+static void prune_changes(struct request *rq)
+{
+    if (destinations_store_prune(rq->worker->db, changes_keep_s) != DB_OK)
+        log_msg(LOG_WARN, rq->request_id, "change log: pruning failed; the next write retries");
+}
 
 /* A CHECK constraint refused a write our validation let through: a 422 naming the field
  * the constraint guards ("destinations_name_check" -> "name"). */
@@ -197,6 +215,7 @@ void destinations_create(struct request *rq, struct reply *rp)
     /* the store copies numbers as raw text */
     snprintf(location, sizeof location, "/api/v1/destinations/%s",
              cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring);
+    prune_changes(rq);
     reply_tagged(rq, rp, 201, d, NULL);
     if (rp->status == 201) /* not on the 500 a failed serialization becomes */
         reply_header(rp, "Location", location);
@@ -224,8 +243,11 @@ void destinations_update(struct request *rq, struct reply *rp)
         store_failed(rq, rp, st);
     else if (!d)
         not_found(rp, rq->ids[0]);
-    else
+    else {
+        if (f.present)
+            prune_changes(rq);
         reply_tagged(rq, rp, 200, d, NULL);
+    }
 }
 
 void destinations_delete(struct request *rq, struct reply *rp)
@@ -237,8 +259,10 @@ void destinations_delete(struct request *rq, struct reply *rp)
         store_failed(rq, rp, st);
     else if (!deleted)
         not_found(rp, rq->ids[0]);
-    else
+    else {
+        prune_changes(rq);
         reply_empty(rp, 204);
+    }
 }
 
 void destinations_internal_batch(struct request *rq, struct reply *rp)
@@ -337,4 +361,44 @@ void destinations_internal_validate(struct request *rq, struct reply *rp)
         problem_internal(rp);
     else
         reply_json(rp, 200, answer);
+}
+
+void destinations_internal_changes(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    long long after = 0, limit = INTERNAL_CHANGES_LIMIT_DEFAULT;
+    struct dest_changes ch;
+    const cJSON *last;
+    cJSON *o;
+    enum db_status st;
+
+    if (query_ll(rq, "after", 0, INTERNAL_SEQ_MAX, &after, &fe) == 0)
+        field_error(&fe, "after", "is required (0 for the start of the log)");
+    query_ll(rq, "limit", 1, INTERNAL_CHANGES_LIMIT_MAX, &limit, &fe);
+    if (problem_fields_any(rp, &fe))
+        return;
+    if ((st = destinations_store_changes(rq->worker->db, after, limit, &ch)) != DB_OK) {
+        store_failed(rq, rp, st);
+        return;
+    }
+    if (after < ch.pruned_through || after > ch.last_seq) {
+        cJSON_Delete(ch.items);
+        if (after < ch.pruned_through)
+            problem(rp, 410, "Changes after %lld are no longer kept; the oldest cursor answered is %lld.", after,
+                    ch.pruned_through);
+        else
+            problem(rp, 410, "No change %lld was ever written here (the log was reset); start again.", after);
+        problem_member_ll(rp, INTERNAL_FIELD_OLDEST_SEQ, ch.pruned_through);
+        problem_member_ll(rp, INTERNAL_FIELD_LAST_SEQ, ch.last_seq);
+        return;
+    }
+    last = cJSON_GetArrayItem(ch.items, cJSON_GetArraySize(ch.items) - 1);
+    if (!(o = reply_object_of(rp, INTERNAL_FIELD_CHANGES, ch.items)))
+        return;
+    if (last)
+        cJSON_AddRawToObject(o, INTERNAL_FIELD_NEXT_AFTER, cJSON_GetObjectItemCaseSensitive(last, "seq")->valuestring);
+    else
+        cJSON_AddNumberToObject(o, INTERNAL_FIELD_NEXT_AFTER, (double)after);
+    cJSON_AddNumberToObject(o, INTERNAL_FIELD_LAST_SEQ, (double)ch.last_seq);
+    reply_json(rp, 200, o);
 }

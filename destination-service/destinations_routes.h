@@ -42,4 +42,12 @@ void destinations_internal_batch(struct request *rq, struct reply *rp);
 /* POST /internal/v1/destinations/validate (service): {"ids":[...]} -> existing / missing. */
 void destinations_internal_validate(struct request *rq, struct reply *rp);
 
+/* GET /internal/v1/destinations/changes?after=&limit= (service): the change feed
+ * (internal_api.h). */
+void destinations_internal_changes(struct request *rq, struct reply *rp);
+
+/* Reads DEST_CHANGES_KEEP_SECONDS (how long the change log keeps a change). Call once at
+ * start-up. */
+void destinations_changes_setup(void);
+
 #endif

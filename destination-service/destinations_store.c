@@ -76,6 +76,23 @@ static struct db_statement q_delete = {"DELETE FROM destinations WHERE id = $1 R
 static struct db_statement q_batch = {
     "SELECT " DEST_COLUMNS " FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
 
+/* One snapshot: the bounds and the page are consistent with each other. */
+static struct db_statement q_changes = {
+    "SELECT s.pruned_through, greatest(s.pruned_through, (SELECT coalesce(max(seq), 0) FROM destination_change_log)),"
+    " c.seq, c.destination_id, c.op, " DB_TS(
+        "c.at") " FROM destination_change_log_state s"
+                " LEFT JOIN LATERAL (SELECT seq, destination_id, op, at FROM destination_change_log WHERE seq > $1"
+                " ORDER BY seq LIMIT $2) c ON true ORDER BY c.seq",
+    2, 0};
+/* Age, not count: a rolled-back bulk insert burns sequence numbers, and counting numbers
+ * would shrink what is kept. destination_change_log_at_idx keeps it a range delete. */
+static struct db_statement q_prune = {
+    "WITH d AS (DELETE FROM destination_change_log WHERE at < now() - $1::bigint * interval '1 second'"
+    " RETURNING seq)"
+    " UPDATE destination_change_log_state SET pruned_through = (SELECT max(seq) FROM d)"
+    " WHERE (SELECT max(seq) FROM d) > pruned_through",
+    1, 0};
+
 static struct db_statement q_existing = {"SELECT id FROM destinations WHERE id = ANY($1::bigint[]) ORDER BY id", 1, 0};
 
 /* Numbers are copied as PostgreSQL wrote them (bigint and float8 text is valid JSON): the
@@ -306,6 +323,60 @@ enum db_status destinations_store_existing(struct db *db, const long long *ids, 
     rows = PQntuples(r);
     for (int i = 0; i < rows && (size_t)i < n; i++)
         found[(*nfound)++] = db_ll(r, i, 0);
+    PQclear(r);
+    return DB_OK;
+}
+
+enum db_status destinations_store_changes(struct db *db, long long after, long long limit, struct dest_changes *out)
+{
+    char a[NUM_TEXT_MAX], l[NUM_TEXT_MAX];
+    const char *params[] = {a, l};
+    enum db_status st;
+    PGresult *r;
+
+    *out = (struct dest_changes){0};
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%lld", limit);
+    if (!(r = db_exec(db, &q_changes, params, &st)))
+        return st;
+    if (PQntuples(r) < 1 || !(out->items = cJSON_CreateArray())) {
+        PQclear(r);
+        return DB_ERROR;
+    }
+    out->pruned_through = db_ll(r, 0, 0);
+    out->last_seq = db_ll(r, 0, 1);
+    for (int i = 0; i < PQntuples(r); i++) {
+        cJSON *o;
+        if (PQgetisnull(r, i, 2))
+            continue; /* the LEFT JOIN's row when there is no change */
+        if (!(o = cJSON_CreateObject())) {
+            st = DB_ERROR;
+            break;
+        }
+        cJSON_AddItemToArray(out->items, o);
+        cJSON_AddRawToObject(o, "seq", PQgetvalue(r, i, 2));
+        cJSON_AddRawToObject(o, "destination_id", PQgetvalue(r, i, 3));
+        cJSON_AddStringToObject(o, "op", db_str(r, i, 4));
+        cJSON_AddStringToObject(o, "at", db_str(r, i, 5));
+    }
+    PQclear(r);
+    if (st != DB_OK) {
+        cJSON_Delete(out->items);
+        out->items = NULL;
+    }
+    return st;
+}
+
+enum db_status destinations_store_prune(struct db *db, long long keep_seconds)
+{
+    char k[NUM_TEXT_MAX];
+    const char *params[] = {k};
+    enum db_status st;
+    PGresult *r;
+
+    snprintf(k, sizeof k, "%lld", keep_seconds);
+    if (!(r = db_exec(db, &q_prune, params, &st)))
+        return st;
     PQclear(r);
     return DB_OK;
 }

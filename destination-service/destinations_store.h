@@ -49,4 +49,19 @@ enum db_status destinations_store_batch(struct db *db, const long long *ids, siz
 enum db_status destinations_store_existing(struct db *db, const long long *ids, size_t n, long long *found,
                                            size_t *nfound);
 
+/* The change log (migrations/destinations/0004_change_log.sql): what GET
+ * /internal/v1/destinations/changes reads, in one statement (one snapshot). */
+struct dest_changes {
+    long long pruned_through; /* the highest sequence pruning removed: after below it is gone */
+    long long last_seq;       /* the newest sequence written (pruned_through when the log is empty) */
+    cJSON *items;             /* [{"seq","destination_id","op","at"}], seq ascending; the caller deletes */
+};
+
+/* Up to limit changes with seq > after, oldest first, with the log's bounds. */
+enum db_status destinations_store_changes(struct db *db, long long after, long long limit, struct dest_changes *out);
+
+/* Removes the changes older than keep_seconds (raising pruned_through to the newest
+ * removed). Cheap: a range delete on the time index. */
+enum db_status destinations_store_prune(struct db *db, long long keep_seconds);
+
 #endif

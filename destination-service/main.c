@@ -16,6 +16,7 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/destinations/{id}", destinations_delete, AUTH_ADMIN},
     {"GET", "/internal/v1/destinations", destinations_internal_batch, AUTH_INTERNAL},
     {"POST", "/internal/v1/destinations/validate", destinations_internal_validate, AUTH_INTERNAL},
+    {"GET", "/internal/v1/destinations/changes", destinations_internal_changes, AUTH_INTERNAL},
 };
 
 static int authorize(struct request *rq, struct reply *rp, enum auth_level level)
@@ -39,6 +40,7 @@ static int authorize(struct request *rq, struct reply *rp, enum auth_level level
 static int setup(struct server_options *o)
 {
     o->authorize = authorize;
+    destinations_changes_setup();
     return 0;
 }
 

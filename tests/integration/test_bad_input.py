@@ -373,6 +373,9 @@ ROUTES = {
                                                                        "longitude": c.other_dest_lon}]),
     ("DELETE", "/api/v1/destinations/{id}"): r(ids=lambda c: [c.dest]),
     ("GET", "/internal/v1/destinations"): r(query="ids=1,2", qbad={"ids": QIDS}, needs_query=True),
+    ("GET", "/internal/v1/destinations/changes"): r(query="after=0&limit=5", qbad={"after": QI(0, ID53),
+                                                                                 "limit": QI(1, 1000)},
+                                                    needs_query=True),
     ("POST", "/internal/v1/destinations/validate"): r(body=lambda c: {"ids": [1, 2]},
                                                       fields={"ids": IDS(1, 1000, required=True)}),
 }
@@ -703,12 +706,13 @@ def verdict(rq, resp):
 
 
 def snapshot(h):
-    """{(db, table): (rows, md5 of every row)} of both databases, login_attempts excepted."""
+    """{(db, table): (rows, md5 of every row)} of both databases, login_attempts and dest_feed_cursor (follower bookkeeping that moves with any destination write) excepted."""
     out = {}
     for db in ("users", "destinations"):
         sql = h.psql(db, "SELECT string_agg(format('SELECT %L, count(*), md5(coalesce(string_agg(t::text, '','' "
                          "ORDER BY t::text), '''')) FROM %I t', tablename, tablename), ' UNION ALL ') "
-                         "FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'login_attempts'")
+                         "FROM pg_tables WHERE schemaname = 'public' "
+                         "AND tablename NOT IN ('login_attempts', 'dest_feed_cursor')")
         for line in h.psql(db, sql).splitlines():
             table, n, digest = line.split("|")
             out[(db, table)] = (int(n), digest)

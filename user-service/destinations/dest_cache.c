@@ -1,7 +1,9 @@
 /* dest_cache: set-associative TTL cache. */
 #include "dest_cache.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 int dest_cache_init(struct dest_cache *c, size_t capacity)
 {
@@ -28,6 +30,11 @@ static struct dest_cache_entry *set_of(struct dest_cache *c, long long id)
 
 int dest_cache_get(struct dest_cache *c, long long id, long long now_ms, int *exists)
 {
+    return dest_cache_get_since(c, id, now_ms, LLONG_MIN, exists);
+}
+
+int dest_cache_get_since(struct dest_cache *c, long long id, long long now_ms, long long min_stored_ms, int *exists)
+{
     struct dest_cache_entry *set;
     int hit = 0;
 
@@ -35,6 +42,8 @@ int dest_cache_get(struct dest_cache *c, long long id, long long now_ms, int *ex
     set = set_of(c, id);
     for (int w = 0; w < DEST_CACHE_WAYS; w++) {
         if (set[w].id == id && now_ms < set[w].expires_ms) {
+            if (set[w].exists && set[w].stored_ms < min_stored_ms)
+                break; /* too old to trust */
             *exists = set[w].exists;
             hit = 1;
             break;
@@ -44,7 +53,7 @@ int dest_cache_get(struct dest_cache *c, long long id, long long now_ms, int *ex
     return hit;
 }
 
-void dest_cache_put(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms)
+static void put(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms, int feed)
 {
     struct dest_cache_entry *set, *victim;
 
@@ -54,6 +63,10 @@ void dest_cache_put(struct dest_cache *c, long long id, int exists, long long no
     for (int w = 0; w < DEST_CACHE_WAYS && !victim; w++)
         if (set[w].id == id)
             victim = &set[w]; /* one entry per id, so an old answer can never resurface */
+    if (victim && victim->from_feed && !feed && now_ms < victim->expires_ms) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     for (int w = 0; w < DEST_CACHE_WAYS && !victim; w++)
         if (set[w].id == 0 || set[w].expires_ms <= now_ms)
             victim = &set[w];
@@ -66,5 +79,24 @@ void dest_cache_put(struct dest_cache *c, long long id, int exists, long long no
     victim->id = id;
     victim->exists = exists;
     victim->expires_ms = expires_ms;
+    victim->stored_ms = now_ms;
+    victim->from_feed = feed;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void dest_cache_put(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms)
+{
+    put(c, id, exists, now_ms, expires_ms, 0);
+}
+
+void dest_cache_put_feed(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms)
+{
+    put(c, id, exists, now_ms, expires_ms, 1);
+}
+
+void dest_cache_clear(struct dest_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    memset(c->slots, 0, c->nsets * DEST_CACHE_WAYS * sizeof *c->slots);
     pthread_mutex_unlock(&c->lock);
 }

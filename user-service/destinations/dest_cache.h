@@ -14,7 +14,9 @@
 struct dest_cache_entry {
     long long id;         /* 0: empty */
     long long expires_ms; /* entry is valid while now < expires_ms */
+    long long stored_ms;  /* when it was written */
     int exists;
+    int from_feed; /* written by the change feed: only the feed replaces it while it lives */
 };
 
 struct dest_cache {
@@ -30,7 +32,19 @@ void dest_cache_destroy(struct dest_cache *c);
 /* 1 and *exists when id has a live answer at now_ms; 0 otherwise. */
 int dest_cache_get(struct dest_cache *c, long long id, long long now_ms, int *exists);
 
-/* Remembers the answer for id until expires_ms. */
+/* As dest_cache_get, but a positive answer stored before min_stored_ms is no answer (the
+ * TTL rule that applies while the change feed cannot vouch for old positives). */
+int dest_cache_get_since(struct dest_cache *c, long long id, long long now_ms, long long min_stored_ms, int *exists);
+
+/* Remembers an answer of destination-service for id until expires_ms. A live entry the
+ * change feed wrote is kept: a validate answer that was in flight while the feed applied a
+ * delete must not bring the id back. */
 void dest_cache_put(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms);
+
+/* The change feed's word on id (exists 0: deleted, 1: created or updated), replacing any entry. */
+void dest_cache_put_feed(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms);
+
+/* Forgets every entry (after the feed lost track: changes may have been missed). */
+void dest_cache_clear(struct dest_cache *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* dest_client: cache, breaker and retry around one HTTP exchange. */
 #include "dest_client.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
     static const char *const trans[3] = {"to=\"closed\"", "to=\"open\"", "to=\"half_open\""};
 
     s->cfg = *c;
+    s->feed = (struct dest_feed_trust){0}; /* dest_feed_start turns it on for the request path */
     breaker_init(&s->breaker, &c->breaker);
     s->breaker.on_change = on_breaker_change;
     if (dest_cache_init(&s->cache, c->cache_capacity) < 0)
@@ -192,6 +194,42 @@ static long long answer_id(const cJSON *v)
     return isfinite(d) && d >= 1 && d <= (double)EXACT_INT_MAX && d == floor(d) ? (long long)d : 0;
 }
 
+/* ---- the change feed's word on cached positives ---- */
+
+void dest_feed_trust_good(struct dest_shared *s, long long now_ms)
+{
+    __atomic_store_n(&s->feed.last_good_ms, now_ms, __ATOMIC_RELEASE);
+}
+
+int dest_feed_trust_healthy(struct dest_shared *s, long long now_ms)
+{
+    long long good = __atomic_load_n(&s->feed.last_good_ms, __ATOMIC_ACQUIRE);
+
+    return s->feed.enabled && good != 0 && now_ms - good <= s->feed.stale_ms;
+}
+
+/* Positives stored before this are not trusted now: none while the feed is healthy (it
+ * would have removed a deleted id), else those older than DEST_CACHE_TTL_SECONDS. */
+static long long trusted_since(struct dest_client *c)
+{
+    long long now = c->now_ms();
+
+    if (!c->shared->feed.enabled || dest_feed_trust_healthy(c->shared, now))
+        return LLONG_MIN;
+    return now - c->shared->cfg.positive_ttl_ms;
+}
+
+/* When a positive answer stored now expires: DEST_CACHE_TTL_SECONDS, or longer with the feed on. */
+static long long positive_expiry(const struct dest_client *c, long long now)
+{
+    const struct dest_shared *s = c->shared;
+    long ttl = s->cfg.positive_ttl_ms;
+
+    if (s->feed.enabled && s->feed.trusted_ttl_ms > ttl)
+        ttl = s->feed.trusted_ttl_ms;
+    return now + ttl;
+}
+
 /* 1 if id is one of ids[0..n). */
 static int asked(long long id, const long long *ids, size_t n)
 {
@@ -219,7 +257,7 @@ static void apply_list(struct dest_client *c, const cJSON *arr, int exists, cons
             if (ids[i] == id)
                 out[i] = exists;
         if (exists && cfg->positive_ttl_ms > 0)
-            dest_cache_put(&c->shared->cache, id, 1, now, now + cfg->positive_ttl_ms);
+            dest_cache_put(&c->shared->cache, id, 1, now, positive_expiry(c, now));
         else if (!exists && cfg->negative_ttl_ms > 0)
             dest_cache_put(&c->shared->cache, id, 0, now, now + cfg->negative_ttl_ms);
     }
@@ -241,7 +279,7 @@ enum dest_outcome dest_client_validate(struct dest_client *c, const char *reques
         return DEST_UNAVAILABLE;
     for (size_t i = 0; i < n; i++) {
         int e;
-        if (dest_cache_get(&c->shared->cache, ids[i], c->now_ms(), &e)) {
+        if (dest_cache_get_since(&c->shared->cache, ids[i], c->now_ms(), trusted_since(c), &e)) {
             exists[i] = e;
             metrics_add(m_hits, 1);
         } else {
@@ -297,6 +335,13 @@ out:
     return result;
 }
 
+enum dest_outcome dest_client_request(struct dest_client *c, const char *request_id, const char *path_and_query,
+                                      struct dest_response *out)
+{
+    memset(out, 0, sizeof *out);
+    return call(c, "GET", path_and_query, NULL, 0, request_id, out) == OUT_OK ? DEST_OK : DEST_UNAVAILABLE;
+}
+
 static int cmp_ll(const void *a, const void *b)
 {
     long long x = *(const long long *)a, y = *(const long long *)b;
@@ -330,7 +375,7 @@ static enum dest_outcome fetch_chunk(struct dest_client *c, const char *request_
             continue;
         }
         if (c->shared->cfg.positive_ttl_ms > 0)
-            dest_cache_put(&c->shared->cache, id, 1, now, now + c->shared->cfg.positive_ttl_ms);
+            dest_cache_put(&c->shared->cache, id, 1, now, positive_expiry(c, now));
         cJSON_AddItemToArray(arr, el);
     }
     cJSON_Delete(j);
@@ -435,7 +480,7 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     return 0;
 }
 
-static long long mono_ms(void)
+long long dest_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -471,7 +516,7 @@ int dest_client_init_curl(struct dest_client *c, struct dest_shared *s, unsigned
     c->shared = s;
     c->call = curl_call;
     c->transport = t;
-    c->now_ms = mono_ms;
+    c->now_ms = dest_mono_ms;
     c->sleep_ms = real_sleep;
     c->rng = seed * 2654435761u + 1;
     return 0;

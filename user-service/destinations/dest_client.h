@@ -49,11 +49,22 @@ struct dest_config {
     struct breaker_config breaker;
 };
 
+/* What the change feed (dest_feed) tells the request path: while it is healthy — a good
+ * poll within stale_ms — cached positives live trusted_ttl_ms; otherwise positives older
+ * than positive_ttl_ms are asked again (the plain TTL rule). */
+struct dest_feed_trust {
+    int enabled;            /* DEST_FEED_POLL_MS > 0 */
+    long stale_ms;          /* DEST_FEED_STALE_SECONDS */
+    long trusted_ttl_ms;    /* DEST_FEED_TRUSTED_TTL_SECONDS */
+    long long last_good_ms; /* monotonic time of the last good poll (0: none yet); atomic */
+};
+
 /* What all workers share: the breaker, the cache and the configuration. */
 struct dest_shared {
     struct dest_config cfg;
     struct breaker breaker;
     struct dest_cache cache;
+    struct dest_feed_trust feed;
 };
 
 /* One per worker. */
@@ -96,6 +107,18 @@ enum dest_outcome dest_client_fetch(struct dest_client *c, const char *request_i
 /* Searches destinations by name (q) or near a point; *items as for fetch. Used by the assistant. */
 enum dest_outcome dest_client_get(struct dest_client *c, const char *request_id, const char *path_and_query,
                                   cJSON **json);
+
+/* A GET of path_and_query through the breaker and retry: DEST_OK with out holding any
+ * answer below 500 (the caller frees out->body), else DEST_UNAVAILABLE. */
+enum dest_outcome dest_client_request(struct dest_client *c, const char *request_id, const char *path_and_query,
+                                      struct dest_response *out);
+
+/* The feed's health as the cache sees it: records a good poll / says whether it is healthy at now_ms. */
+void dest_feed_trust_good(struct dest_shared *s, long long now_ms);
+int dest_feed_trust_healthy(struct dest_shared *s, long long now_ms);
+
+/* The monotonic clock the libcurl client uses (milliseconds). */
+long long dest_mono_ms(void);
 
 /* The retry policy, pure: the wait before retry number `attempt` (1 = the first retry) given
  * remaining_ms of the deadline, or -1 for no retry. At most one retry, jittered in

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "dest_check.h"
+#include "dest_feed.h"
 #include "reconcile.h"
 #include "service.h"
 
@@ -16,11 +17,14 @@ int destinations_setup(struct server_options *o)
         return -1;
     o->worker_init = dest_check_worker_init;
     o->worker_fini = dest_check_worker_fini;
+    if (dest_feed_start(&o->db, service_auth.internal_token) < 0)
+        return -1;
     return reconcile_start(&o->db, service_auth.internal_token);
 }
 
 void destinations_teardown(void)
 {
+    dest_feed_stop();
     reconcile_stop();
     dest_check_teardown();
     curl_global_cleanup();

@@ -54,8 +54,7 @@ int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct 
     }
 }
 
-/* A client that never caches: the reconciler must see deletions at once. */
-static int make_client(struct dest_shared *s, struct dest_client *c, const char *internal_token)
+int reconcile_client_init(struct dest_shared *s, struct dest_client *c, const char *internal_token)
 {
     struct dest_config cfg;
 
@@ -71,6 +70,12 @@ static int make_client(struct dest_shared *s, struct dest_client *c, const char 
         return -1;
     }
     return 0;
+}
+
+void reconcile_client_destroy(struct dest_shared *s, struct dest_client *c)
+{
+    dest_client_destroy(c);
+    dest_shared_destroy(s);
 }
 
 static int pass(struct db *db, struct dest_client *c, const int *stop, int print)
@@ -103,7 +108,7 @@ int reconcile_command(const struct db_options *dbo, const char *internal_token)
     struct db *db = db_new(dbo);
     int rc = 1;
 
-    if (!db || make_client(&s, &c, internal_token) < 0) {
+    if (!db || reconcile_client_init(&s, &c, internal_token) < 0) {
         db_free(&db);
         return 1;
     }
@@ -134,7 +139,7 @@ static void *task_main(void *arg)
     struct db *db = db_new(&task.dbo);
 
     (void)arg;
-    if (!db || make_client(&s, &c, task.token) < 0) {
+    if (!db || reconcile_client_init(&s, &c, task.token) < 0) {
         log_msg(LOG_ERROR, NULL, "reconcile: could not start");
         db_free(&db);
         return NULL;

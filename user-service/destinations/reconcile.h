@@ -19,6 +19,11 @@ struct reconcile_counts {
  * two batches (stop may be NULL); the counts hold what was done. */
 int reconcile_run(struct db *db, struct dest_client *c, const int *stop, struct reconcile_counts *n);
 
+/* A client of its own that never caches (a reconciler must see deletions at once), with
+ * its own breaker. The change-feed follower uses one too. 0 or -1. */
+int reconcile_client_init(struct dest_shared *s, struct dest_client *c, const char *internal_token);
+void reconcile_client_destroy(struct dest_shared *s, struct dest_client *c);
+
 /* The `reconcile` command: one pass, counts printed. Returns the exit status. */
 int reconcile_command(const struct db_options *dbo, const char *internal_token);
 
