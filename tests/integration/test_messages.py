@@ -11,12 +11,13 @@ VI_MARKERS = ("Bạn ", "Tôi ", "Các địa điểm", "Xin chào", "Tuần nà
 
 
 def say(h, u, text, lang="en", headers=None):
-    """Posts text; asserts the reply is in lang ("vi" or "en")."""
+    """Posts text; asserts the reply is in lang ("vi" or "en") and both messages say so."""
     r = h.post(api(h, "/messages"), {"content": text}, token=u["token"], headers=headers)
     assert r.status == 201, r
     reply = r.json()["reply"]["content"]
     in_vi = any(m in reply for m in VI_MARKERS)
     assert in_vi == (lang == "vi"), (text, lang, reply)
+    assert r.json()["message"]["language"] == r.json()["reply"]["language"] == lang, r.json()
     return r.json()
 
 
@@ -29,8 +30,9 @@ def test_post_answers_message_and_reply_and_stores_both_rows(h):
     u = new_user(h)
     b = say(h, u, "  hello  ")
     m, r = b["message"], b["reply"]
-    assert set(m) == {"id", "sender", "content", "created_at"} and m["sender"] == "user" and m["content"] == "hello"
-    assert set(r) == {"id", "sender", "content", "intent", "created_at"}
+    assert set(m) == {"id", "sender", "content", "created_at", "language"}
+    assert m["sender"] == "user" and m["content"] == "hello" and m["language"] == "en"
+    assert set(r) == {"id", "sender", "content", "intent", "created_at", "language"} and r["language"] == "en"
     assert r["sender"] == "assistant" and r["intent"] == "greeting" and r["id"] > m["id"]
     assert r["content"].startswith("Hello!") and "places near" in r["content"]
     assert rows(h, u["id"]) == ["user|-", "assistant|greeting"]
@@ -141,6 +143,18 @@ def test_ambiguous_message_follows_previous_messages_then_accept_language(h):
     say(h, u, "Hồ Hoàn Kiếm", "vi", headers={"Accept-Language": "en"})  # a bare name: still the conversation's
     say(h, u, "my points please")
     say(h, u, "Đền Ngọc Sơn", "en", headers={"Accept-Language": "vi"})
+
+
+def test_the_language_is_stored_with_each_message_and_listed(h):
+    u = new_user(h)
+    say(h, u, "dấu chân carbon tuần này", "vi")
+    say(h, u, "ok", "vi")  # follows the conversation, and is stored as such
+    say(h, u, "my footprint this week", "en")
+    items = h.get(api(h, "/messages"), token=u["token"]).json()["items"]
+    assert [m["language"] for m in items] == ["en", "en", "vi", "vi", "vi", "vi"], items
+    stored = h.psql("users", "SELECT string_agg(language, ',' ORDER BY id) FROM messages WHERE user_id = %d"
+                    % u["id"])
+    assert stored == "vi,vi,vi,vi,en,en", stored
 
 
 def test_list_pages_newest_first_with_before_id(h):

@@ -279,7 +279,8 @@ void messages_create(struct request *rq, struct reply *rp)
         return;
     if ((st = compose(rq, content, text, sizeof text, &intent, &vi)) != DB_OK ||
         (st = messages_store_exchange(rq->worker->db, rq->auth.user_id, content, text, assistant_intent_name(intent),
-                                      &msg, &rep)) != DB_OK) {
+                                      assistant_lang_name(vi ? ASSISTANT_LANG_VI : ASSISTANT_LANG_EN), &msg, &rep)) !=
+            DB_OK) {
         quota_refund(rq, &spent);
         store_failed(rp, st);
         return;

@@ -7,10 +7,11 @@
 #include "db.h"
 
 #define ID_TEXT_MAX 24
-#define MESSAGE_COLUMNS "id, sender, content, intent, " DB_TS("created_at")
+#define MESSAGE_COLUMNS "id, sender, content, intent, " DB_TS("created_at") ", language"
 
-static struct db_statement q_insert = {
-    "INSERT INTO messages (user_id, sender, content, intent) VALUES ($1, $2, $3, $4) RETURNING " MESSAGE_COLUMNS, 4, 0};
+static struct db_statement q_insert = {"INSERT INTO messages (user_id, sender, content, intent, language) VALUES ($1, "
+                                       "$2, $3, $4, $5) RETURNING " MESSAGE_COLUMNS,
+                                       5, 0};
 static struct db_statement q_list = {"SELECT " MESSAGE_COLUMNS
                                      " FROM messages WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)"
                                      " ORDER BY id DESC LIMIT $3",
@@ -30,7 +31,8 @@ static cJSON *message_json(const PGresult *r, int i, int with_intent)
         !cJSON_AddStringToObject(o, "content", db_str(r, i, 2)) ||
         (with_intent &&
          !(intent ? cJSON_AddStringToObject(o, "intent", intent) : cJSON_AddNullToObject(o, "intent"))) ||
-        !cJSON_AddStringToObject(o, "created_at", db_str(r, i, 4))) {
+        !cJSON_AddStringToObject(o, "created_at", db_str(r, i, 4)) ||
+        !cJSON_AddStringToObject(o, "language", db_str(r, i, 5))) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -38,9 +40,9 @@ static cJSON *message_json(const PGresult *r, int i, int with_intent)
 }
 
 static enum db_status insert_one(struct db *db, const char *uid, const char *sender, const char *content,
-                                 const char *intent, int with_intent, cJSON **out)
+                                 const char *intent, const char *language, int with_intent, cJSON **out)
 {
-    const char *params[4] = {uid, sender, content, intent};
+    const char *params[5] = {uid, sender, content, intent, language};
     enum db_status st;
     PGresult *r = db_exec(db, &q_insert, params, &st);
 
@@ -52,7 +54,7 @@ static enum db_status insert_one(struct db *db, const char *uid, const char *sen
 }
 
 enum db_status messages_store_exchange(struct db *db, long long user_id, const char *content, const char *reply,
-                                       const char *intent, cJSON **message, cJSON **reply_out)
+                                       const char *intent, const char *language, cJSON **message, cJSON **reply_out)
 {
     char uid[ID_TEXT_MAX];
     enum db_status st;
@@ -61,9 +63,9 @@ enum db_status messages_store_exchange(struct db *db, long long user_id, const c
     snprintf(uid, sizeof uid, "%lld", user_id);
     if ((st = db_begin(db)) != DB_OK)
         return st;
-    st = insert_one(db, uid, "user", content, NULL, 0, message);
+    st = insert_one(db, uid, "user", content, NULL, language, 0, message);
     if (st == DB_OK)
-        st = insert_one(db, uid, "assistant", reply, intent, 1, reply_out);
+        st = insert_one(db, uid, "assistant", reply, intent, language, 1, reply_out);
     st = db_finish(db, st);
     if (st != DB_OK) {
         cJSON_Delete(*message);

@@ -2,7 +2,7 @@
  *
  * Every function returns DB_OK or why the database said no. Messages are JSON objects
  * shaped as the API answers them: id, sender ("user" | "assistant"), content, intent
- * (null for the user's messages), created_at (RFC 3339 UTC). A user only ever sees their
+ * (null for the user's messages), created_at (RFC 3339 UTC), language ("en" | "vi"). A user only ever sees their
  * own conversation. */
 #ifndef MESSAGES_STORE_H
 #define MESSAGES_STORE_H
@@ -12,9 +12,10 @@
 #include "db_status.h"
 
 /* Stores the user's message and the assistant's reply (with its intent) in one
- * transaction: both rows or neither. *message and *reply receive them. */
+ * transaction: both rows or neither, both with language ("en" | "vi", the exchange's).
+ * *message and *reply receive them. */
 enum db_status messages_store_exchange(struct db *db, long long user_id, const char *content, const char *reply,
-                                       const char *intent, cJSON **message, cJSON **reply_out);
+                                       const char *intent, const char *language, cJSON **message, cJSON **reply_out);
 
 /* Up to limit of user_id's messages with id < before_id (0: no bound), newest first (id
  * desc), into *items; *next_before_id is the id to pass for the next page, or 0 at the end. */
