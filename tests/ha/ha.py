@@ -407,6 +407,11 @@ def part_failover(primary_host, standby, gw_port, users):
     for p in pollers:
         p.join(5)
 
+    # Workers reconnect each on its own backoff: writes are "accepted again" once the last
+    # refusal after the stop has been answered (and one has succeeded after the promote).
+    if t_ok is not None:
+        refused = [a["t1"] for a in load.answers if a["t1"] >= t_stop and a["status"] != 201]
+        t_ok = max([t_ok] + refused)
     back = (t_ok - t_promote) if t_ok is not None else float("inf")
     window = [a for a in load.answers if a["t1"] >= t_stop and (t_ok is None or a["t1"] <= t_ok)]
     a503 = [a for a in window if a["status"] == 503 and a["retry_after"]]
@@ -519,7 +524,7 @@ def main():
         blocks = re.findall(r"\n\s*upstream (\w+) \{([^}]*)\}", conf)
         check("gateway: two servers in each upstream, retries on error timeout http_502 http_503, never a sent POST",
               len(blocks) == 2 and all(b.count("server 127.0.0.1:") == 2 for _, b in blocks) and "proxy_next_upstream error timeout http_502 http_503;" in conf
-              and "non_idempotent" not in conf)
+              and not re.search(r"proxy_next_upstream [^;]*non_idempotent", conf))
 
         replicas = part_replicas(env, primary_host, gw_port, users, dests)
         standby_write_is_503(env, standby)
