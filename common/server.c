@@ -26,7 +26,7 @@
 
 #define LISTEN_BACKLOG 1024
 #define DRAIN_POLL_MS 20
-#define DRAIN_FLUSH_MS 100  /* let the last replies leave the socket buffers */
+#define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
 /* A draining server keeps answering for at least this long, every reply with Connection:
  * close, so that a gateway's kept-alive connections are closed after an answer rather than
  * under a request it has just written (which it could not send elsewhere if it is a POST). */
