@@ -40,7 +40,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 USER_LIB_OBJ := $(filter-out %/main.o,$(USER_OBJ))
 DEST_LIB_OBJ := $(filter-out %/main.o,$(DEST_OBJ))
 
-.PHONY: all bins unit-bins deps run test test-unit test-integration test-fault test-containers sanitize format lint \
+.PHONY: all bins unit-bins deps run test test-unit test-integration test-fault test-containers test-ha sanitize format lint \
         db-init db-reset db-drop db-init-users db-init-destinations seed clean
 
 all: bins
@@ -96,6 +96,12 @@ test-fault: bins
 # as deployed, and docker-compose.yml brought up; root only. tests/containers/run.sh says how.
 test-containers: deps
 	@tests/containers/run.sh
+
+# Scale-out and fail-over under load: two replicas of each daemon behind the nginx gateway
+# (SIGKILL, rolling restart) and a users primary with a synchronous hot standby, stopped and
+# promoted under writes. tests/ha/run.sh says how; docs/operations.md "Scaling out" the figures.
+test-ha: bins
+	@tests/ha/run.sh
 
 sanitize:
 	@$(MAKE) -s BUILD=build-asan SANITIZE=1 bins unit-bins

@@ -203,7 +203,17 @@ static enum db_status classify(struct db *db, PGresult *r)
         return DB_CHECK;
     if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
         return DB_SERIALIZATION;
-    /* 57P01 admin shutdown, 08xxx connection exceptions, 53xxx out of resources, 57014 timeout */
+    /* 57P01 admin shutdown, 08xxx connection exceptions, 53xxx out of resources, 57014 timeout;
+     * 25006 read_only_sql_transaction: this server is a standby (a URL without
+     * target_session_attrs=read-write, or a primary demoted under us). Not a bug but a
+     * database that cannot take writes now: 503, and a fresh connection at the next call
+     * lets libpq look for the primary again. */
+    if (state && strcmp(state, "25006") == 0) {
+        log_msg(LOG_WARN, NULL, "database is read-only (25006): reconnecting to find the primary");
+        disconnect(db);
+        db->next_attempt_ms = 0;
+        return DB_UNAVAILABLE;
+    }
     if (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 || strncmp(state, "53", 2) == 0)) {
         log_msg(LOG_WARN, NULL, "database unavailable (%s): %s", state, PQresultErrorMessage(r));
         return DB_UNAVAILABLE;

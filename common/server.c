@@ -26,7 +26,11 @@
 
 #define LISTEN_BACKLOG 1024
 #define DRAIN_POLL_MS 20
-#define DRAIN_FLUSH_MS 100  /* let the last replies leave the socket buffers */
+#define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
+/* A draining server keeps answering for at least this long, every reply with Connection:
+ * close, so that a gateway's kept-alive connections are closed after an answer rather than
+ * under a request it has just written (which it could not send elsewhere if it is a POST). */
+#define DRAIN_MIN_MS 500
 #define ACCEPT_PAUSE_MS 100 /* after accept() fails for want of descriptors or memory */
 #define ACCEPT_LOG_EVERY_S 10
 #define LOG_FLUSH_MS 50 /* the loop thread's log lines wait at most this long */
@@ -71,11 +75,17 @@ struct server {
 };
 
 static struct metric *m_shed, *m_inflight, *m_accept_errors;
+
 static struct server *the_server; /* the listener's error callback gets evhttp's argument, not ours */
 
 int server_draining(const struct server *s)
 {
     return __atomic_load_n(&s->draining, __ATOMIC_RELAXED);
+}
+
+static int server_draining_now(void)
+{
+    return the_server && server_draining(the_server);
 }
 
 static double elapsed_s(const struct timespec *since)
@@ -134,6 +144,8 @@ static void send_reply(struct evhttp_request *req, const struct request *rq, str
     evhttp_add_header(oh, "X-Request-ID", rq->request_id);
     for (int i = 0; i < rp->nheaders; i++)
         evhttp_add_header(oh, rp->headers[i].name, rp->headers[i].value);
+    if (server_draining_now()) /* evhttp closes the connection once this reply is written */
+        evhttp_add_header(oh, "Connection", "close");
     if (strcmp(rq->method, "HEAD") == 0) {
         /* evhttp would write the body even for HEAD: announce its length, send none. */
         char len[24];
@@ -496,7 +508,7 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (s->inflight == 0) {
+    if (s->inflight == 0 && elapsed_s(&s->drain_started) * 1000 >= DRAIN_MIN_MS) {
         log_msg(LOG_INFO, NULL, "drained; exiting");
         event_base_loopexit(s->base, &flush);
         event_del(s->drain_ev);

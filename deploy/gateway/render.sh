@@ -6,8 +6,9 @@
 #   GATEWAY_TEMPLATE    template path           (default: nginx.conf beside this script)
 #   GATEWAY_PREFIX      writable directory      (default /tmp/gateway): nginx.conf, pid, logs, temp
 #   GATEWAY_LISTEN      listen address          (default 8080)
-#   USER_UPSTREAM       user-service host:port  (default user-service:8081)
-#   DEST_UPSTREAM       destination-service     (default destination-service:8082)
+#   USER_UPSTREAM       user-service host:port, or a comma list of them, one per replica
+#                       (default user-service:8081)
+#   DEST_UPSTREAM       destination-service, the same way (default destination-service:8082)
 #   GATEWAY_LOG_STDOUT  1: access log to stdout, error log to stderr (default 1, for containers)
 #   GATEWAY_EXEC        1: exec nginx in the foreground after rendering (default 1)
 set -eu
@@ -21,7 +22,7 @@ dest_up=${DEST_UPSTREAM:-destination-service:8082}
 
 # The values go into sed replacements and nginx directives: allow only what an address,
 # a host:port or a path needs.
-for v in "$prefix" "$listen" "$user_up" "$dest_up"; do
+for v in "$prefix" "$listen" $(echo "$user_up,$dest_up" | tr ',' ' ') ; do
   case $v in
     '' | *[!A-Za-z0-9._:/\[\]-]*)
       echo "render.sh: refusing unsafe value '$v'" >&2
@@ -29,10 +30,20 @@ for v in "$prefix" "$listen" "$user_up" "$dest_up"; do
       ;;
   esac
 done
+case "$user_up,$dest_up" in
+  ,* | *, | *,,*) echo "render.sh: empty entry in USER_UPSTREAM or DEST_UPSTREAM" >&2; exit 2 ;;
+esac
+
+# One `server` directive per comma-separated entry, on one line.
+servers() {
+  echo "$1" | tr ',' '\n' | while read -r a; do printf 'server %s max_fails=0; ' "$a"; done | sed 's/ $//'
+}
+user_servers=$(servers "$user_up")
+dest_servers=$(servers "$dest_up")
 
 mkdir -p "$prefix/logs" "$prefix/tmp"
-sed -e "s|@LISTEN@|$listen|g" -e "s|@USER_UPSTREAM@|$user_up|g" \
-    -e "s|@DEST_UPSTREAM@|$dest_up|g" -e "s|@PREFIX@|$prefix|g" "$template" >"$prefix/nginx.conf.new"
+sed -e "s|@LISTEN@|$listen|g" -e "s|@USER_SERVERS@|$user_servers|g" \
+    -e "s|@DEST_SERVERS@|$dest_servers|g" -e "s|@PREFIX@|$prefix|g" "$template" >"$prefix/nginx.conf.new"
 if grep -q '@[A-Z_]*@' "$prefix/nginx.conf.new"; then
   echo "render.sh: placeholders left in $prefix/nginx.conf.new" >&2
   exit 2

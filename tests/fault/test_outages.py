@@ -1,4 +1,5 @@
 """Fault injection on the foundation: a database going away, and draining on SIGTERM."""
+import http.client
 import signal
 import threading
 import time
@@ -47,4 +48,27 @@ def test_sigterm_drains_and_exits_0(h):
     assert time.time() - t0 < 6
     # every request that got a connection got an answer: no resets mid-request
     assert all(s in (200, 503) for s in results), results
+    h.dest.start()
+
+
+def test_draining_daemon_answers_kept_alive_connections_then_closes_them(h):
+    """A gateway's kept-alive connection that sends a request just after SIGTERM gets its
+    answer, marked Connection: close, instead of a connection closed under the request (which
+    the gateway could not send elsewhere if it were a POST). tests/ha measures it under load."""
+    c = http.client.HTTPConnection("127.0.0.1", h.dest.port, timeout=5)
+    try:
+        c.request("GET", "/api/v1/destinations/1")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200 and (r.getheader("Connection") or "").lower() != "close"
+        h.dest.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.1)  # the drain has begun and nothing is in flight
+        c.request("GET", "/api/v1/destinations/1")
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200, r.status
+        assert (r.getheader("Connection") or "").lower() == "close", r.getheaders()
+    finally:
+        c.close()
+    assert h.dest.proc.wait(10) == 0
     h.dest.start()

@@ -44,12 +44,20 @@ def _die_with_parent():
         _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
-class Gateway:
-    """One nginx in front of user_port and dest_port (loopback)."""
+def _upstream(ports):
+    """render.sh's USER_UPSTREAM / DEST_UPSTREAM: loopback host:port, comma-separated."""
+    if isinstance(ports, int):
+        ports = [ports]
+    return ",".join("127.0.0.1:%d" % p for p in ports)
 
-    def __init__(self, user_port, dest_port, log_dir, name="gateway"):
+
+class Gateway:
+    """One nginx in front of user_port and dest_port (loopback): a port each, or a list of
+    ports, one per replica (tests/ha). port: the gateway's own (default a free one)."""
+
+    def __init__(self, user_port, dest_port, log_dir, name="gateway", port=None):
         self.user_port, self.dest_port = user_port, dest_port
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.log_dir = os.path.join(log_dir, name)
         self.proc = None
@@ -62,8 +70,7 @@ class Gateway:
         os.symlink(self.log_dir, os.path.join(self.prefix, "logs"))
         env = dict(os.environ, GATEWAY_TEMPLATE=TEMPLATE, GATEWAY_PREFIX=self.prefix,
                    GATEWAY_LISTEN="127.0.0.1:%d" % self.port,
-                   USER_UPSTREAM="127.0.0.1:%d" % self.user_port,
-                   DEST_UPSTREAM="127.0.0.1:%d" % self.dest_port,
+                   USER_UPSTREAM=_upstream(self.user_port), DEST_UPSTREAM=_upstream(self.dest_port),
                    GATEWAY_LOG_STDOUT="0", GATEWAY_EXEC="0")
         subprocess.run(["sh", RENDER], env=env, check=True, capture_output=True, timeout=10)
         self.conf = os.path.join(self.prefix, "nginx.conf")
