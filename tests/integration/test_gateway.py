@@ -317,3 +317,16 @@ def test_gateway_rate_limits_the_hashing_routes_per_address(h):
     # other routes are not in that zone
     time.sleep(1.2)
     assert h.get(gw.url + "/api/v1/destinations/1").status == 200
+
+
+def test_gateway_rate_limits_search_per_address(h):
+    # limit_req zone "search": GET /api/v1/destinations?q= 20 a second, bursts of 40, per
+    # address (issue 20, item 13); a listing without q and GET by id are not in the zone.
+    gw = gateway(h)
+    with __import__("concurrent.futures").futures.ThreadPoolExecutor(10) as ex:
+        rs = list(ex.map(lambda i: h.get(gw.url + "/api/v1/destinations?q=ha%%20noi%%20%d" % i), range(120)))
+    codes = [r.status for r in rs]
+    assert codes.count(200) >= 40 and codes.count(429) >= 20, sorted(set(codes))
+    problem_ok(next(r for r in rs if r.status == 429), 429)
+    assert h.get(gw.url + "/api/v1/destinations?limit=1").status == 200
+    assert h.get(gw.url + "/api/v1/destinations/1").status == 200
