@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reconcile.h"
+#include "reconcile_store.h"
 
 #define POLL_DEFAULT_MS 250
 #define BACKOFF_MAX_DEFAULT_MS 5000
@@ -118,8 +119,22 @@ static struct {
     const char *token;
 } task = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
+/* A request that found a destination valid just before its deletion reached the cache can
+ * insert its review or plan stop after the marking transaction committed, unmarked. Every
+ * such request ends within its deadline (DB_STATEMENT_TIMEOUT_MS, 5 s by default), so the
+ * follower marks each deleted id once more on every poll for REMARK_MS after applying it:
+ * the late row is marked within one poll of its insert. */
+#define REMARK_MS 15000
+#define REMARK_MAX 512 /* deletions remembered; a burst beyond it is left to the reconciler */
+
+struct recent_deletes {
+    long long ids[REMARK_MAX], at_ms[REMARK_MAX];
+    size_t next, n; /* a ring: next is where the next id goes */
+};
+
 struct follower {
     struct db *db;
+    struct recent_deletes recent;
     struct dest_shared own; /* the follower's HTTP client state (no cache) */
     struct dest_client client;
     struct dest_shared *target; /* the request path's: its cache learns what the feed says */
@@ -231,6 +246,33 @@ static int apply(struct follower *f)
     metrics_add(m_applied, applied);
     metrics_add(m_marked, marked);
     f->after = p->next_after;
+    for (size_t i = 0; i < nd; i++) {
+        f->recent.ids[f->recent.next] = dids[i];
+        f->recent.at_ms[f->recent.next] = dest_mono_ms();
+        f->recent.next = (f->recent.next + 1) % REMARK_MAX;
+        if (f->recent.n < REMARK_MAX)
+            f->recent.n++;
+    }
+    return 0;
+}
+
+/* Marks again the ids deleted in the last REMARK_MS (see REMARK_MS). */
+static int remark(struct follower *f, long long now)
+{
+    static long long ids[REMARK_MAX]; /* only the follower thread uses it */
+    size_t n = 0;
+    long long changed = 0;
+
+    for (size_t i = 0; i < f->recent.n; i++)
+        if (now - f->recent.at_ms[i] < REMARK_MS)
+            ids[n++] = f->recent.ids[i];
+    if (n == 0) {
+        f->recent.n = f->recent.next = 0;
+        return 0;
+    }
+    if (reconcile_store_mark(f->db, ids, n, 0, &changed) != DB_OK)
+        return -1;
+    metrics_add(m_marked, changed);
     return 0;
 }
 
@@ -254,7 +296,7 @@ static enum step step(struct follower *f)
         return STEP_FAILED;
     if (r == DEST_FEED_GONE)
         return resync(f, f->page->last_seq) == 0 ? STEP_MORE : STEP_FAILED;
-    if (apply(f) < 0)
+    if (apply(f) < 0 || remark(f, dest_mono_ms()) < 0)
         return STEP_FAILED;
     now = dest_mono_ms();
     dest_feed_trust_good(f->target, now);
