@@ -15,6 +15,7 @@
 #include "log.h"
 #include "paging.h"
 #include "problem.h"
+#include "read_db.h"
 #include "server.h"
 #include "utf8.h"
 
@@ -92,7 +93,11 @@ static void reply_tagged(const struct request *rq, struct reply *rp, int status,
 void destinations_get(struct request *rq, struct reply *rp)
 {
     cJSON *d = NULL;
-    enum db_status st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
+    struct db *db = read_db(rq);
+    enum db_status st = destinations_store_get(db, rq->ids[0], &d);
+
+    if (read_db_retry(rq, db, st, !d)) /* the standby may not have it yet */
+        st = destinations_store_get(rq->worker->db, rq->ids[0], &d);
 
     if (st != DB_OK)
         store_failed(rq, rp, st);
@@ -158,7 +163,9 @@ void destinations_search(struct request *rq, struct reply *rp)
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
     if (fe.n)
         problem_fields(rp, &fe);
-    else if ((st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK)
+    else if ((st = destinations_store_search(read_db(rq), q, category, &pg, &items, &total)) != DB_OK &&
+             (!read_db_retry(rq, read_db(rq), st, 0) ||
+              (st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK))
         store_failed(rq, rp, st);
     else
         reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
@@ -181,7 +188,9 @@ void destinations_nearby(struct request *rq, struct reply *rp)
     query_ll(rq, "limit", 1, DEST_NEARBY_LIMIT_MAX, &limit, &fe);
     if (problem_fields_any(rp, &fe))
         return;
-    st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
+    st = destinations_store_nearby(read_db(rq), lat, lon, radius_km * METRES_PER_KM, limit, &items);
+    if (read_db_retry(rq, read_db(rq), st, 0))
+        st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
     if (st != DB_OK) {
         store_failed(rq, rp, st);
         return;
@@ -351,7 +360,10 @@ void destinations_internal_validate(struct request *rq, struct reply *rp)
         problem_internal(rp);
         return;
     }
-    st = destinations_store_existing(rq->worker->db, ids, n, found, &nfound);
+    /* an id the standby does not know may be one created a moment ago: the primary decides */
+    st = destinations_store_existing(read_db(rq), ids, n, found, &nfound);
+    if (read_db_retry(rq, read_db(rq), st, nfound < n))
+        st = destinations_store_existing(rq->worker->db, ids, n, found, &nfound);
     answer = st == DB_OK ? validate_answer(ids, n, found, nfound) : NULL;
     free(ids);
     free(found);

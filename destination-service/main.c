@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "destinations_routes.h"
 #include "problem.h"
+#include "read_db.h"
 #include "service.h"
 
 static const struct route routes[] = {
@@ -41,6 +42,7 @@ static int setup(struct server_options *o)
 {
     o->authorize = authorize;
     destinations_changes_setup();
+    read_db_setup(o);
     return 0;
 }
 

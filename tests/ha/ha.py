@@ -86,10 +86,12 @@ def psql(host, sql, db="ecomovex_users"):
 
 
 class Standby:
-    """A hot standby of the users primary in its own /tmp directory (owned by postgres)."""
+    """A hot standby of a primary (users, or destinations) in its own /tmp directory (owned
+    by postgres); name is its application_name on the primary."""
 
-    def __init__(self, primary_host):
+    def __init__(self, primary_host, name=None):
         self.primary = primary_host
+        self.name = name or STANDBY_NAME
         self.base = tempfile.mkdtemp(prefix="ecomovex-ha-standby.", dir="/tmp")
         if IS_ROOT:
             shutil.chown(self.base, "postgres")
@@ -106,7 +108,7 @@ class Standby:
             f.write("\n# tests/ha: the standby's own socket, and a name the primary waits for\n"
                     "unix_socket_directories = '%s'\nlisten_addresses = ''\nhot_standby = on\n"
                     "primary_conninfo = 'host=%s port=5432 user=postgres application_name=%s'\n"
-                    % (self.base, self.primary, STANDBY_NAME))
+                    % (self.base, self.primary, self.name))
         r = as_postgres([pgbin("pg_ctl"), "-D", self.data, "-l", os.path.join(self.base, "postgres.log"), "-w",
                          "-t", "60", "start"], timeout=90)
         if r.returncode != 0:
@@ -472,6 +474,79 @@ def standby_write_is_503(env, standby):
         kill(d, signal.SIGTERM)
 
 
+# ---------------------------------------------------------------- destinations read scaling
+
+DEST_DB = "ecomovex_destinations"
+
+
+def part_read_replica(env, users_host):
+    """destination-service with DEST_DB_READ_URL = a hot standby of the destinations primary:
+    a destination created on the primary while the standby's replay is paused is valid for
+    user-service at once (the standby's "missing" is checked on the primary), and reads keep
+    working with the primary stopped."""
+    dest_primary = conninfo_host(os.environ["DEST_DB_URL"])
+    standby = Standby(dest_primary, name="ecomovex_ha_dest_standby")
+    started = []
+    try:
+        standby.create()
+        deadline = time.time() + 30
+        while time.time() < deadline and psql(dest_primary, "SELECT count(*) FROM pg_stat_replication WHERE "
+                                                            "application_name = '%s' AND state = 'streaming'"
+                                              % standby.name, db=DEST_DB) != "1":
+            time.sleep(0.2)
+        dport, uport = port(), port()
+        e = dict(env, DEST_DB_READ_URL="host=%s port=5432 dbname=%s user=postgres" % (standby.host, DEST_DB),
+                 DEST_SERVICE_ADDR="127.0.0.1:%d" % dport)
+        d = daemon("destination-service-read", "destination-service", e, dport)
+        # the feed off: the id must be learnt through the validate call, not the change feed
+        u = daemon("user-service-read", "user-service", dict(env, USER_SERVICE_ADDR="127.0.0.1:%d" % uport,
+                                                             DEST_FEED_POLL_MS="0",
+                                                             DESTINATION_SERVICE_URL="http://127.0.0.1:%d" % dport),
+                   uport)
+        for x in (d, u):
+            x.start()
+            started.append(x)
+        psql(standby.host, "SELECT pg_wal_replay_pause()", db=DEST_DB)
+        new_id = int(psql(dest_primary, "INSERT INTO destinations (name, latitude, longitude, category, address) "
+                                        "VALUES ('HA read replica test %d', 10.5, 106.5, 'attraction', 'test') "
+                                        "RETURNING id" % int(time.time()), db=DEST_DB).splitlines()[0])
+        time.sleep(0.3)
+        on_standby = psql(standby.host, "SELECT count(*) FROM destinations WHERE id = %d" % new_id, db=DEST_DB)
+        check("read replica: the standby lags (replay paused): it does not have destination %d" % new_id,
+              on_standby == "0", "count on the standby: %s" % on_standby)
+        c = Client(u.port)
+        r, uid, tok = register(c, "haread%d" % int(time.time()))
+        rv = c.request("POST", "/api/v1/reviews", {"destination_id": new_id, "rating": 5, "content": "fresh"},
+                       token=tok) if tok else {"status": r["status"], "body": r["body"]}
+        check("read replica: a destination created on the primary is valid for user-service at once (review %s)"
+              % rv["status"], rv["status"] == 201, rv["body"][:200].decode("utf-8", "replace"))
+        got = Client(d.port).request("GET", "/api/v1/destinations/%d" % new_id)
+        check("read replica: GET by id of it answers 200 from the primary (got %s)" % got["status"],
+              got["status"] == 200)
+        psql(standby.host, "SELECT pg_wal_replay_resume()", db=DEST_DB)
+        r = as_postgres([pgbin("pg_ctl"), "-D", os.environ["DEST_PGDATA"], "-m", "immediate", "-w", "stop"])
+        if r.returncode != 0:
+            raise RuntimeError("stopping the destinations primary: " + r.stderr)
+        dc = Client(d.port)
+        reads = [dc.request("GET", p)["status"] for p in
+                 ("/api/v1/destinations/1", "/api/v1/destinations?q=hoan", "/api/v1/destinations?limit=5",
+                  "/api/v1/destinations/nearby?lat=21.03&lon=105.85&radius_km=5")]
+        check("read replica: reads keep working with the destinations primary stopped (%s)" % reads,
+              reads == [200, 200, 200, 200])
+        v = c.request("POST", "/api/v1/reviews", {"destination_id": 2, "rating": 4, "content": "still"}, token=tok)
+        check("read replica: user-service still validates ids the standby has (review %s)" % v["status"],
+              v["status"] == 201, v["body"][:200].decode("utf-8", "replace"))
+        gone = c.request("POST", "/api/v1/reviews", {"destination_id": 987654321, "rating": 4, "content": "x"},
+                         token=tok)
+        check("read replica: an id the standby lacks is not called missing without the primary (got %s)"
+              % gone["status"], gone["status"] != 422 and gone["status"] != 201 and gone["status"] != 500,
+              gone["body"][:200].decode("utf-8", "replace"))
+    finally:
+        for x in started:
+            kill(x, signal.SIGTERM)
+        standby.destroy()
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -529,6 +604,7 @@ def main():
         replicas = part_replicas(env, primary_host, gw_port, users, dests)
         standby_write_is_503(env, standby)
         failover = part_failover(primary_host, standby, gw_port, users)
+        part_read_replica(env, primary_host)
     except Exception:
         traceback.print_exc()
         check("the suite ran to its end", False)

@@ -48,7 +48,8 @@ PG_FAST=1 "$PG" start "$RUN_DIR" destinations >/dev/null 2>&1 || fail_setup "cou
 USER_DB_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME")
 DEST_DB_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME")
 USERS_PGDATA="$(head -n 1 "$RUN_DIR/pg/users.path")/data"
-export USER_DB_URL DEST_DB_URL USERS_PGDATA
+DEST_PGDATA="$(head -n 1 "$RUN_DIR/pg/destinations.path")/data"
+export USER_DB_URL DEST_DB_URL USERS_PGDATA DEST_PGDATA
 ecomovex_secrets
 MIGRATIONS_DIR="$ROOT/migrations/users" "$ROOT/$BUILD/user-service" migrate --seed >/dev/null ||
   fail_setup "user-service migrate failed"
