@@ -2,14 +2,13 @@
 #include "dest_feed.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "bg_task.h"
 #include "config.h"
 #include "dest_check.h"
 #include "dest_client.h"
@@ -110,14 +109,11 @@ enum dest_feed_parse dest_feed_parse(int status, const char *body, size_t len, l
 static struct metric *m_applied, *m_marked, *m_reconciles, *m_failures, *m_lag, *m_behind;
 
 static struct {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int running, stop;
+    struct bg_task bg;
     long poll_ms, backoff_max_ms;
     struct db_options dbo;
     const char *token;
-} task = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} task = {.bg = BG_TASK_INIT};
 
 /* A request that found a destination valid just before its deletion reached the cache can
  * insert its review or plan stop after the marking transaction committed, unmarked. Every
@@ -142,27 +138,6 @@ struct follower {
     long long after, caught_up_ms;
     int have_cursor;
 };
-
-/* Sleeps ms or until stopped. 1 when stopping. */
-static int nap(long ms)
-{
-    struct timespec until;
-    int stop;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&task.lock);
-    while (!task.stop && pthread_cond_timedwait(&task.wake, &task.lock, &until) == 0)
-        ;
-    stop = task.stop;
-    pthread_mutex_unlock(&task.lock);
-    return stop;
-}
 
 /* One GET of the feed after cursor after: the parsed answer in f->page. */
 static enum dest_feed_parse fetch(struct follower *f, long long after, size_t limit)
@@ -194,7 +169,7 @@ static int resync(struct follower *f, long long head)
         head = f->page->last_seq;
     }
     dest_cache_clear(&f->target->cache);
-    if (reconcile_run(f->db, &f->client, &task.stop, &n) < 0)
+    if (reconcile_run(f->db, &f->client, &task.bg.stop, &n) < 0)
         return -1;
     if (dest_feed_store_reset(f->db, head) != DB_OK)
         return -1;
@@ -321,7 +296,7 @@ static void *task_main(void *arg)
         free(f.page);
         return NULL;
     }
-    while (!__atomic_load_n(&task.stop, __ATOMIC_RELAXED)) {
+    while (!bg_task_stopping(&task.bg)) {
         enum step s = step(&f);
         long wait = s == STEP_MORE ? 0 : task.poll_ms;
 
@@ -336,7 +311,7 @@ static void *task_main(void *arg)
         }
         metrics_set(m_lag, dest_mono_ms() - f.caught_up_ms);
         log_flush(); /* this thread is not a worker: nothing else writes its lines */
-        if (wait && nap(wait))
+        if (bg_task_nap(&task.bg, wait))
             break;
     }
     reconcile_client_destroy(&f.own, &f.client);
@@ -373,21 +348,10 @@ int dest_feed_start(const struct db_options *dbo, const char *internal_token)
     register_metrics();
     task.dbo = *dbo;
     task.token = internal_token;
-    task.stop = 0;
-    if (pthread_create(&task.thread, NULL, task_main, NULL) != 0)
-        return -1;
-    task.running = 1;
-    return 0;
+    return bg_task_start(&task.bg, task_main);
 }
 
 void dest_feed_stop(void)
 {
-    if (!task.running)
-        return;
-    pthread_mutex_lock(&task.lock);
-    __atomic_store_n(&task.stop, 1, __ATOMIC_RELAXED);
-    pthread_cond_signal(&task.wake);
-    pthread_mutex_unlock(&task.lock);
-    pthread_join(task.thread, NULL);
-    task.running = 0;
+    bg_task_stop(&task.bg);
 }

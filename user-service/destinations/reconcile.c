@@ -1,11 +1,10 @@
 /* reconcile: batches of referenced ids through destination-service's validate endpoint. */
 #include "reconcile.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "bg_task.h"
 #include "config.h"
 #include "log.h"
 #include "media_files.h"
@@ -124,13 +123,11 @@ int reconcile_command(const struct db_options *dbo, const char *internal_token)
 /* ---- the periodic task ---- */
 
 static struct {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int running, stop, interval_s;
+    struct bg_task bg;
+    int interval_s;
     struct db_options dbo;
     const char *token;
-} task = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} task = {.bg = BG_TASK_INIT};
 
 static void *task_main(void *arg)
 {
@@ -147,21 +144,10 @@ static void *task_main(void *arg)
     /* Once at start-up: files a crash left without their row. */
     if (media_sweep_orphans(db, MEDIA_ORPHAN_MIN_AGE_S) < 0)
         log_msg(LOG_WARN, NULL, "media: orphan sweep skipped (database unavailable)");
-    pthread_mutex_lock(&task.lock);
-    while (!task.stop && task.interval_s > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += task.interval_s;
-        while (!task.stop && pthread_cond_timedwait(&task.wake, &task.lock, &until) == 0)
-            ;
-        if (task.stop)
-            break;
-        pthread_mutex_unlock(&task.lock);
-        pass(db, &c, &task.stop, 0);
+    while (task.interval_s > 0 && !bg_task_nap(&task.bg, task.interval_s * 1000L)) {
+        pass(db, &c, &task.bg.stop, 0);
         log_flush(); /* this thread is not a worker: nothing else writes its lines */
-        pthread_mutex_lock(&task.lock);
     }
-    pthread_mutex_unlock(&task.lock);
     dest_client_destroy(&c);
     dest_shared_destroy(&s);
     db_free(&db);
@@ -174,21 +160,10 @@ int reconcile_start(const struct db_options *dbo, const char *internal_token)
     task.interval_s = (int)config_env_long("RECONCILE_INTERVAL_SECONDS", INTERVAL_DEFAULT_S, 0, INTERVAL_MAX_S);
     task.dbo = *dbo;
     task.token = internal_token;
-    task.stop = 0;
-    if (pthread_create(&task.thread, NULL, task_main, NULL) != 0)
-        return -1;
-    task.running = 1;
-    return 0;
+    return bg_task_start(&task.bg, task_main);
 }
 
 void reconcile_stop(void)
 {
-    if (!task.running)
-        return;
-    pthread_mutex_lock(&task.lock);
-    __atomic_store_n(&task.stop, 1, __ATOMIC_RELAXED);
-    pthread_cond_signal(&task.wake);
-    pthread_mutex_unlock(&task.lock);
-    pthread_join(task.thread, NULL);
-    task.running = 0;
+    bg_task_stop(&task.bg);
 }

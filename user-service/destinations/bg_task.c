@@ -1,0 +1,52 @@
+/* bg_task: a background thread's start, naps and stop (see bg_task.h). */
+#include "bg_task.h"
+
+#include <time.h>
+
+int bg_task_start(struct bg_task *t, void *(*fn)(void *))
+{
+    __atomic_store_n(&t->stop, 0, __ATOMIC_RELAXED);
+    if (pthread_create(&t->thread, NULL, fn, NULL) != 0)
+        return -1;
+    t->running = 1;
+    return 0;
+}
+
+int bg_task_nap(struct bg_task *t, long ms)
+{
+    struct timespec until;
+    int stop;
+
+    if (ms <= 0)
+        return bg_task_stopping(t);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&t->lock);
+    while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) == 0)
+        ;
+    stop = t->stop;
+    pthread_mutex_unlock(&t->lock);
+    return stop;
+}
+
+int bg_task_stopping(struct bg_task *t)
+{
+    return __atomic_load_n(&t->stop, __ATOMIC_RELAXED);
+}
+
+void bg_task_stop(struct bg_task *t)
+{
+    if (!t->running)
+        return;
+    pthread_mutex_lock(&t->lock);
+    __atomic_store_n(&t->stop, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    pthread_join(t->thread, NULL);
+    t->running = 0;
+}
