@@ -385,22 +385,24 @@ print(" ".join(map(str, codes)))
 
 def test_a_registration_flood_leaves_other_routes_their_workers(h):
     # Real hashing parameters, four workers and one hashing slot (the default on 2 processors):
-    # a registration that
-    # cannot get the slot within PASSWORD_WAIT_MS answers 503 + Retry-After; GET /users/me of
-    # another client keeps answering 200, with its p99 under half the time of one hash.
+    # a registration that cannot get the slot within PASSWORD_WAIT_MS answers 503 + Retry-After;
+    # GET /users/me of another client keeps answering 200 without waiting behind a hash.
     try:
         restart_user(h, PASSWORD_OPSLIMIT=3, PASSWORD_MEMLIMIT_KIB=65536, PASSWORD_WAIT_MS=50, WORKERS=4, PASSWORD_HASH_SLOTS=1)
         me = new_user(h)
 
-        def probe(n):
+        def probe(n, gauge=None):
+            """Latencies of n GET /users/me, sorted; every 4th one also samples the hashes
+            running now into gauge."""
             times = []
-            for _ in range(n):
+            for i in range(n):
                 t0 = time.perf_counter()
                 r = h.get(api(h, "/users/me"), token=me["token"])
                 times.append(time.perf_counter() - t0)
                 assert r.status == 200, r
-            times.sort()
-            return times[int(len(times) * 0.99) - 1]
+                if gauge is not None and i % 4 == 0:
+                    gauge.append(h.metric(h.user_url, "password_hashes_in_progress"))
+            return sorted(times)
 
         quiet = probe(60)
         # one registration on a quiet daemon: how long a request that waits behind a hash takes
@@ -413,20 +415,30 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
         # the flood runs in its own process, so that it does not take the GIL from the probe
         flood = subprocess.Popen([sys.executable, "-c", FLOOD, api(h, "/auth/register"), PASSWORD, "4", "3"],
                                  stdout=subprocess.PIPE, text=True)
+        hashing = []
         try:
             time.sleep(0.5)
-            busy = probe(60)
+            busy = probe(60, hashing)
         finally:
             out, _ = flood.communicate(timeout=60)
         codes = [int(c) for c in out.split()]
         assert set(codes) <= {201, 503}, sorted(set(codes))
         assert codes.count(503) > 0 and codes.count(201) > 0, (codes.count(201), codes.count(503))
         assert h.metric(h.user_url, "password_hash_refused_total") >= codes.count(503)
-        # Without the gate every worker would be hashing and /users/me would queue behind a
-        # hash; with it, it waits at most for a free core. Compared with the hash itself (not
-        # with the quiet p99), so that a loaded or sanitizer-built machine does not fail it.
-        print(f"  [flood] /users/me p99 quiet={quiet * 1000:.1f}ms busy={busy * 1000:.1f}ms, one hash={hash_s * 1000:.0f}ms")
-        assert busy < 0.5 * hash_s, (quiet, busy, hash_s)
+        p50 = lambda t: t[len(t) // 2]
+        p99 = lambda t: t[int(len(t) * 0.99) - 1]
+        print(f"  [flood] /users/me p50 quiet={p50(quiet) * 1000:.1f}ms busy={p50(busy) * 1000:.1f}ms, "
+              f"p99 quiet={p99(quiet) * 1000:.1f}ms busy={p99(busy) * 1000:.1f}ms "
+              f"({p99(busy) / p99(quiet):.1f}x), one hash={hash_s * 1000:.0f}ms, "
+              f"hashes running when sampled: max {max(hashing):.0f}")
+        # The mechanism, read from the daemon: at most one hash at a time (the slot), and the
+        # flood did keep it busy. Without the gate all four workers hash at once.
+        assert max(hashing) == 1, hashing
+        # Its effect, measured against the hash itself rather than a wall-clock figure, so that
+        # a loaded or sanitizer-built machine does not fail it: a typical probe does not queue
+        # behind a hash, and not even the slowest waits a whole one.
+        assert p50(busy) < 0.5 * hash_s, (p50(busy), hash_s)
+        assert p99(busy) < hash_s, (p99(busy), hash_s)
         r = register_as(h, "fl" + secrets.token_hex(5))
         assert r.status == 201, r  # the gate empties once the flood stops
     finally:
