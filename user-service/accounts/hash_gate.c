@@ -11,7 +11,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t freed;
-static int slots = 1, busy;
+static int slots = 1, busy, waiting; /* waiting: callers in the timed wait, at most slots */
 static long wait_ms = 2000;
 static struct metric *m_refused, *m_busy;
 
@@ -43,8 +43,15 @@ int hash_gate_enter(struct reply *rp)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&lock);
+    /* A waiter holds a worker as surely as a hash does: as many may wait as may hash, and a
+     * caller beyond that is refused at once, so that slots + waiters never take more workers
+     * than twice the slots. */
+    if (busy >= slots && waiting >= slots)
+        rc = ETIMEDOUT;
+    waiting++;
     while (busy >= slots && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&freed, &lock, &until);
+    waiting--;
     if (busy < slots) {
         busy++;
         rc = 0;
