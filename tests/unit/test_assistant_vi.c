@@ -210,11 +210,11 @@ static void test_vi_next_rank_translates_and_groups_thousands(void **state)
     char out[ASSISTANT_REPLY_MAX + 1];
     (void)state;
     assistant_vi_reply_next_rank(out, sizeof out, 120, "Bronze");
-    assert_string_equal(out, "Bạn có 120 điểm xanh (hạng Đồng). Cần thêm 381 điểm để lên hạng Bạc, bắt đầu từ 501 điểm.");
-    assistant_vi_reply_next_rank(out, sizeof out, 4000, NULL);
     assert_string_equal(out,
-                        "Bạn có 4.000 điểm xanh (hạng Vàng). Cần thêm 1.001 điểm để lên hạng Bạch kim, bắt đầu từ "
-                        "5.001 điểm.");
+                        "Bạn có 120 điểm xanh (hạng Đồng). Cần thêm 381 điểm để lên hạng Bạc, bắt đầu từ 501 điểm.");
+    assistant_vi_reply_next_rank(out, sizeof out, 4000, NULL);
+    assert_string_equal(out, "Bạn có 4.000 điểm xanh (hạng Vàng). Cần thêm 1.001 điểm để lên hạng Bạch kim, bắt đầu từ "
+                             "5.001 điểm.");
     assistant_vi_reply_next_rank(out, sizeof out, 12000, "Diamond");
     assert_string_equal(out, "Bạn có 12.000 điểm xanh và đã ở hạng cao nhất, Kim cương.");
 }

@@ -198,18 +198,18 @@ static const char *const mission_words[] = {"mission", "missions", "point",     
                                             "diem",    "xep hang", "cap bac",     NULL};
 /* The three questions tried first: each needs a word of both of its lists, so that "reduce
  * my footprint" is not the weekly footprint and "điểm dừng xanh nhất" not the points. */
-static const char *const reduce_words[] = {"reduce",   "reducing", "cut down", "cut my",  "lower my",
-                                           "giam",     "cat giam", "giam bot", NULL};
-static const char *const trip_words[] = {"trip",      "trips",  "travel",  "journey", "chuyen di",
+static const char *const reduce_words[] = {"reduce", "reducing", "cut down", "cut my", "lower my",
+                                           "giam",   "cat giam", "giam bot", NULL};
+static const char *const trip_words[] = {"trip",       "trips",  "travel",     "journey", "chuyen di",
                                          "chuyen nay", "di lai", "hanh trinh", NULL};
-static const char *const greenest_words[] = {"greenest",       "most green",  "most eco",   "eco friendly",
-                                             "eco-friendly",   "green certified", "certified", "xanh nhat",
-                                             "than thien",     "chung nhan",  NULL};
-static const char *const plan_words[] = {"plan",      "plans",     "plan's", "stop",      "stops",    "itinerary",
-                                         "ke hoach",  "lich trinh", "diem dung", "diem den", "chang",    NULL};
-static const char *const next_rank_words[] = {"next rank",      "next level",    "rank up",  "level up",
-                                              "hang tiep theo", "hang ke tiep",  "len hang", "thang hang",
-                                              "cap tiep theo",  "len cap",       NULL};
+static const char *const greenest_words[] = {"greenest",     "most green",      "most eco",  "eco friendly",
+                                             "eco-friendly", "green certified", "certified", "xanh nhat",
+                                             "than thien",   "chung nhan",      NULL};
+static const char *const plan_words[] = {"plan",     "plans",      "plan's",    "stop",     "stops", "itinerary",
+                                         "ke hoach", "lich trinh", "diem dung", "diem den", "chang", NULL};
+static const char *const next_rank_words[] = {"next rank",      "next level",   "rank up",  "level up",
+                                              "hang tiep theo", "hang ke tiep", "len hang", "thang hang",
+                                              "cap tiep theo",  "len cap",      NULL};
 static const char *const greeting_words[] = {"hi", "hello", "hey", "good morning", "xin chao", "chao", "alo", NULL};
 
 /* Tries the keywords of kws in order: the first whole-word hit with something after it
@@ -454,10 +454,14 @@ size_t assistant_reply_reduce(char *out, size_t cap, const struct assistant_trip
             alt[2].factor, alt[0].factor, alt[1].factor, car);
         return o.len;
     }
-    put(&o, "Of your %lld latest trip%s, %.1f km by car and %.1f km by motorbike emitted %.3f kg CO2e. The same %.1f km",
+    put(&o,
+        "Of your %lld latest trip%s, %.1f km by car and %.1f km by motorbike emitted %.3f kg CO2e. The same %.1f km",
         t->trips, plural(t->trips), t->car_km, t->motorbike_km, t->kg, t->car_km + t->motorbike_km);
     for (size_t i = 0; i < ASSISTANT_ALTERNATIVES; i++)
-        put(&o, "%s by %s would emit %.3f kg CO2e (%g per km)", i == 0 ? "" : i + 1 < ASSISTANT_ALTERNATIVES ? "," : ", or",
+        put(&o, "%s by %s would emit %.3f kg CO2e (%g per km)",
+            i == 0                           ? ""
+            : i + 1 < ASSISTANT_ALTERNATIVES ? ","
+                                             : ", or",
             alt[i].vehicle, alt[i].kg, alt[i].factor);
     put(&o, ". Walking or cycling emits nothing.");
     return o.len;
@@ -482,8 +486,9 @@ size_t assistant_reply_greenest(char *out, size_t cap, const struct assistant_pl
         return o.len;
     }
     if (n == 1)
-        put(&o, "Of the %lld stop%s of your plan \"%s\" (from %s), the greenest is the green-certified one:",
-            plan->stops, plural(plan->stops), plan->name, plan->start_date);
+        put(&o,
+            "Of the %lld stop%s of your plan \"%s\" (from %s), the greenest is the green-certified one:", plan->stops,
+            plural(plan->stops), plan->name, plan->start_date);
     else
         put(&o, "Of the %lld stops of your plan \"%s\" (from %s), the greenest are these %zu green-certified ones:",
             plan->stops, plan->name, plan->start_date, n);

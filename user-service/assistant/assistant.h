@@ -44,8 +44,8 @@ size_t assistant_fold(const char *text, char *out, size_t cap, unsigned short *o
 
 /* The intent of a message. REDUCE_FOOTPRINT (a reduce word with a footprint or trip word),
  * GREENEST_STOP (a greenest word with a plan or stop word) and NEXT_RANK ("next rank",
- * "lên hạng", ...) are tried first, before the footprint, place and mission words. For FIND_DESTINATION and PLACES_NEAR, subject receives X as the
- * user wrote it (diacritics kept), trimmed of spaces and trailing ?.!, at most
+ * "lên hạng", ...) are tried first, before the footprint, place and mission words. For FIND_DESTINATION and
+ * PLACES_NEAR, subject receives X as the user wrote it (diacritics kept), trimmed of spaces and trailing ?.!, at most
  * ASSISTANT_SUBJECT_MAX characters and cap - 1 bytes, cut at a character boundary; for
  * FOOTPRINT_COMPARE it receives the period compared, "week" or "month"; otherwise "".
  * A find / near keyword with nothing after it does not count. subject may be NULL when

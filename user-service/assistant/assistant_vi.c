@@ -72,18 +72,18 @@ static int has_vietnamese_letter(const char *text)
 /* Words typical of each language as the matcher folds them (Vietnamese without diacritics).
  * Words both languages write alike ("so", "the", "o", "co", "hi") are in neither. */
 static const char *const vi_words[] = {
-    "toi",  "cua",   "ban",   "bao",  "nhieu", "tuan", "thang", "nay",    "truoc", "khi",  "thai",  "phat",
-    "dau",  "chan",  "nhiem", "vu",   "diem",  "tim",  "gan",   "quanh",  "xung",  "chao", "xin",   "dia",
-    "gi",   "khong", "va",    "cho",  "voi",   "sanh", "xep",   "hang",   "cap",   "bac",  "luong", "minh",
-    "duoc", "nao",   "nhu",   "giup", "lam",   "sao",  "di",    "chuyen", "alo",   "oi",   "nhe",   "giam",  "hoach", "xanh",
-    "nhat", "tiep",  "theo",  "len",  "dung",  NULL};
+    "toi",   "cua",   "ban",   "bao",  "nhieu", "tuan", "thang", "nay",    "truoc", "khi",  "thai",  "phat",
+    "dau",   "chan",  "nhiem", "vu",   "diem",  "tim",  "gan",   "quanh",  "xung",  "chao", "xin",   "dia",
+    "gi",    "khong", "va",    "cho",  "voi",   "sanh", "xep",   "hang",   "cap",   "bac",  "luong", "minh",
+    "duoc",  "nao",   "nhu",   "giup", "lam",   "sao",  "di",    "chuyen", "alo",   "oi",   "nhe",   "giam",
+    "hoach", "xanh",  "nhat",  "tiep", "theo",  "len",  "dung",  NULL};
 static const char *const en_words[] = {
     "my",        "me",       "i",         "what",    "how",    "is",   "are",     "this",   "week",    "month",
     "find",      "near",     "places",    "place",   "hello",  "hey",  "point",   "points", "mission", "missions",
     "footprint", "emission", "emissions", "compare", "with",   "last", "where",   "search", "can",     "you",
     "do",        "help",     "and",       "of",      "in",     "to",   "show",    "rank",   "much",    "many",
     "trip",      "trips",    "please",    "thanks",  "around", "good", "morning", "the",    "reduce",  "next",
-    "greenest", "plan",  "stops",  "stop",    NULL};
+    "greenest",  "plan",     "stops",     "stop",    NULL};
 
 static int count_words(const char *f, size_t len, const char *const *words)
 {
@@ -420,8 +420,10 @@ size_t assistant_vi_reply_reduce(char *out, size_t cap, const struct assistant_t
     put(&o, "Cùng %s km đó", vi_num(c, t->car_km + t->motorbike_km, 1));
     for (size_t i = 0; i < ASSISTANT_ALTERNATIVES; i++)
         put(&o, "%s đi %s sẽ thải ra %s kg CO2e (%s mỗi km)",
-            i == 0 ? "" : i + 1 < ASSISTANT_ALTERNATIVES ? "," : ", hoặc", vi_vehicle(alt[i].vehicle),
-            vi_num(kg, alt[i].kg, 3), vi_factor(d, alt[i].factor));
+            i == 0                           ? ""
+            : i + 1 < ASSISTANT_ALTERNATIVES ? ","
+                                             : ", hoặc",
+            vi_vehicle(alt[i].vehicle), vi_num(kg, alt[i].kg, 3), vi_factor(d, alt[i].factor));
     put(&o, ". Đi bộ hoặc đạp xe không thải ra gì.");
     return o.len;
 }
@@ -447,8 +449,8 @@ size_t assistant_vi_reply_greenest(char *out, size_t cap, const struct assistant
             plan->name, start);
         return o.len;
     }
-    put(&o, "Trong %lld điểm dừng của kế hoạch \"%s\" (từ %s), %s có chứng nhận xanh:", plan->stops, plan->name,
-        start, n == 1 ? "điểm xanh nhất là điểm" : "các điểm xanh nhất là những điểm");
+    put(&o, "Trong %lld điểm dừng của kế hoạch \"%s\" (từ %s), %s có chứng nhận xanh:", plan->stops, plan->name, start,
+        n == 1 ? "điểm xanh nhất là điểm" : "các điểm xanh nhất là những điểm");
     for (size_t i = 0; i < n && i < ASSISTANT_PLACES_MAX && !o.full; i++)
         put_place(&o, i, &green[i]);
     if (!o.full)

@@ -18,13 +18,12 @@ static struct db_statement q_list = {"SELECT " MESSAGE_COLUMNS
                                      3, 0};
 /* The plan GET /plans lists first (latest start date, then newest), with its stops'
  * destinations in itinerary order; one row with a NULL destination when it has none. */
-static struct db_statement q_latest_plan = {
-    "SELECT p.place_name, to_char(p.start_date, 'YYYY-MM-DD'), d.destination_id"
-    " FROM (SELECT id, place_name, start_date FROM plans WHERE user_id = $1"
-    " ORDER BY start_date DESC, id DESC LIMIT 1) p"
-    " LEFT JOIN plan_destinations d ON d.plan_id = p.id"
-    " ORDER BY d.visit_date, d.time_slot, d.position, d.id LIMIT $2",
-    2, 0};
+static struct db_statement q_latest_plan = {"SELECT p.place_name, to_char(p.start_date, 'YYYY-MM-DD'), d.destination_id"
+                                            " FROM (SELECT id, place_name, start_date FROM plans WHERE user_id = $1"
+                                            " ORDER BY start_date DESC, id DESC LIMIT 1) p"
+                                            " LEFT JOIN plan_destinations d ON d.plan_id = p.id"
+                                            " ORDER BY d.visit_date, d.time_slot, d.position, d.id LIMIT $2",
+                                            2, 0};
 static struct db_statement q_clear = {"DELETE FROM messages WHERE user_id = $1", 1, 0};
 
 /* Row i of r as a message object (intent only when with_intent); NULL when out of memory. */
