@@ -34,6 +34,24 @@ static void replies(enum assistant_intent intent, const char *subject)
                                           2);
             FUZZ_CHECK(n < caps[i] && strlen(out) == n);
         }
+        /* the three intents tried first: the plan's name and stops come from users */
+        {
+            struct assistant_plan plan = {subject, "2026-12-20", (long long)strlen(subject)};
+            struct assistant_trips t = {(long long)strlen(subject), (double)strlen(subject) / 3, 0.5, 1.25};
+            long long points = (long long)strlen(subject) * 997 - 5000;
+            n = assistant_reply_greenest(out, caps[i], &plan, places, 2);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_vi_reply_greenest(out, caps[i], &plan, places, 2);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_reply_reduce(out, caps[i], &t);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_vi_reply_reduce(out, caps[i], &t);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_reply_next_rank(out, caps[i], points, NULL);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+            n = assistant_vi_reply_next_rank(out, caps[i], points, NULL);
+            FUZZ_CHECK(n < caps[i] && strlen(out) == n);
+        }
         free(out);
     }
 }

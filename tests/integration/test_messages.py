@@ -3,11 +3,13 @@ and a deterministic reply in one transaction, GET pages newest first by before_i
 clears; intents in English and Vietnamese; destination search through destination-service,
 answered plainly (and still 201) while it is down."""
 from harness import problem_ok
-from test_accounts import new_user, api, assert_422_on
+from test_accounts import new_user, new_admin, api, assert_422_on
+from test_reviews_plans import new_plan, add_stop
 
 
 # Words every Vietnamese reply has one of and no English reply has (place names aside).
-VI_MARKERS = ("Bạn ", "Tôi ", "Các địa điểm", "Xin chào", "Tuần này", "Tháng này", "Dịch vụ")
+VI_MARKERS = ("Bạn ", "Tôi ", "Các địa điểm", "Xin chào", "Tuần này", "Tháng này", "Dịch vụ", "Trong ", "Kế hoạch ",
+              "Không điểm")
 
 
 def say(h, u, text, lang="en", headers=None):
@@ -78,6 +80,81 @@ def test_missions_and_points_mention_the_users_eco_point(h):
         r = say(h, u, text, "vi")["reply"]
         assert r["intent"] == "missions_points", (text, r)
         assert "Bạn có %d điểm xanh, hạng %s" % (me["eco_point"], vi_rank) in r["content"], r
+
+
+def trip(h, u, vehicle, fuel, km):
+    r = h.post(api(h, "/carbon"), {"vehicle_type": vehicle, "fuel_type": fuel, "distance_km": km}, token=u["token"])
+    assert r.status == 201, r
+
+
+def test_reduce_footprint_compares_recent_car_and_motorbike_km_with_the_factor_table(h):
+    u = new_user(h)
+    r = say(h, u, "How do I reduce my footprint for this trip?")["reply"]
+    assert r["intent"] == "reduce_footprint", r
+    assert r["content"].startswith("You have no trips logged yet.") and "train (0.0355)" in r["content"], r
+    trip(h, u, "car", "petrol", 10)        # 1.710 kg
+    trip(h, u, "motorbike", "petrol", 10)  # 1.030 kg
+    trip(h, u, "bus", "diesel", 4)         # already low-carbon: not counted
+    r = say(h, u, "How do I reduce my footprint for this trip?")["reply"]
+    assert r["intent"] == "reduce_footprint", r
+    # 20 km: train 0.0355 x 20 = 0.710, bus 0.082 x 20 = 1.640, metro 0.0278 x 20 = 0.556
+    assert ("Of your 3 latest trips, 10.0 km by car and 10.0 km by motorbike emitted 2.740 kg CO2e. The same 20.0 km "
+            "by train would emit 0.710 kg CO2e (0.0355 per km), by bus would emit 1.640 kg CO2e (0.082 per km), or by "
+            "metro would emit 0.556 kg CO2e (0.0278 per km).") in r["content"], r
+    for text in ("Làm sao để giảm khí thải cho chuyến đi này?", "lam sao de giam khi thai cho chuyen di nay"):
+        r = say(h, u, text, "vi")["reply"]
+        assert r["intent"] == "reduce_footprint", (text, r)
+        assert ("10,0 km bằng ô tô và 10,0 km bằng xe máy đã thải ra 2,740 kg CO2e. Cùng 20,0 km đó đi tàu hỏa sẽ thải "
+                "ra 0,710 kg CO2e (0,0355 mỗi km)") in r["content"], r
+        assert "đi metro sẽ thải ra 0,556 kg CO2e" in r["content"], r
+
+
+def test_greenest_stop_names_the_green_certified_stops_of_the_plan(h):
+    u = new_user(h)
+    r = say(h, u, "Which of my plan's stops is greenest?")["reply"]
+    assert r["intent"] == "greenest_stop" and "You have no travel plan yet." in r["content"], r
+    p = new_plan(h, u, place_name="Hà Nội", start_date="2026-12-20", end_date="2026-12-22")
+    r = say(h, u, "Điểm dừng nào trong kế hoạch của tôi xanh nhất?", "vi")["reply"]
+    assert r["intent"] == "greenest_stop", r
+    assert r["content"] == "Kế hoạch \"Hà Nội\" (từ 20/12/2026) của bạn chưa có điểm dừng nào.", r
+    assert add_stop(h, u, p, destination_id=2, visit_date="2026-12-20").status == 201  # Đền Ngọc Sơn: not certified
+    r = say(h, u, "diem dung nao trong ke hoach cua toi xanh nhat", "vi")["reply"]
+    assert "Không điểm nào trong 1 điểm dừng của kế hoạch \"Hà Nội\" (từ 20/12/2026)" in r["content"], r
+    assert add_stop(h, u, p, destination_id=1, visit_date="2026-12-21").status == 201  # Hồ Hoàn Kiếm: certified
+    r = say(h, u, "Which of my plan's stops is greenest?")["reply"]
+    assert r["content"] == ('Of the 2 stops of your plan "Hà Nội" (from 2026-12-20), the greenest is the '
+                            "green-certified one: Hồ Hoàn Kiếm (attraction, Hoàn Kiếm, Hà Nội)."), r
+    r = say(h, u, "diem dung nao trong ke hoach cua toi xanh nhat", "vi")["reply"]
+    assert "điểm xanh nhất là điểm có chứng nhận xanh: Hồ Hoàn Kiếm (điểm tham quan, Hoàn Kiếm, Hà Nội)." \
+        in r["content"], r
+    h.dest.stop()
+    try:
+        r = say(h, u, "Which of my plan's stops is greenest?")["reply"]
+        assert r["intent"] == "greenest_stop", r
+        assert "Destination search is unavailable right now" in r["content"] and "Hà Nội" in r["content"], r
+    finally:
+        h.dest.start()
+
+
+def test_next_rank_counts_the_points_still_needed(h):
+    u, admin = new_user(h), new_admin(h)
+    have = h.get(api(h, "/users/me"), token=u["token"]).json()["eco_point"]
+    r = h.post(api(h, "/users/%d/eco-points" % u["id"]), {"points": 4000 - have, "reason": "test"},
+               token=admin["token"])
+    assert r.status == 200, r
+    r = say(h, u, "How many points to the next rank?")["reply"]
+    assert r["intent"] == "next_rank", r
+    assert r["content"] == ("You have 4000 eco points (rank Gold). 1001 more points bring you to Platinum, which "
+                            "starts at 5001 points."), r
+    for text in ("Còn bao nhiêu điểm nữa để lên hạng tiếp theo?", "con bao nhieu diem nua de len hang"):
+        r = say(h, u, text, "vi")["reply"]
+        assert r["intent"] == "next_rank", (text, r)
+        assert r["content"] == ("Bạn có 4.000 điểm xanh (hạng Vàng). Cần thêm 1.001 điểm để lên hạng Bạch kim, bắt "
+                                "đầu từ 5.001 điểm."), r
+    assert h.post(api(h, "/users/%d/eco-points" % u["id"]), {"points": 8000, "reason": "test"},
+                  token=admin["token"]).status == 200
+    r = say(h, u, "How many points to the next rank?")["reply"]
+    assert r["content"] == "You have 12000 eco points and already hold the top rank, Diamond.", r
 
 
 def test_find_destination_by_name_english_and_vietnamese(h):

@@ -50,6 +50,26 @@ static const struct {
     {"địa điểm gần Hồ Hoàn Kiếm", ASSISTANT_PLACES_NEAR, "Hồ Hoàn Kiếm"},
     {"dia diem gan ho hoan kiem", ASSISTANT_PLACES_NEAR, "ho hoan kiem"},
     {"find places near: Văn Miếu.", ASSISTANT_PLACES_NEAR, "Văn Miếu"},
+    /* reduce, greenest, next rank: tried before the footprint and mission words they contain */
+    {"How do I reduce my footprint for this trip?", ASSISTANT_REDUCE_FOOTPRINT, ""},
+    {"how can I reduce my carbon emissions this month", ASSISTANT_REDUCE_FOOTPRINT, ""},
+    {"reduce my footprint compared with last week", ASSISTANT_REDUCE_FOOTPRINT, ""},
+    {"Làm sao để giảm khí thải cho chuyến đi này?", ASSISTANT_REDUCE_FOOTPRINT, ""},
+    {"lam sao de giam khi thai cho chuyen di nay", ASSISTANT_REDUCE_FOOTPRINT, ""},
+    {"Which of my plan's stops is greenest?", ASSISTANT_GREENEST_STOP, ""},
+    {"which stop in my plan is green certified", ASSISTANT_GREENEST_STOP, ""},
+    {"Điểm dừng nào trong kế hoạch của tôi xanh nhất?", ASSISTANT_GREENEST_STOP, ""},
+    {"diem dung nao trong ke hoach cua toi xanh nhat", ASSISTANT_GREENEST_STOP, ""},
+    {"How many points to the next rank?", ASSISTANT_NEXT_RANK, ""},
+    {"how many eco points until I rank up", ASSISTANT_NEXT_RANK, ""},
+    {"Còn bao nhiêu điểm nữa để lên hạng tiếp theo?", ASSISTANT_NEXT_RANK, ""},
+    {"con bao nhieu diem nua de len hang", ASSISTANT_NEXT_RANK, ""},
+    /* ... and only with both of their words */
+    {"reduce", ASSISTANT_HELP, ""},
+    {"giảm giá", ASSISTANT_HELP, ""},
+    {"the greenest place near Văn Miếu", ASSISTANT_PLACES_NEAR, "Văn Miếu"},
+    {"my plan", ASSISTANT_HELP, ""},
+    {"my rank", ASSISTANT_MISSIONS_POINTS, ""},
     /* greeting */
     {"Hi", ASSISTANT_GREETING, ""},
     {"hello there", ASSISTANT_GREETING, ""},
@@ -219,6 +239,62 @@ static void test_reply_places(void **state)
     assert_true(out[strlen(out) - 1] == ')');
 }
 
+static void test_reply_reduce(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    struct assistant_trips t = {3, 10, 5, 2.225};
+    (void)state;
+    assistant_reply_reduce(out, sizeof out, &t);
+    assert_string_equal(out, "Of your 3 latest trips, 10.0 km by car and 5.0 km by motorbike emitted 2.225 kg CO2e. "
+                             "The same 15.0 km by train would emit 0.533 kg CO2e (0.0355 per km), by bus would emit "
+                             "1.230 kg CO2e (0.082 per km), or by metro would emit 0.417 kg CO2e (0.0278 per km). "
+                             "Walking or cycling emits nothing.");
+    t = (struct assistant_trips){0, 0, 0, 0};
+    assistant_reply_reduce(out, sizeof out, &t);
+    assert_string_equal(out, "You have no trips logged yet. The lowest-carbon ways to travel: walking or cycling (0 kg "
+                             "CO2e per km), metro (0.0278), train (0.0355) and bus (0.082 kg CO2e per passenger-km), "
+                             "against 0.171 kg CO2e per km for a petrol car.");
+    t = (struct assistant_trips){1, 0, 0, 0};
+    assistant_reply_reduce(out, sizeof out, &t);
+    assert_non_null(strstr(out, "Your 1 latest trip used no car or motorbike: well done. The lowest-carbon"));
+}
+
+static void test_reply_greenest(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    struct assistant_plan plan = {"Hà Nội", "2026-12-20", 3};
+    struct assistant_place green[] = {{"Hồ Hoàn Kiếm", "attraction", "Hoàn Kiếm", -1}, {"Văn Miếu", NULL, NULL, -1}};
+    (void)state;
+    assistant_reply_greenest(out, sizeof out, &plan, green, 1);
+    assert_string_equal(out, "Of the 3 stops of your plan \"Hà Nội\" (from 2026-12-20), the greenest is the "
+                             "green-certified one: Hồ Hoàn Kiếm (attraction, Hoàn Kiếm).");
+    assistant_reply_greenest(out, sizeof out, &plan, green, 2);
+    assert_non_null(strstr(out, "the greenest are these 2 green-certified ones: Hồ Hoàn Kiếm (attraction, Hoàn "
+                                "Kiếm); Văn Miếu."));
+    assistant_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_string_equal(out, "None of the 3 stops of your plan \"Hà Nội\" (from 2026-12-20) is green certified.");
+    plan.stops = 0;
+    assistant_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_string_equal(out, "Your plan \"Hà Nội\" (from 2026-12-20) has no stops yet.");
+    plan.name = NULL;
+    assistant_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_non_null(strstr(out, "You have no travel plan yet."));
+}
+
+static void test_reply_next_rank(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    (void)state;
+    assistant_reply_next_rank(out, sizeof out, 120, "Bronze");
+    assert_string_equal(out, "You have 120 eco points (rank Bronze). 381 more points bring you to Silver, which starts "
+                             "at 501 points.");
+    assistant_reply_next_rank(out, sizeof out, 2000, NULL);
+    assert_string_equal(out, "You have 2000 eco points (rank Silver). 1 more point bring you to Gold, which starts at "
+                             "2001 points.");
+    assistant_reply_next_rank(out, sizeof out, 10001, "Diamond");
+    assert_string_equal(out, "You have 10001 eco points and already hold the top rank, Diamond.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +307,9 @@ int main(void)
         cmocka_unit_test(test_reply_footprint),
         cmocka_unit_test(test_reply_points),
         cmocka_unit_test(test_reply_places),
+        cmocka_unit_test(test_reply_reduce),
+        cmocka_unit_test(test_reply_greenest),
+        cmocka_unit_test(test_reply_next_rank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

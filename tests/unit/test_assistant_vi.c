@@ -22,6 +22,13 @@ static const struct {
     {"nhiem vu cua toi", ASSISTANT_LANG_VI},
     {"xin chao", ASSISTANT_LANG_VI},
     {"tìm", ASSISTANT_LANG_VI},
+    {"Làm sao để giảm khí thải cho chuyến đi này?", ASSISTANT_LANG_VI},
+    {"lam sao de giam khi thai cho chuyen di nay", ASSISTANT_LANG_VI},
+    {"diem dung nao trong ke hoach cua toi xanh nhat", ASSISTANT_LANG_VI},
+    {"con bao nhieu diem nua de len hang", ASSISTANT_LANG_VI},
+    {"How do I reduce my footprint for this trip?", ASSISTANT_LANG_EN},
+    {"Which of my plan's stops is greenest?", ASSISTANT_LANG_EN},
+    {"How many points to the next rank?", ASSISTANT_LANG_EN},
     {"What is my footprint this week?", ASSISTANT_LANG_EN},
     {"hello", ASSISTANT_LANG_EN},
     {"find", ASSISTANT_LANG_EN},
@@ -161,6 +168,57 @@ static void test_vi_replies_stay_within_a_small_buffer(void **state)
     assert_int_equal(assistant_vi_reply_help(out, 0, 1), 0);
 }
 
+static void test_vi_reduce_uses_comma_and_the_factor_table(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    struct assistant_trips t = {3, 10, 5, 2.225};
+    (void)state;
+    assistant_vi_reply_reduce(out, sizeof out, &t);
+    assert_string_equal(out, "Trong 3 chuyến đi gần nhất của bạn, 10,0 km bằng ô tô và 5,0 km bằng xe máy đã thải ra "
+                             "2,225 kg CO2e. Cùng 15,0 km đó đi tàu hỏa sẽ thải ra 0,533 kg CO2e (0,0355 mỗi km), đi "
+                             "xe buýt sẽ thải ra 1,230 kg CO2e (0,082 mỗi km), hoặc đi metro sẽ thải ra 0,417 kg CO2e "
+                             "(0,0278 mỗi km). Đi bộ hoặc đạp xe không thải ra gì.");
+    t = (struct assistant_trips){0, 0, 0, 0};
+    assistant_vi_reply_reduce(out, sizeof out, &t);
+    assert_string_equal(out, "Bạn chưa ghi chuyến đi nào. Các cách đi ít phát thải nhất: đi bộ hoặc đạp xe (0 kg CO2e "
+                             "mỗi km), metro (0,0278), tàu hỏa (0,0355) và xe buýt (0,082 kg CO2e mỗi hành khách-km), "
+                             "so với 0,171 kg CO2e mỗi km của ô tô chạy xăng.");
+}
+
+static void test_vi_greenest_each_case(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    struct assistant_plan plan = {"Hà Nội", "2026-12-20", 3};
+    struct assistant_place green[] = {{"Hồ Hoàn Kiếm", "attraction", "Hoàn Kiếm", -1}};
+    (void)state;
+    assistant_vi_reply_greenest(out, sizeof out, &plan, green, 1);
+    assert_string_equal(out, "Trong 3 điểm dừng của kế hoạch \"Hà Nội\" (từ 20/12/2026), điểm xanh nhất là điểm có "
+                             "chứng nhận xanh: Hồ Hoàn Kiếm (điểm tham quan, Hoàn Kiếm).");
+    assistant_vi_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_string_equal(out, "Không điểm nào trong 3 điểm dừng của kế hoạch \"Hà Nội\" (từ 20/12/2026) có chứng nhận "
+                             "xanh.");
+    plan.stops = 0;
+    assistant_vi_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_string_equal(out, "Kế hoạch \"Hà Nội\" (từ 20/12/2026) của bạn chưa có điểm dừng nào.");
+    plan.name = NULL;
+    assistant_vi_reply_greenest(out, sizeof out, &plan, NULL, 0);
+    assert_non_null(strstr(out, "Bạn chưa có kế hoạch du lịch nào."));
+}
+
+static void test_vi_next_rank_translates_and_groups_thousands(void **state)
+{
+    char out[ASSISTANT_REPLY_MAX + 1];
+    (void)state;
+    assistant_vi_reply_next_rank(out, sizeof out, 120, "Bronze");
+    assert_string_equal(out,
+                        "Bạn có 120 điểm xanh (hạng Đồng). Cần thêm 381 điểm để lên hạng Bạc, bắt đầu từ 501 điểm.");
+    assistant_vi_reply_next_rank(out, sizeof out, 4000, NULL);
+    assert_string_equal(out, "Bạn có 4.000 điểm xanh (hạng Vàng). Cần thêm 1.001 điểm để lên hạng Bạch kim, bắt đầu từ "
+                             "5.001 điểm.");
+    assistant_vi_reply_next_rank(out, sizeof out, 12000, "Diamond");
+    assert_string_equal(out, "Bạn có 12.000 điểm xanh và đã ở hạng cao nhất, Kim cương.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +230,9 @@ int main(void)
         cmocka_unit_test(test_vi_points_translate_the_rank),
         cmocka_unit_test(test_vi_places_each_lookup),
         cmocka_unit_test(test_vi_replies_stay_within_a_small_buffer),
+        cmocka_unit_test(test_vi_reduce_uses_comma_and_the_factor_table),
+        cmocka_unit_test(test_vi_greenest_each_case),
+        cmocka_unit_test(test_vi_next_rank_translates_and_groups_thousands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

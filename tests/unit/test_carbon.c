@@ -158,6 +158,42 @@ static void test_rank_thresholds(void **state)
     assert_string_equal(carbon_rank(1000000000LL), "Diamond");
 }
 
+static void test_next_rank(void **state)
+{
+    long long at = -1;
+
+    (void)state;
+    assert_string_equal(carbon_next_rank(0, &at), "Silver");
+    assert_int_equal(at, 501);
+    assert_string_equal(carbon_next_rank(500, &at), "Silver");
+    assert_int_equal(at, 501);
+    assert_string_equal(carbon_next_rank(501, &at), "Gold");
+    assert_int_equal(at, 2001);
+    assert_string_equal(carbon_next_rank(5000, &at), "Platinum");
+    assert_int_equal(at, 5001);
+    assert_string_equal(carbon_next_rank(10000, &at), "Diamond");
+    assert_int_equal(at, 10001);
+    /* each next rank is what carbon_rank says at its threshold */
+    for (long long p = 0; p <= 10000; p += 250) {
+        const char *next = carbon_next_rank(p, &at);
+        assert_string_equal(carbon_rank(at), next);
+        assert_string_equal(carbon_rank(at - 1), carbon_rank(p));
+    }
+    assert_null(carbon_next_rank(10001, &at));
+    assert_null(carbon_next_rank(1000000000LL, &at));
+}
+
+static void test_default_fuel(void **state)
+{
+    (void)state;
+    for (const char *const *v = carbon_vehicle_types; *v; v++)
+        assert_non_null(carbon_factor_find(*v, carbon_default_fuel(*v)));
+    assert_string_equal(carbon_default_fuel("bus"), "diesel");
+    assert_string_equal(carbon_default_fuel("train"), "electric");
+    assert_null(carbon_default_fuel("plane"));
+    assert_null(carbon_default_fuel(NULL));
+}
+
 static void expect_bounds(enum carbon_period p, const char *date, const char *start, const char *last, const char *next,
                           const char *prev)
 {
@@ -273,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_rounding_is_half_away_from_zero_at_the_gram),
         cmocka_unit_test(test_eco_trip_classification),
         cmocka_unit_test(test_rank_thresholds),
+        cmocka_unit_test(test_next_rank),
+        cmocka_unit_test(test_default_fuel),
         cmocka_unit_test(test_iso_week_starts_monday_and_sunday_ends_it),
         cmocka_unit_test(test_day_month_year_edges_and_leap_day),
         cmocka_unit_test(test_bad_dates_and_periods_are_refused),

@@ -18,6 +18,9 @@ static const char *const intent_names[] = {
     "missions_points",
     "find_destination",
     "places_near",
+    "reduce_footprint",
+    "greenest_stop",
+    "next_rank",
 };
 
 const char *assistant_intent_name(enum assistant_intent i)
@@ -193,6 +196,20 @@ static const char *const find_words[] = {"where is", "where's", "search for", "s
 static const char *const mission_words[] = {"mission", "missions", "point",       "points", "eco point",
                                             "rank",    "ranking",  "leaderboard", "badge",  "nhiem vu",
                                             "diem",    "xep hang", "cap bac",     NULL};
+/* The three questions tried first: each needs a word of both of its lists, so that "reduce
+ * my footprint" is not the weekly footprint and "điểm dừng xanh nhất" not the points. */
+static const char *const reduce_words[] = {"reduce", "reducing", "cut down", "cut my", "lower my",
+                                           "giam",   "cat giam", "giam bot", NULL};
+static const char *const trip_words[] = {"trip",       "trips",  "travel",     "journey", "chuyen di",
+                                         "chuyen nay", "di lai", "hanh trinh", NULL};
+static const char *const greenest_words[] = {"greenest",     "most green",      "most eco",  "eco friendly",
+                                             "eco-friendly", "green certified", "certified", "xanh nhat",
+                                             "than thien",   "chung nhan",      NULL};
+static const char *const plan_words[] = {"plan",     "plans",      "plan's",    "stop",     "stops", "itinerary",
+                                         "ke hoach", "lich trinh", "diem dung", "diem den", "chang", NULL};
+static const char *const next_rank_words[] = {"next rank",      "next level",   "rank up",  "level up",
+                                              "hang tiep theo", "hang ke tiep", "len hang", "thang hang",
+                                              "cap tiep theo",  "len cap",      NULL};
 static const char *const greeting_words[] = {"hi", "hello", "hey", "good morning", "xin chao", "chao", "alo", NULL};
 
 /* Tries the keywords of kws in order: the first whole-word hit with something after it
@@ -225,6 +242,12 @@ enum assistant_intent assistant_match(const char *text, char *subject, size_t ca
         return ASSISTANT_HELP;
     flen = fold(text, f, sizeof f, off, &consumed);
 
+    if (has_any(f, flen, reduce_words) && (has_any(f, flen, footprint_words) || has_any(f, flen, trip_words)))
+        return ASSISTANT_REDUCE_FOOTPRINT;
+    if (has_any(f, flen, greenest_words) && has_any(f, flen, plan_words))
+        return ASSISTANT_GREENEST_STOP;
+    if (has_any(f, flen, next_rank_words))
+        return ASSISTANT_NEXT_RANK;
     if (has_any(f, flen, compare_words)) {
         if (subject && cap)
             snprintf(subject, cap, "%s", has_any(f, flen, month_words) ? "month" : "week");
@@ -394,5 +417,101 @@ size_t assistant_reply_places(char *out, size_t cap, enum assistant_intent inten
         put_place(&o, i, &places[i]);
     if (!o.full)
         put(&o, ".");
+    return o.len;
+}
+
+/* ---- reduce, greenest, next rank ---- */
+
+void assistant_alternatives(const struct assistant_trips *t, struct assistant_alternative *alt)
+{
+    static const char *const low[ASSISTANT_ALTERNATIVES] = {"train", "bus", "metro"};
+    double km = t->car_km + t->motorbike_km;
+
+    for (size_t i = 0; i < ASSISTANT_ALTERNATIVES; i++) {
+        alt[i].vehicle = low[i];
+        alt[i].factor = 0;
+        carbon_factor(low[i], carbon_default_fuel(low[i]), &alt[i].factor);
+        alt[i].kg = carbon_round_kg(alt[i].factor * km);
+    }
+}
+
+size_t assistant_reply_reduce(char *out, size_t cap, const struct assistant_trips *t)
+{
+    struct out o = out_init(out, cap);
+    struct assistant_alternative alt[ASSISTANT_ALTERNATIVES];
+    double car = 0;
+
+    assistant_alternatives(t, alt);
+    if (t->car_km + t->motorbike_km <= 0) {
+        carbon_factor("car", "petrol", &car);
+        if (t->trips == 0)
+            put(&o, "You have no trips logged yet. ");
+        else
+            put(&o, "Your %lld latest trip%s used no car or motorbike: well done. ", t->trips, plural(t->trips));
+        put(&o,
+            "The lowest-carbon ways to travel: walking or cycling (0 kg CO2e per km), metro (%g), train (%g) and "
+            "bus (%g kg CO2e per passenger-km), against %g kg CO2e per km for a petrol car.",
+            alt[2].factor, alt[0].factor, alt[1].factor, car);
+        return o.len;
+    }
+    put(&o,
+        "Of your %lld latest trip%s, %.1f km by car and %.1f km by motorbike emitted %.3f kg CO2e. The same %.1f km",
+        t->trips, plural(t->trips), t->car_km, t->motorbike_km, t->kg, t->car_km + t->motorbike_km);
+    for (size_t i = 0; i < ASSISTANT_ALTERNATIVES; i++)
+        put(&o, "%s by %s would emit %.3f kg CO2e (%g per km)",
+            i == 0                           ? ""
+            : i + 1 < ASSISTANT_ALTERNATIVES ? ","
+                                             : ", or",
+            alt[i].vehicle, alt[i].kg, alt[i].factor);
+    put(&o, ". Walking or cycling emits nothing.");
+    return o.len;
+}
+
+size_t assistant_reply_greenest(char *out, size_t cap, const struct assistant_plan *plan,
+                                const struct assistant_place *green, size_t n)
+{
+    struct out o = out_init(out, cap);
+
+    if (!plan->name) {
+        put(&o, "You have no travel plan yet. Create one and add its stops, then ask me which is greenest.");
+        return o.len;
+    }
+    if (plan->stops == 0) {
+        put(&o, "Your plan \"%s\" (from %s) has no stops yet.", plan->name, plan->start_date);
+        return o.len;
+    }
+    if (n == 0) {
+        put(&o, "None of the %lld stop%s of your plan \"%s\" (from %s) is green certified.", plan->stops,
+            plural(plan->stops), plan->name, plan->start_date);
+        return o.len;
+    }
+    if (n == 1)
+        put(&o,
+            "Of the %lld stop%s of your plan \"%s\" (from %s), the greenest is the green-certified one:", plan->stops,
+            plural(plan->stops), plan->name, plan->start_date);
+    else
+        put(&o, "Of the %lld stops of your plan \"%s\" (from %s), the greenest are these %zu green-certified ones:",
+            plan->stops, plan->name, plan->start_date, n);
+    for (size_t i = 0; i < n && i < ASSISTANT_PLACES_MAX && !o.full; i++)
+        put_place(&o, i, &green[i]);
+    if (!o.full)
+        put(&o, ".");
+    return o.len;
+}
+
+size_t assistant_reply_next_rank(char *out, size_t cap, long long eco_point, const char *rank)
+{
+    struct out o = out_init(out, cap);
+    long long at = 0;
+    const char *next = carbon_next_rank(eco_point, &at);
+
+    if (!rank)
+        rank = carbon_rank(eco_point);
+    if (!next) {
+        put(&o, "You have %lld eco point%s and already hold the top rank, %s.", eco_point, plural(eco_point), rank);
+        return o.len;
+    }
+    put(&o, "You have %lld eco point%s (rank %s). %lld more point%s bring you to %s, which starts at %lld points.",
+        eco_point, plural(eco_point), rank, at - eco_point, plural(at - eco_point), next, at);
     return o.len;
 }

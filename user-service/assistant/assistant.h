@@ -14,6 +14,7 @@
 #define ASSISTANT_REPLY_MAX 4000   /* bytes (so also characters) of a reply */
 #define ASSISTANT_PLACES_MAX 5     /* destinations listed in one reply */
 #define ASSISTANT_NEAR_RADIUS_KM 5 /* "places near X": within this of X */
+#define ASSISTANT_RECENT_TRIPS 20  /* "reduce my footprint": the user's newest trips looked at */
 
 enum assistant_intent {
     ASSISTANT_HELP = 0,
@@ -24,10 +25,14 @@ enum assistant_intent {
     ASSISTANT_MISSIONS_POINTS,
     ASSISTANT_FIND_DESTINATION,
     ASSISTANT_PLACES_NEAR,
+    ASSISTANT_REDUCE_FOOTPRINT,
+    ASSISTANT_GREENEST_STOP,
+    ASSISTANT_NEXT_RANK,
 };
 
 /* "help", "greeting", "footprint_week", "footprint_month", "footprint_compare",
- * "missions_points", "find_destination", "places_near" (stored in messages.intent). */
+ * "missions_points", "find_destination", "places_near", "reduce_footprint",
+ * "greenest_stop", "next_rank" (stored in messages.intent). */
 const char *assistant_intent_name(enum assistant_intent i);
 
 /* Folds text for matching into out (cap bytes, NUL-terminated): ASCII lower-cased,
@@ -37,8 +42,10 @@ const char *assistant_intent_name(enum assistant_intent i);
  * ASSISTANT_SCAN_MAX bytes. Returns the length of out. */
 size_t assistant_fold(const char *text, char *out, size_t cap, unsigned short *off);
 
-/* The intent of a message. For FIND_DESTINATION and PLACES_NEAR, subject receives X as the
- * user wrote it (diacritics kept), trimmed of spaces and trailing ?.!, at most
+/* The intent of a message. REDUCE_FOOTPRINT (a reduce word with a footprint or trip word),
+ * GREENEST_STOP (a greenest word with a plan or stop word) and NEXT_RANK ("next rank",
+ * "lên hạng", ...) are tried first, before the footprint, place and mission words. For FIND_DESTINATION and
+ * PLACES_NEAR, subject receives X as the user wrote it (diacritics kept), trimmed of spaces and trailing ?.!, at most
  * ASSISTANT_SUBJECT_MAX characters and cap - 1 bytes, cut at a character boundary; for
  * FOOTPRINT_COMPARE it receives the period compared, "week" or "month"; otherwise "".
  * A find / near keyword with nothing after it does not count. subject may be NULL when
@@ -66,6 +73,43 @@ size_t assistant_reply_footprint(char *out, size_t cap, enum assistant_intent in
 /* Eco points, rank and the missions completed (names newest first, n of total shown). */
 size_t assistant_reply_points(char *out, size_t cap, long long eco_point, const char *rank, long long completed,
                               const char *const *names, size_t n);
+
+/* "How do I reduce my footprint": what the user's ASSISTANT_RECENT_TRIPS newest trips did
+ * by car and motorbike (the high-carbon modes of the factor table). */
+struct assistant_trips {
+    long long trips;             /* trips looked at (0: none logged) */
+    double car_km, motorbike_km; /* their distances by car / by motorbike */
+    double kg;                   /* what those car and motorbike trips emitted (stored values) */
+};
+
+/* The same distance by a low-carbon mode: the factor table row (default fuel) and its kg. */
+struct assistant_alternative {
+    const char *vehicle; /* "train" | "bus" | "metro" */
+    double factor;       /* kg CO2e per passenger-km */
+    double kg;           /* factor x (car_km + motorbike_km), rounded by carbon_round_kg */
+};
+#define ASSISTANT_ALTERNATIVES 3
+
+/* Fills alt[0..ASSISTANT_ALTERNATIVES) (train, bus, metro) for t. */
+void assistant_alternatives(const struct assistant_trips *t, struct assistant_alternative *alt);
+
+size_t assistant_reply_reduce(char *out, size_t cap, const struct assistant_trips *t);
+
+struct assistant_place; /* below */
+
+/* "Which of my plan's stops is greenest": the user's plan and its green-certified stops. */
+struct assistant_plan {
+    const char *name;       /* place_name; NULL: the user has no plan */
+    const char *start_date; /* YYYY-MM-DD */
+    long long stops;        /* how many stops it has */
+};
+
+/* green[0..n): the plan's green_certified stops, in itinerary order (distance_km unused). */
+size_t assistant_reply_greenest(char *out, size_t cap, const struct assistant_plan *plan,
+                                const struct assistant_place *green, size_t n);
+
+/* "How many points to the next rank", from carbon_next_rank (rank: the user's, may be NULL). */
+size_t assistant_reply_next_rank(char *out, size_t cap, long long eco_point, const char *rank);
 
 struct assistant_place {
     const char *name;
@@ -114,6 +158,10 @@ size_t assistant_vi_reply_footprint(char *out, size_t cap, enum assistant_intent
                                     const struct assistant_footprint *f);
 size_t assistant_vi_reply_points(char *out, size_t cap, long long eco_point, const char *rank, long long completed,
                                  const char *const *names, size_t n);
+size_t assistant_vi_reply_reduce(char *out, size_t cap, const struct assistant_trips *t);
+size_t assistant_vi_reply_greenest(char *out, size_t cap, const struct assistant_plan *plan,
+                                   const struct assistant_place *green, size_t n);
+size_t assistant_vi_reply_next_rank(char *out, size_t cap, long long eco_point, const char *rank);
 size_t assistant_vi_reply_places(char *out, size_t cap, enum assistant_intent intent, const char *subject,
                                  enum assistant_lookup lookup, const char *anchor, const struct assistant_place *places,
                                  size_t n);

@@ -1,5 +1,6 @@
 /* assistant_vi: which language a message is in, and the assistant's replies in Vietnamese
  * (see assistant.h). Pure, like assistant.c. */
+#include <stdio.h>
 #include <string.h>
 
 #include "assistant.h"
@@ -71,16 +72,18 @@ static int has_vietnamese_letter(const char *text)
 /* Words typical of each language as the matcher folds them (Vietnamese without diacritics).
  * Words both languages write alike ("so", "the", "o", "co", "hi") are in neither. */
 static const char *const vi_words[] = {
-    "toi",  "cua",   "ban",   "bao",  "nhieu", "tuan", "thang", "nay",    "truoc", "khi",  "thai",  "phat",
-    "dau",  "chan",  "nhiem", "vu",   "diem",  "tim",  "gan",   "quanh",  "xung",  "chao", "xin",   "dia",
-    "gi",   "khong", "va",    "cho",  "voi",   "sanh", "xep",   "hang",   "cap",   "bac",  "luong", "minh",
-    "duoc", "nao",   "nhu",   "giup", "lam",   "sao",  "di",    "chuyen", "alo",   "oi",   "nhe",   NULL};
+    "toi",   "cua",   "ban",   "bao",  "nhieu", "tuan", "thang", "nay",    "truoc", "khi",  "thai",  "phat",
+    "dau",   "chan",  "nhiem", "vu",   "diem",  "tim",  "gan",   "quanh",  "xung",  "chao", "xin",   "dia",
+    "gi",    "khong", "va",    "cho",  "voi",   "sanh", "xep",   "hang",   "cap",   "bac",  "luong", "minh",
+    "duoc",  "nao",   "nhu",   "giup", "lam",   "sao",  "di",    "chuyen", "alo",   "oi",   "nhe",   "giam",
+    "hoach", "xanh",  "nhat",  "tiep", "theo",  "len",  "dung",  NULL};
 static const char *const en_words[] = {
     "my",        "me",       "i",         "what",    "how",    "is",   "are",     "this",   "week",    "month",
     "find",      "near",     "places",    "place",   "hello",  "hey",  "point",   "points", "mission", "missions",
     "footprint", "emission", "emissions", "compare", "with",   "last", "where",   "search", "can",     "you",
     "do",        "help",     "and",       "of",      "in",     "to",   "show",    "rank",   "much",    "many",
-    "trip",      "trips",    "please",    "thanks",  "around", "good", "morning", "the",    NULL};
+    "trip",      "trips",    "please",    "thanks",  "around", "good", "morning", "the",    "reduce",  "next",
+    "greenest",  "plan",     "stops",     "stop",    NULL};
 
 static int count_words(const char *f, size_t len, const char *const *words)
 {
@@ -186,6 +189,17 @@ static const char *vi_num(char buf[VI_NUM_MAX], double v, int decimals)
             buf[o++] = raw[i++];
     }
     buf[o] = '\0';
+    return buf;
+}
+
+/* A factor as short as it is exact (%g), with a decimal comma: 0.0278 -> "0,0278". */
+static const char *vi_factor(char buf[VI_NUM_MAX], double v)
+{
+    char *dot;
+
+    snprintf(buf, VI_NUM_MAX, "%g", v);
+    if ((dot = strchr(buf, '.')) != NULL)
+        *dot = ',';
     return buf;
 }
 
@@ -371,5 +385,94 @@ size_t assistant_vi_reply_places(char *out, size_t cap, enum assistant_intent in
         put_place(&o, i, &places[i]);
     if (!o.full)
         put(&o, ".");
+    return o.len;
+}
+
+/* ---- reduce, greenest, next rank ---- */
+
+static const char *vi_vehicle(const char *vehicle)
+{
+    return strcmp(vehicle, "train") == 0 ? "tàu hỏa" : strcmp(vehicle, "bus") == 0 ? "xe buýt" : "metro";
+}
+
+size_t assistant_vi_reply_reduce(char *out, size_t cap, const struct assistant_trips *t)
+{
+    struct out o = out_init(out, cap);
+    struct assistant_alternative alt[ASSISTANT_ALTERNATIVES];
+    char a[VI_NUM_MAX], b[VI_NUM_MAX], c[VI_NUM_MAX], d[VI_NUM_MAX], kg[VI_NUM_MAX];
+    double car = 0;
+
+    assistant_alternatives(t, alt);
+    if (t->car_km + t->motorbike_km <= 0) {
+        carbon_factor("car", "petrol", &car);
+        if (t->trips == 0)
+            put(&o, "Bạn chưa ghi chuyến đi nào. ");
+        else
+            put(&o, "%lld chuyến đi gần nhất của bạn không dùng ô tô hay xe máy: làm tốt lắm! ", t->trips);
+        put(&o,
+            "Các cách đi ít phát thải nhất: đi bộ hoặc đạp xe (0 kg CO2e mỗi km), metro (%s), tàu hỏa (%s) và xe "
+            "buýt (%s kg CO2e mỗi hành khách-km), so với %s kg CO2e mỗi km của ô tô chạy xăng.",
+            vi_factor(a, alt[2].factor), vi_factor(b, alt[0].factor), vi_factor(c, alt[1].factor), vi_factor(d, car));
+        return o.len;
+    }
+    put(&o, "Trong %lld chuyến đi gần nhất của bạn, %s km bằng ô tô và %s km bằng xe máy đã thải ra %s kg CO2e. ",
+        t->trips, vi_num(a, t->car_km, 1), vi_num(b, t->motorbike_km, 1), vi_num(kg, t->kg, 3));
+    put(&o, "Cùng %s km đó", vi_num(c, t->car_km + t->motorbike_km, 1));
+    for (size_t i = 0; i < ASSISTANT_ALTERNATIVES; i++)
+        put(&o, "%s đi %s sẽ thải ra %s kg CO2e (%s mỗi km)",
+            i == 0                           ? ""
+            : i + 1 < ASSISTANT_ALTERNATIVES ? ","
+                                             : ", hoặc",
+            vi_vehicle(alt[i].vehicle), vi_num(kg, alt[i].kg, 3), vi_factor(d, alt[i].factor));
+    put(&o, ". Đi bộ hoặc đạp xe không thải ra gì.");
+    return o.len;
+}
+
+size_t assistant_vi_reply_greenest(char *out, size_t cap, const struct assistant_plan *plan,
+                                   const struct assistant_place *green, size_t n)
+{
+    struct out o = out_init(out, cap);
+    char start[VI_DATE_MAX];
+
+    if (!plan->name) {
+        put(&o, "Bạn chưa có kế hoạch du lịch nào. Hãy tạo một kế hoạch, thêm các điểm dừng rồi hỏi tôi điểm nào xanh "
+                "nhất.");
+        return o.len;
+    }
+    vi_date(start, plan->start_date);
+    if (plan->stops == 0) {
+        put(&o, "Kế hoạch \"%s\" (từ %s) của bạn chưa có điểm dừng nào.", plan->name, start);
+        return o.len;
+    }
+    if (n == 0) {
+        put(&o, "Không điểm nào trong %lld điểm dừng của kế hoạch \"%s\" (từ %s) có chứng nhận xanh.", plan->stops,
+            plan->name, start);
+        return o.len;
+    }
+    put(&o, "Trong %lld điểm dừng của kế hoạch \"%s\" (từ %s), %s có chứng nhận xanh:", plan->stops, plan->name, start,
+        n == 1 ? "điểm xanh nhất là điểm" : "các điểm xanh nhất là những điểm");
+    for (size_t i = 0; i < n && i < ASSISTANT_PLACES_MAX && !o.full; i++)
+        put_place(&o, i, &green[i]);
+    if (!o.full)
+        put(&o, ".");
+    return o.len;
+}
+
+size_t assistant_vi_reply_next_rank(char *out, size_t cap, long long eco_point, const char *rank)
+{
+    struct out o = out_init(out, cap);
+    char pts[VI_NUM_MAX], more[VI_NUM_MAX], from[VI_NUM_MAX];
+    long long at = 0;
+    const char *next = carbon_next_rank(eco_point, &at);
+
+    if (!rank)
+        rank = carbon_rank(eco_point);
+    vi_num(pts, (double)eco_point, 0);
+    if (!next) {
+        put(&o, "Bạn có %s điểm xanh và đã ở hạng cao nhất, %s.", pts, vi_rank(rank));
+        return o.len;
+    }
+    put(&o, "Bạn có %s điểm xanh (hạng %s). Cần thêm %s điểm để lên hạng %s, bắt đầu từ %s điểm.", pts, vi_rank(rank),
+        vi_num(more, (double)(at - eco_point), 0), vi_rank(next), vi_num(from, (double)at, 0));
     return o.len;
 }

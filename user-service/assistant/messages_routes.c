@@ -55,6 +55,24 @@ static enum db_status footprint_reply(struct request *rq, int vi, enum assistant
     return DB_OK;
 }
 
+/* The caller's eco points and rank (a string inside *user, which the caller deletes). */
+static enum db_status user_points(struct request *rq, cJSON **user, long long *points, const char **rank)
+{
+    enum db_status st;
+
+    *points = 0;
+    *rank = NULL;
+    if ((st = users_store_get(rq->worker->db, rq->auth.user_id, USERS_VIEW_SELF, user)) != DB_OK)
+        return st;
+    if (*user) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(*user, "eco_point");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(*user, "rank");
+        *points = cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
+        *rank = cJSON_IsString(r) ? r->valuestring : NULL;
+    }
+    return DB_OK;
+}
+
 static enum db_status points_reply(struct request *rq, int vi, char *text, size_t cap)
 {
     cJSON *user = NULL, *missions = NULL, *el;
@@ -64,17 +82,11 @@ static enum db_status points_reply(struct request *rq, int vi, char *text, size_
     size_t n = 0;
     enum db_status st;
 
-    if ((st = users_store_get(rq->worker->db, rq->auth.user_id, USERS_VIEW_SELF, &user)) != DB_OK)
+    if ((st = user_points(rq, &user, &points, &rank)) != DB_OK)
         return st;
     if ((st = missions_store_of_user(rq->worker->db, rq->auth.user_id, &missions, &total_points)) != DB_OK) {
         cJSON_Delete(user);
         return st;
-    }
-    if (user) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(user, "eco_point");
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(user, "rank");
-        points = cJSON_IsNumber(p) ? (long long)p->valuedouble : 0;
-        rank = cJSON_IsString(r) ? r->valuestring : NULL;
     }
     cJSON_ArrayForEach (el, missions) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(el, "mission");
@@ -86,6 +98,51 @@ static enum db_status points_reply(struct request *rq, int vi, char *text, size_
                                                               cJSON_GetArraySize(missions), names, n);
     cJSON_Delete(user);
     cJSON_Delete(missions);
+    return DB_OK;
+}
+
+static enum db_status next_rank_reply(struct request *rq, int vi, char *text, size_t cap)
+{
+    cJSON *user = NULL;
+    long long points;
+    const char *rank;
+    enum db_status st;
+
+    if ((st = user_points(rq, &user, &points, &rank)) != DB_OK)
+        return st;
+    (vi ? assistant_vi_reply_next_rank : assistant_reply_next_rank)(text, cap, points, rank);
+    cJSON_Delete(user);
+    return DB_OK;
+}
+
+/* The ASSISTANT_RECENT_TRIPS newest trips: what went by car and by motorbike. */
+static enum db_status reduce_reply(struct request *rq, int vi, char *text, size_t cap)
+{
+    struct paging pg = {ASSISTANT_RECENT_TRIPS, 0};
+    struct assistant_trips t = {0, 0, 0, 0};
+    cJSON *items = NULL;
+    const cJSON *el;
+    long long total = 0;
+    enum db_status st;
+
+    if ((st = carbon_store_list(rq->worker->db, rq->auth.user_id, NULL, NULL, &pg, &items, &total)) != DB_OK)
+        return st;
+    cJSON_ArrayForEach (el, items) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(el, "vehicle_type");
+        const cJSON *km = cJSON_GetObjectItemCaseSensitive(el, "distance_km");
+        const cJSON *kg = cJSON_GetObjectItemCaseSensitive(el, "carbon_emission_kg");
+        int car = cJSON_IsString(v) && strcmp(v->valuestring, "car") == 0;
+        int moto = cJSON_IsString(v) && strcmp(v->valuestring, "motorbike") == 0;
+
+        t.trips++;
+        if ((car || moto) && cJSON_IsNumber(km)) {
+            *(car ? &t.car_km : &t.motorbike_km) += km->valuedouble;
+            t.kg += cJSON_IsNumber(kg) ? kg->valuedouble : 0;
+        }
+    }
+    t.kg = carbon_round_kg(t.kg);
+    cJSON_Delete(items);
+    (vi ? assistant_vi_reply_reduce : assistant_reply_reduce)(text, cap, &t);
     return DB_OK;
 }
 
@@ -204,6 +261,65 @@ static void places_reply(struct request *rq, int vi, enum assistant_intent inten
     cJSON_Delete(found);
 }
 
+/* Fills green[] (at most ASSISTANT_PLACES_MAX, each destination once) with the stops of
+ * ids[0..n) that fetched says are green_certified, in the stops' order. */
+static size_t green_stops(const long long *ids, size_t n, const cJSON *fetched, const cJSON **seen,
+                          struct assistant_place *green)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n && k < ASSISTANT_PLACES_MAX; i++) {
+        const cJSON *f, *hit = NULL;
+        int dup = 0;
+        cJSON_ArrayForEach (f, fetched)
+            if (num_of(f, "id", -1) == (double)ids[i] &&
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "green_certified")))
+                hit = f;
+        for (size_t j = 0; hit && j < k; j++)
+            dup |= seen[j] == hit;
+        if (!hit || dup)
+            continue;
+        seen[k] = hit;
+        green[k++] = (struct assistant_place){str_of(hit, "name"), str_of(hit, "category"), str_of(hit, "address"), -1};
+    }
+    return k;
+}
+
+/* The plan GET /plans lists first and its green-certified stops (destination-service says
+ * which; down: the "unavailable" reply, naming the plan). */
+static enum db_status greenest_reply(struct request *rq, int vi, char *text, size_t cap)
+{
+    struct assistant_place green[ASSISTANT_PLACES_MAX];
+    const cJSON *seen[ASSISTANT_PLACES_MAX], *el;
+    long long ids[MESSAGES_PLAN_STOPS_MAX];
+    struct assistant_plan plan = {NULL, NULL, 0};
+    cJSON *row = NULL, *fetched = NULL;
+    size_t n = 0, k = 0;
+    enum db_status st;
+
+    if ((st = messages_store_latest_plan(rq->worker->db, rq->auth.user_id, &row)) != DB_OK)
+        return st;
+    if (row) {
+        plan.name = str_of(row, "place_name");
+        plan.start_date = str_of(row, "start_date");
+        cJSON_ArrayForEach (el, cJSON_GetObjectItemCaseSensitive(row, "destination_ids"))
+            if (n < MESSAGES_PLAN_STOPS_MAX)
+                ids[n++] = (long long)el->valuedouble;
+        plan.stops = (long long)n;
+    }
+    if (n > 0 && !(fetched = dest_check_fetch(rq, ids, n))) {
+        (vi ? assistant_vi_reply_places : assistant_reply_places)(text, cap, ASSISTANT_FIND_DESTINATION, plan.name,
+                                                                  ASSISTANT_LOOKUP_UNAVAILABLE, NULL, NULL, 0);
+        cJSON_Delete(row);
+        return DB_OK;
+    }
+    k = green_stops(ids, n, fetched, seen, green);
+    (vi ? assistant_vi_reply_greenest : assistant_reply_greenest)(text, cap, &plan, green, k);
+    cJSON_Delete(fetched);
+    cJSON_Delete(row);
+    return DB_OK;
+}
+
 /* The language to answer content in: its own; for a message that does not tell ("ok", a
  * bare place name), that of the user's latest message that does (of the last
  * LANGUAGE_LOOKBACK), then Accept-Language, then English. */
@@ -249,6 +365,9 @@ static enum db_status compose(struct request *rq, const char *content, char *tex
     case ASSISTANT_FOOTPRINT_MONTH:
     case ASSISTANT_FOOTPRINT_COMPARE: return footprint_reply(rq, *vi, *intent, subject, text, cap);
     case ASSISTANT_MISSIONS_POINTS: return points_reply(rq, *vi, text, cap);
+    case ASSISTANT_REDUCE_FOOTPRINT: return reduce_reply(rq, *vi, text, cap);
+    case ASSISTANT_GREENEST_STOP: return greenest_reply(rq, *vi, text, cap);
+    case ASSISTANT_NEXT_RANK: return next_rank_reply(rq, *vi, text, cap);
     case ASSISTANT_FIND_DESTINATION:
     case ASSISTANT_PLACES_NEAR: places_reply(rq, *vi, *intent, subject, text, cap); return DB_OK;
     case ASSISTANT_GREETING:

@@ -16,6 +16,14 @@ static struct db_statement q_list = {"SELECT " MESSAGE_COLUMNS
                                      " FROM messages WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)"
                                      " ORDER BY id DESC LIMIT $3",
                                      3, 0};
+/* The plan GET /plans lists first (latest start date, then newest), with its stops'
+ * destinations in itinerary order; one row with a NULL destination when it has none. */
+static struct db_statement q_latest_plan = {"SELECT p.place_name, to_char(p.start_date, 'YYYY-MM-DD'), d.destination_id"
+                                            " FROM (SELECT id, place_name, start_date FROM plans WHERE user_id = $1"
+                                            " ORDER BY start_date DESC, id DESC LIMIT 1) p"
+                                            " LEFT JOIN plan_destinations d ON d.plan_id = p.id"
+                                            " ORDER BY d.visit_date, d.time_slot, d.position, d.id LIMIT $2",
+                                            2, 0};
 static struct db_statement q_clear = {"DELETE FROM messages WHERE user_id = $1", 1, 0};
 
 /* Row i of r as a message object (intent only when with_intent); NULL when out of memory. */
@@ -126,4 +134,43 @@ enum db_status messages_store_clear(struct db *db, long long user_id, long long 
     *deleted = atoll(PQcmdTuples(r));
     PQclear(r);
     return DB_OK;
+}
+
+enum db_status messages_store_latest_plan(struct db *db, long long user_id, cJSON **plan)
+{
+    char uid[ID_TEXT_MAX], lim[ID_TEXT_MAX];
+    const char *params[2] = {uid, lim};
+    cJSON *ids;
+    enum db_status st;
+    PGresult *r;
+    int n;
+
+    *plan = NULL;
+    snprintf(uid, sizeof uid, "%lld", user_id);
+    snprintf(lim, sizeof lim, "%d", MESSAGES_PLAN_STOPS_MAX);
+    if (!(r = db_exec(db, &q_latest_plan, params, &st)))
+        return st;
+    if ((n = PQntuples(r)) == 0) {
+        PQclear(r);
+        return DB_OK;
+    }
+    if (!(*plan = cJSON_CreateObject()) || !cJSON_AddStringToObject(*plan, "place_name", db_str(r, 0, 0)) ||
+        !cJSON_AddStringToObject(*plan, "start_date", db_str(r, 0, 1)) ||
+        !(ids = cJSON_AddArrayToObject(*plan, "destination_ids")))
+        goto oom;
+    for (int i = 0; i < n; i++) {
+        cJSON *id;
+        if (PQgetisnull(r, i, 2))
+            continue;
+        if (!(id = cJSON_CreateNumber((double)db_ll(r, i, 2))))
+            goto oom;
+        cJSON_AddItemToArray(ids, id);
+    }
+    PQclear(r);
+    return DB_OK;
+oom:
+    cJSON_Delete(*plan);
+    *plan = NULL;
+    PQclear(r);
+    return DB_ERROR;
 }

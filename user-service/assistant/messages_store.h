@@ -25,4 +25,11 @@ enum db_status messages_store_list(struct db *db, long long user_id, long long b
 /* Deletes user_id's whole conversation; *deleted receives how many rows went. */
 enum db_status messages_store_clear(struct db *db, long long user_id, long long *deleted);
 
+/* "Which of my plan's stops is greenest": user_id's plan that GET /plans lists first
+ * (latest start_date, then newest id) as {place_name, start_date, destination_ids: [...]}
+ * (its stops in itinerary order, at most MESSAGES_PLAN_STOPS_MAX); *plan NULL when the
+ * user has no plan. Read-only; plans and plan_destinations belong to the plans area. */
+#define MESSAGES_PLAN_STOPS_MAX 200 /* PLAN_MAX_STOPS */
+enum db_status messages_store_latest_plan(struct db *db, long long user_id, cJSON **plan);
+
 #endif

@@ -114,17 +114,41 @@ int carbon_is_eco_trip(const char *vehicle, const char *fuel)
     return 0;
 }
 
+/* The ranks below the top one, each with the most points it holds. */
+static const struct {
+    long long max;
+    const char *name;
+} ranks[] = {{500, "Bronze"}, {2000, "Silver"}, {5000, "Gold"}, {10000, "Platinum"}};
+#define NRANKS (sizeof ranks / sizeof ranks[0])
+#define TOP_RANK "Diamond"
+
 const char *carbon_rank(long long points)
 {
-    static const struct {
-        long long max;
-        const char *name;
-    } ranks[] = {{500, "Bronze"}, {2000, "Silver"}, {5000, "Gold"}, {10000, "Platinum"}};
-
-    for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++)
+    for (size_t i = 0; i < NRANKS; i++)
         if (points <= ranks[i].max)
             return ranks[i].name;
-    return "Diamond";
+    return TOP_RANK;
+}
+
+const char *carbon_next_rank(long long points, long long *at)
+{
+    for (size_t i = 0; i < NRANKS; i++)
+        if (points <= ranks[i].max) {
+            *at = ranks[i].max + 1;
+            return i + 1 < NRANKS ? ranks[i + 1].name : TOP_RANK;
+        }
+    return NULL;
+}
+
+const char *carbon_default_fuel(const char *vehicle)
+{
+    static const char *const pairs[][2] = {{"car", "petrol"},     {"motorbike", "petrol"}, {"bus", "diesel"},
+                                           {"metro", "electric"}, {"train", "electric"},   {"walk_or_cycle", "none"}};
+
+    for (size_t i = 0; vehicle && i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(vehicle, pairs[i][0]) == 0)
+            return pairs[i][1];
+    return NULL;
 }
 
 /* ---- dates ---- */

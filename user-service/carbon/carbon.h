@@ -67,6 +67,15 @@ int carbon_is_eco_trip(const char *vehicle, const char *fuel);
  * Platinum <= 10000 < Diamond. Must agree with eco_rank() in migrations/users/0001. */
 const char *carbon_rank(long long points);
 
+/* The rank after the one points holds and the fewest points that reach it (its lower
+ * bound, e.g. 501 for Silver): returns that name and sets *at, or NULL at the top rank
+ * (Diamond). Same table as carbon_rank. */
+const char *carbon_next_rank(long long points, long long *at);
+
+/* The fuel a vehicle is taken to use when none is named (car and motorbike petrol, bus
+ * diesel, metro and train electric, walk_or_cycle none), or NULL for an unknown vehicle. */
+const char *carbon_default_fuel(const char *vehicle);
+
 /* Summary periods. */
 enum carbon_period { CARBON_DAY = 0, CARBON_WEEK, CARBON_MONTH, CARBON_YEAR };
 

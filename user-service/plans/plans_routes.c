@@ -330,16 +330,6 @@ void plans_delete_stop(struct request *rq, struct reply *rp)
 
 /* ---- footprint ---- */
 
-static const char *default_fuel(const char *mode)
-{
-    static const char *const pairs[][2] = {{"car", "petrol"},     {"motorbike", "petrol"}, {"bus", "diesel"},
-                                           {"metro", "electric"}, {"train", "electric"},   {"walk_or_cycle", "none"}};
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-        if (strcmp(mode, pairs[i][0]) == 0)
-            return pairs[i][1];
-    return NULL;
-}
-
 static double round_km(double km)
 {
     return round(km * KM_DECIMALS) / KM_DECIMALS;
@@ -411,12 +401,12 @@ void plans_footprint(struct request *rq, struct reply *rp)
     enum db_status st;
     int got;
 
-    if (request_query(rq, "mode", mode, sizeof mode) < 0 || !default_fuel(mode))
+    if (request_query(rq, "mode", mode, sizeof mode) < 0 || !carbon_default_fuel(mode))
         field_error(&fe, "mode", "must be one of: car, motorbike, bus, metro, train, walk_or_cycle");
     else if ((got = request_query(rq, "fuel", fuel, sizeof fuel)) < 0) /* malformed, too long or holding NUL */
         field_error(&fe, "fuel", "must be one of: petrol, diesel, electric, hybrid, none");
     else if (got == 0)
-        snprintf(fuel, sizeof fuel, "%s", default_fuel(mode));
+        snprintf(fuel, sizeof fuel, "%s", carbon_default_fuel(mode));
     if (!fe.n && carbon_factor(mode, fuel, &factor) < 0)
         field_error(&fe, "fuel", "cannot be combined with mode %s", mode);
     if (problem_fields_any(rp, &fe))
