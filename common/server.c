@@ -676,7 +676,10 @@ int server_run(const struct server_options *o)
         !(s.http = evhttp_new(s.base)))
         goto out;
     evhttp_set_max_headers_size(s.http, (ev_ssize_t)o->max_headers);
-    evhttp_set_max_body_size(s.http, (ev_ssize_t)o->max_body);
+    if (!o->body_cap)
+        evhttp_set_max_body_size(s.http, (ev_ssize_t)o->max_body);
+    else if (body_gate_install(s.http, o->body_cap) < 0)
+        goto out;
     evhttp_set_timeout(s.http, o->idle_timeout_s);
     evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
@@ -706,6 +709,7 @@ out:
         log_msg(LOG_ERROR, NULL, "server could not start");
     if (s.http)
         evhttp_free(s.http);
+    body_gate_free();
     if (s.drain_ev)
         event_free(s.drain_ev);
     if (s.accept_ev)

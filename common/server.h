@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "body_gate.h"
 #include "config.h"
 #include "db_status.h"
 #include "router.h"
@@ -46,6 +47,9 @@ struct server_options {
     /* Checks rq against level before the handler runs. Returns 0 to go on, or fills rp
      * (401/403/503) and returns -1. Required when a route needs more than AUTH_NONE. */
     int (*authorize)(struct request *rq, struct reply *rp, enum auth_level level);
+    /* Each request's body cap, decided from its head before the body is read
+     * (common/body_gate.h); NULL: max_body for every request. */
+    body_cap_fn body_cap;
 };
 
 /* Runs the server until a drain completes. Returns 0 after a clean drain, 1 when the

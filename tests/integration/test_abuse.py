@@ -6,6 +6,7 @@ The login-limit tests restart user-service with small limits and put the default
 `finally`; each starts and ends with an empty login_attempts table, so the rest of the suite
 (all from 127.0.0.1) is never throttled by them."""
 import concurrent.futures
+import re
 import secrets
 import socket
 import subprocess
@@ -453,6 +454,120 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
         assert r.status == 201, r  # the gate empties once the flood stops
     finally:
         restore_user(h)
+
+
+# ---- bodies are judged by their head ----
+
+UPLOAD = "/api/v1/media?category=travel_photo"
+FIVE_MIB = 5 * 1024 * 1024
+
+
+def upload_head(token=None, length=FIVE_MIB):
+    auth = "Authorization: Bearer %s\r\n" % token if token else ""
+    return ("POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n%sContent-Length: %d\r\n\r\n"
+            % (api_path(UPLOAD), auth, length)).encode()
+
+
+def api_path(p):
+    return "/api/v1" + p[len("/api/v1"):]
+
+
+def answer_to_head(h, head, wait=1.0):
+    """Sends only a request head; the status line if the daemon answers within wait seconds
+    (without the body), else None."""
+    s = socket.create_connection(("127.0.0.1", h.user.port), timeout=wait)
+    try:
+        s.sendall(head)
+        try:
+            got = s.recv(4096)
+        except socket.timeout:
+            return None
+        return got.split(b"\r\n", 1)[0].decode()
+    finally:
+        s.close()
+
+
+def push_upload(port, head, total, out):
+    """Sends head, waits half a second for an answer, then sends total body bytes anyway (as
+    an attacker would) and reads an answer if none came yet; appends (status line or None,
+    seconds to the answer, body bytes the daemon took) to out."""
+    t0 = time.perf_counter()
+    status, t_answer, sent = None, None, 0
+    s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    try:
+        s.sendall(head)
+        try:
+            got = s.recv(4096)
+            status, t_answer = got.split(b"\r\n", 1)[0].decode(), time.perf_counter() - t0
+        except socket.timeout:
+            pass
+        s.settimeout(20)
+        try:
+            while sent < total:
+                sent += s.send(b"\xff" * min(65536, total - sent))
+            if status is None:
+                status = s.recv(4096).split(b"\r\n", 1)[0].decode()
+                t_answer = time.perf_counter() - t0
+        except OSError:
+            pass
+    finally:
+        s.close()
+    out.append((status, t_answer if t_answer is not None else 99.0, sent))
+
+
+def peak_rss_kib(h):
+    with open("/proc/%d/status" % h.user.proc.pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
+def test_an_upload_body_is_refused_from_its_head_unless_the_token_holds(h):
+    # Answered before any body byte is sent: no token, a forged token, or a JSON route.
+    me = new_user(h)
+    forged = me["token"][:-4] + ("AAAA" if not me["token"].endswith("AAAA") else "BBBB")
+    for head in (upload_head(), upload_head(forged),
+                 b"POST /api/v1/carbon HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Authorization: Bearer " + me["token"].encode() + b"\r\nContent-Length: 70000\r\n\r\n"):
+        line = answer_to_head(h, head)
+        assert line is not None and " 413" in line, (head[:60], line)
+    # A valid token on the upload route: the daemon waits for the body (no answer yet).
+    assert answer_to_head(h, upload_head(me["token"]), wait=0.5) is None
+    # ... and the whole upload goes through; a pipelined JSON request after it keeps its small cap
+    img = b"\xff\xd8\xff\xe0" + b"\0" * (2 * 1024 * 1024)
+    r = h.request("POST", api(h, UPLOAD[len("/api/v1"):]), body=img, token=me["token"],
+                  headers={"Content-Type": "image/jpeg"})
+    assert r.status == 201, r
+    big_json = b"{" + b" " * 70000 + b"}"
+    both = (upload_head(me["token"], len(img)) + img +
+            b"POST /api/v1/carbon HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer "
+            + me["token"].encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(big_json) + big_json)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", h.raw(h.user.port, both, timeout=3))
+    assert statuses == [b"201", b"413"], statuses
+
+
+def test_unauthenticated_5_mib_uploads_cost_no_memory(h):
+    # 50 concurrent 5 MiB uploads without a token: each answered 413 at once, the body never
+    # read, and the daemon's peak RSS grows by less than 32 MiB over its peak after one
+    # ordinary authenticated upload.
+    me = new_user(h)
+    r = h.request("POST", api(h, UPLOAD[len("/api/v1"):]), body=b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024),
+                  token=me["token"], headers={"Content-Type": "image/jpeg"})
+    assert r.status == 201, r
+    before = peak_rss_kib(h)
+    out = []
+    threads = [threading.Thread(target=push_upload, args=(h.user.port, upload_head(), FIVE_MIB, out))
+               for _ in range(50)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    after = peak_rss_kib(h)
+    statuses = sorted(set(st for st, _, _ in out))
+    slowest = max(t for _, t, _ in out)
+    sent = sum(n for _, _, n in out)
+    print("  [uploads] 50 x 5 MiB without a token: answers %s, slowest %.2f s, body bytes sent %d MiB of 250, "
+          "peak RSS %d -> %d KiB (+%d)" % (statuses, slowest, sent >> 20, before, after, after - before))
+    assert all(st and " 413" in st for st, _, _ in out), statuses
+    assert slowest < 5, slowest
+    assert after - before < 32 * 1024, (before, after)
+    assert h.get(api(h, "/users/me"), token=me["token"]).status == 200
 
 
 # ---- per-user quotas ----

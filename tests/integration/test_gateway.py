@@ -330,3 +330,37 @@ def test_gateway_rate_limits_search_per_address(h):
     problem_ok(next(r for r in rs if r.status == 429), 429)
     assert h.get(gw.url + "/api/v1/destinations?limit=1").status == 200
     assert h.get(gw.url + "/api/v1/destinations/1").status == 200
+
+
+def test_gateway_holds_at_most_4_uploads_at_once_per_address(h):
+    # limit_conn zone "uploads" (issue 20, item 4): an upload holds its connection while its
+    # body comes in; a fifth at once from one address is 429 problem+json before any body is
+    # read, while listing media and uploads after the others end are not refused.
+    gw = gateway(h)
+    port = gw.port
+    head = (b"POST /api/v1/media?category=travel_photo HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n"
+            b"Content-Length: 1048576\r\n\r\n" + b"\xff" * 1024)
+    socks = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+            s.sendall(head)
+            socks.append(s)
+            time.sleep(0.05)
+        answers = []
+        for s in socks:
+            try:
+                answers.append(s.recv(65536))
+            except socket.timeout:
+                answers.append(None)
+        refused = [a for a in answers if a and a.startswith(b"HTTP/1.1 429")]
+        assert len(refused) == 4 and answers[:4] == [None] * 4, [a[:40] if a else a for a in answers]
+        assert b"application/problem+json" in refused[0] and b"Retry-After: 1" in refused[0], refused[0]
+        assert h.get(gw.url + "/api/v1/media").status == 401  # a listing is not counted
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.3)
+    r = h.request("POST", gw.url + "/api/v1/media?category=travel_photo", body=b"\xff" * 1024,
+                  headers={"Content-Type": "image/jpeg"})
+    assert r.status == 401, r  # through to user-service again once the others are gone

@@ -9,15 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "config.h"
+#include "json.h"
 #include "log.h"
 #include "media_store.h"
+#include "service.h"
 
 #define MEDIA_MAX_BYTES_LIMIT (256L << 20)
 #define KEY_RANDOM_BYTES 16
@@ -271,6 +275,26 @@ char *media_files_read(const char *request_id, const char *key, long long size)
     return buf;
 }
 
+/* Only an upload from a caller whose token's signature and expiry hold may bring a file's
+ * worth of body; everything else, an upload without such a token included, is a JSON-sized
+ * request. The handler checks the rest of the token (user, version) as for any route. */
+static size_t media_body_cap(const char *method, const char *target, const char *authorization)
+{
+    static const char path[] = "/api/v1/media";
+    const char *token;
+    struct jwt_claims c;
+
+    if (!method || strcmp(method, "POST") != 0 || strncmp(target, path, sizeof path - 1) != 0 ||
+        (target[sizeof path - 1] != '\0' && target[sizeof path - 1] != '?') || !authorization ||
+        strncasecmp(authorization, "Bearer ", 7) != 0)
+        return JSON_BODY_MAX;
+    token = authorization + 7;
+    if (jwt_verify(token, strlen(token), service_auth.issuer, (const unsigned char *)service_auth.jwt_secret,
+                   service_auth.jwt_secret_len, (long long)time(NULL), AUTH_LEEWAY_S, &c) != JWT_OK)
+        return JSON_BODY_MAX;
+    return media_max + MEDIA_MULTIPART_SLACK;
+}
+
 int media_setup(struct server_options *o)
 {
     const char *dir = config_env_str("MEDIA_DIR", "./media");
@@ -291,6 +315,7 @@ int media_setup(struct server_options *o)
     sweep_tmp();
     if (o->max_body < media_max + MEDIA_MULTIPART_SLACK)
         o->max_body = media_max + MEDIA_MULTIPART_SLACK;
+    o->body_cap = media_body_cap;
     return 0;
 }
 
