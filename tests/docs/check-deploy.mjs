@@ -157,6 +157,29 @@ function composeChecks() {
     return p;
   });
 
+  // user-service trusts X-Forwarded-For from TRUSTED_PROXIES only: in compose that must be
+  // the gateway's fixed address and nothing wider, for the default network and a moved one.
+  check("compose: TRUSTED_PROXIES is exactly the gateway's fixed ipv4_address, inside the network's subnet", () => {
+    const p = [];
+    for (const extra of [{}, { ECOMOVEX_NET: "10.123.45" }]) {
+      const d = interpolate(raw, { ...fakeEnv, ...extra }, [], "compose");
+      const trusted = String(d.services["user-service"].environment?.TRUSTED_PROXIES ?? "");
+      const gw = d.services.gateway.networks?.default?.ipv4_address;
+      const subnets = (d.networks?.default?.ipam?.config || []).map((c) => c.subnet);
+      const where = extra.ECOMOVEX_NET ? ` (ECOMOVEX_NET=${extra.ECOMOVEX_NET})` : "";
+      if (!gw) { p.push(`gateway has no fixed networks.default.ipv4_address${where}`); continue; }
+      if (trusted !== gw) p.push(`TRUSTED_PROXIES is "${trusted}", not the gateway's address ${gw}${where}`);
+      const num = (a) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+      const inside = subnets.some((sn) => {
+        const [base, bits] = sn.split("/");
+        const size = 2 ** (32 - Number(bits));
+        return Math.floor(num(base) / size) === Math.floor(num(gw) / size);
+      });
+      if (!inside) p.push(`the gateway's ${gw} is not inside networks.default's subnet (${subnets.join(", ") || "none"})${where}`);
+    }
+    return p;
+  });
+
   check("compose: services, start order, health checks, volumes and the one published port", () => {
     const p = [];
     const s = doc.services;
@@ -334,6 +357,7 @@ const MODELS = {
   "v1/Service": "kubernetes-models/v1/Service", "v1/PersistentVolumeClaim": "kubernetes-models/v1/PersistentVolumeClaim",
   "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment", "batch/v1/Job": "kubernetes-models/batch/v1/Job",
   "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
+  "networking.k8s.io/v1/NetworkPolicy": "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
 };
 
 function k8sChecks() {
