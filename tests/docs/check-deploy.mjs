@@ -468,6 +468,40 @@ function k8sChecks() {
     return p;
   });
 
+  // TRUSTED_PROXIES is the pod CIDR: only these policies keep it from meaning "any pod".
+  check("k8s: NetworkPolicies let only the gateway reach user-service, and only the gateway and user-service reach destination-service", () => {
+    const p = [];
+    const deployments = byKind("Deployment");
+    const podsOf = (name) => deployments.find((d) => d.spec.template.metadata?.labels?.["app.kubernetes.io/name"] === name);
+    const portOf = (name) => podsOf(name)?.spec.template.spec.containers[0]?.ports?.[0]?.containerPort;
+    const want = { "user-service": ["gateway"], "destination-service": ["gateway", "user-service"] };
+    for (const [svc, allowed] of Object.entries(want)) {
+      const pols = byKind("NetworkPolicy").filter((np) => np.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === svc);
+      if (pols.length !== 1) { p.push(`${svc}: want one NetworkPolicy selecting its pods, found ${pols.length}`); continue; }
+      const np = pols[0];
+      if (!podsOf(svc)) p.push(`${np.metadata.name}: no Deployment has pods labelled app.kubernetes.io/name: ${svc}`);
+      if (!(np.spec.policyTypes || []).includes("Ingress")) p.push(`${np.metadata.name}: policyTypes lacks Ingress`);
+      const froms = [];
+      for (const rule of np.spec.ingress || []) {
+        const ports = (rule.ports || []).map((x) => x.port);
+        if (ports.length !== 1 || ports[0] !== portOf(svc)) p.push(`${np.metadata.name}: a rule opens ports ${JSON.stringify(ports)}, not only ${svc}'s ${portOf(svc)}`);
+        if (!rule.from || !rule.from.length) p.push(`${np.metadata.name}: a rule admits every source`);
+        for (const f of rule.from || []) {
+          const n = f.podSelector?.matchLabels?.["app.kubernetes.io/name"];
+          if (f.ipBlock || f.namespaceSelector || !n || Object.keys(f.podSelector.matchLabels).length !== 1)
+            p.push(`${np.metadata.name}: source ${JSON.stringify(f)} is not one app.kubernetes.io/name pod selector`);
+          else froms.push(n);
+        }
+      }
+      if ([...new Set(froms)].sort().join() !== [...allowed].sort().join()) p.push(`${np.metadata.name}: admits ${froms.join(", ") || "nothing"}, want ${allowed.join(", ")}`);
+      for (const n of froms) if (!podsOf(n)) p.push(`${np.metadata.name}: no Deployment has pods labelled ${n}`);
+    }
+    const trusted = byKind("ConfigMap").find((c) => c.metadata.name === "ecomovex-config")?.data?.TRUSTED_PROXIES || "";
+    for (const wide of ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "0.0.0.0/0"])
+      if (trusted.split(",").map((x) => x.trim()).includes(wide)) p.push(`TRUSTED_PROXIES trusts ${wide}: narrow it to the pod CIDR`);
+    return p;
+  });
+
   check("k8s: Services select pods, target named ports, and match the gateway's upstreams", () => {
     const p = [];
     const deployments = byKind("Deployment");
