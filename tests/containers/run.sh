@@ -11,7 +11,8 @@
 #            routes answer 2xx and validated writes 503 fast; then user-service's SIGTERM too
 #   compose  docker-compose.yml itself (+ deploy/compose.test-only.yml) through docker-compose
 #            against podman's Docker-compatible API: register, log in, destination 1, a review,
-#            /internal/ refused at the gateway, `down -v` leaves nothing behind
+#            /internal/ refused at the gateway, X-Forwarded-For trusted from the gateway only
+#            (login_attempts keys), `down -v` leaves nothing behind
 # Ends with the images' sizes and "containers: N passed, M failed". A failure names the image,
 # the step and the container's last log line. Appends "containers P F" to $RESULTS when set.
 #
@@ -446,6 +447,42 @@ if [[ "$CODE" == 404 ]]; then
   pass "compose via gateway: /internal/ refused (404), even with the token"
 else
   fail gateway "compose: /internal/ at the gateway" "status $CODE: $(body)" "${PROJECT}_gateway_1"
+fi
+
+# TRUSTED_PROXIES is the gateway's fixed address only: any other container that reaches
+# user-service directly is counted under its own address, whatever X-Forwarded-For it sends,
+# and a client of the gateway under the address nginx saw, not the one it forged. The keys
+# are read back from login_attempts ("email:<email>|ip:<address>", accounts/auth_routes.c).
+UDB="${PROJECT}_users-db_1"
+DSC="${PROJECT}_destination-service_1"
+GWC="${PROJECT}_gateway_1"
+# login_ip EMAIL: the address user-service counted EMAIL's failed logins under.
+login_ip() {
+  pm exec -e PGPASSWORD="$DBPASS" "$UDB" psql -h 127.0.0.1 -U ecomovex -d ecomovex_users -tA \
+    -c "SELECT string_agg(split_part(key, '|ip:', 2), ',') FROM login_attempts WHERE key LIKE 'email:$1|ip:%'" 2>/dev/null
+}
+ds_addr=$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$DSC" 2>/dev/null)
+code=$(pm exec "$DSC" curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+  -H 'X-Forwarded-For: 203.0.113.7' --data-binary '{"email":"direct@example.org","password":"wrong-password"}' \
+  http://user-service:8081/api/v1/auth/login 2>/dev/null)
+got=$(login_ip direct@example.org)
+if [[ "$code" == 401 && -n "$ds_addr" && "$got" == "$ds_addr" ]]; then
+  pass "compose: a login sent straight to user-service from another container with a forged X-Forwarded-For is counted under that container's $ds_addr, not 203.0.113.7"
+else
+  fail user-service "compose: X-Forwarded-For from a container that is not the gateway" \
+    "status $code, counted under '${got:-nothing}' (want 401 under the container's own '$ds_addr')" "${PROJECT}_user-service_1"
+fi
+curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'X-Forwarded-For: 203.0.113.8' \
+  --data-binary '{"email":"forged@example.org","password":"wrong-password"}' "$GB/api/v1/auth/login" >"$WORK/code" 2>/dev/null
+code=$(cat "$WORK/code")
+got=$(login_ip forged@example.org)
+# What nginx saw: the "client" of its access log line for that request (stdout, JSON).
+seen=$("${PODMAN[@]}" logs "$GWC" 2>/dev/null | grep '"forwarded_for":"203.0.113.8"' | tail -n 1 | jq -r .client 2>/dev/null)
+if [[ "$code" == 401 && -n "$seen" && "$got" == "$seen" ]]; then
+  pass "compose via gateway: a login with a forged X-Forwarded-For is counted under the address nginx saw ($seen), not 203.0.113.8"
+else
+  fail user-service "compose: forged X-Forwarded-For through the gateway" \
+    "status $code, counted under '${got:-nothing}' (want 401 under nginx's client '${seen:-?}')" "${PROJECT}_user-service_1"
 fi
 
 kill "$PUMP_PID" 2>/dev/null

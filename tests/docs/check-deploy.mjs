@@ -157,6 +157,29 @@ function composeChecks() {
     return p;
   });
 
+  // user-service trusts X-Forwarded-For from TRUSTED_PROXIES only: in compose that must be
+  // the gateway's fixed address and nothing wider, for the default network and a moved one.
+  check("compose: TRUSTED_PROXIES is exactly the gateway's fixed ipv4_address, inside the network's subnet", () => {
+    const p = [];
+    for (const extra of [{}, { ECOMOVEX_NET: "10.123.45" }]) {
+      const d = interpolate(raw, { ...fakeEnv, ...extra }, [], "compose");
+      const trusted = String(d.services["user-service"].environment?.TRUSTED_PROXIES ?? "");
+      const gw = d.services.gateway.networks?.default?.ipv4_address;
+      const subnets = (d.networks?.default?.ipam?.config || []).map((c) => c.subnet);
+      const where = extra.ECOMOVEX_NET ? ` (ECOMOVEX_NET=${extra.ECOMOVEX_NET})` : "";
+      if (!gw) { p.push(`gateway has no fixed networks.default.ipv4_address${where}`); continue; }
+      if (trusted !== gw) p.push(`TRUSTED_PROXIES is "${trusted}", not the gateway's address ${gw}${where}`);
+      const num = (a) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+      const inside = subnets.some((sn) => {
+        const [base, bits] = sn.split("/");
+        const size = 2 ** (32 - Number(bits));
+        return Math.floor(num(base) / size) === Math.floor(num(gw) / size);
+      });
+      if (!inside) p.push(`the gateway's ${gw} is not inside networks.default's subnet (${subnets.join(", ") || "none"})${where}`);
+    }
+    return p;
+  });
+
   check("compose: services, start order, health checks, volumes and the one published port", () => {
     const p = [];
     const s = doc.services;
@@ -334,6 +357,7 @@ const MODELS = {
   "v1/Service": "kubernetes-models/v1/Service", "v1/PersistentVolumeClaim": "kubernetes-models/v1/PersistentVolumeClaim",
   "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment", "batch/v1/Job": "kubernetes-models/batch/v1/Job",
   "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
+  "networking.k8s.io/v1/NetworkPolicy": "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
 };
 
 function k8sChecks() {
@@ -441,6 +465,40 @@ function k8sChecks() {
       if (!(c.env || []).some((e) => e.name === urlVar)) p.push(`${name}: ${urlVar} is not set`);
       containerRules(name, c, spec, p);
     }
+    return p;
+  });
+
+  // TRUSTED_PROXIES is the pod CIDR: only these policies keep it from meaning "any pod".
+  check("k8s: NetworkPolicies let only the gateway reach user-service, and only the gateway and user-service reach destination-service", () => {
+    const p = [];
+    const deployments = byKind("Deployment");
+    const podsOf = (name) => deployments.find((d) => d.spec.template.metadata?.labels?.["app.kubernetes.io/name"] === name);
+    const portOf = (name) => podsOf(name)?.spec.template.spec.containers[0]?.ports?.[0]?.containerPort;
+    const want = { "user-service": ["gateway"], "destination-service": ["gateway", "user-service"] };
+    for (const [svc, allowed] of Object.entries(want)) {
+      const pols = byKind("NetworkPolicy").filter((np) => np.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === svc);
+      if (pols.length !== 1) { p.push(`${svc}: want one NetworkPolicy selecting its pods, found ${pols.length}`); continue; }
+      const np = pols[0];
+      if (!podsOf(svc)) p.push(`${np.metadata.name}: no Deployment has pods labelled app.kubernetes.io/name: ${svc}`);
+      if (!(np.spec.policyTypes || []).includes("Ingress")) p.push(`${np.metadata.name}: policyTypes lacks Ingress`);
+      const froms = [];
+      for (const rule of np.spec.ingress || []) {
+        const ports = (rule.ports || []).map((x) => x.port);
+        if (ports.length !== 1 || ports[0] !== portOf(svc)) p.push(`${np.metadata.name}: a rule opens ports ${JSON.stringify(ports)}, not only ${svc}'s ${portOf(svc)}`);
+        if (!rule.from || !rule.from.length) p.push(`${np.metadata.name}: a rule admits every source`);
+        for (const f of rule.from || []) {
+          const n = f.podSelector?.matchLabels?.["app.kubernetes.io/name"];
+          if (f.ipBlock || f.namespaceSelector || !n || Object.keys(f.podSelector.matchLabels).length !== 1)
+            p.push(`${np.metadata.name}: source ${JSON.stringify(f)} is not one app.kubernetes.io/name pod selector`);
+          else froms.push(n);
+        }
+      }
+      if ([...new Set(froms)].sort().join() !== [...allowed].sort().join()) p.push(`${np.metadata.name}: admits ${froms.join(", ") || "nothing"}, want ${allowed.join(", ")}`);
+      for (const n of froms) if (!podsOf(n)) p.push(`${np.metadata.name}: no Deployment has pods labelled ${n}`);
+    }
+    const trusted = byKind("ConfigMap").find((c) => c.metadata.name === "ecomovex-config")?.data?.TRUSTED_PROXIES || "";
+    for (const wide of ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "0.0.0.0/0"])
+      if (trusted.split(",").map((x) => x.trim()).includes(wide)) p.push(`TRUSTED_PROXIES trusts ${wide}: narrow it to the pod CIDR`);
     return p;
   });
 
