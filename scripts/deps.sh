@@ -21,6 +21,7 @@ PACKAGES=(
   python3-yaml
   python3-jsonschema
   curl
+  openssl
   nginx-light
   wrk
   clang

@@ -549,6 +549,115 @@ def part_read_replica(env, users_host):
 
 # ---------------------------------------------------------------- main
 
+# ---------------------------------------------------------------- 4. TLS to the database
+
+class TlsCluster:
+    """A fresh users cluster that takes TCP connections over TLS only (hostssl; hostnossl is
+    rejected), with a self-signed certificate for localhost made here, and a second
+    certificate nobody signed the server's with, for the refusal."""
+
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="ecomovex-ha-tls.", dir="/tmp")
+        self.data = os.path.join(self.base, "data")
+        self.port = port()
+        self.running = False
+
+    def cert(self, name):
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                            "-keyout", os.path.join(self.base, name + ".key"),
+                            "-out", os.path.join(self.base, name + ".crt")], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("openssl: " + r.stderr)
+        os.chmod(os.path.join(self.base, name + ".key"), 0o600)
+
+    def create(self):
+        self.cert("server")
+        self.cert("other")
+        if IS_ROOT:
+            for f in ("", "server.key", "server.crt"):
+                shutil.chown(os.path.join(self.base, f), "postgres")
+        os.chmod(self.base, 0o755)
+        r = as_postgres([pgbin("initdb"), "-D", self.data, "--auth=trust", "-U", "postgres", "--encoding=UTF8",
+                         "--no-locale"], timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("initdb: " + r.stderr)
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nssl = on\n"
+                    "ssl_cert_file = '%s/server.crt'\nssl_key_file = '%s/server.key'\n"
+                    % (self.port, self.base, self.base, self.base))
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 0.0.0.0/0 reject\n")
+        r = as_postgres([pgbin("pg_ctl"), "-D", self.data, "-l", os.path.join(self.base, "postgres.log"), "-w",
+                         "-t", "60", "start"], timeout=90)
+        if r.returncode != 0:
+            raise RuntimeError("TLS cluster start: " + r.stderr + r.stdout)
+        self.running = True
+        self.psql("CREATE DATABASE ecomovex_users", db="postgres")
+
+    def psql(self, sql, db="ecomovex_users"):
+        out = subprocess.run([pgbin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.base,
+                              "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError("psql: " + out.stderr.strip())
+        return out.stdout.strip()
+
+    def url(self, extra):
+        return "host=localhost port=%d dbname=ecomovex_users user=postgres %s" % (self.port, extra)
+
+    def destroy(self):
+        if self.running:
+            as_postgres([pgbin("pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def migrate_users(env, url):
+    return subprocess.run([os.path.join(BUILD, "user-service"), "migrate"], env=dict(env, USER_DB_URL=url),
+                          capture_output=True, text=True, timeout=60)
+
+
+def last_line(r):
+    lines = [x for x in (r.stderr + r.stdout).splitlines() if x.strip()]
+    return lines[-1][-200:] if lines else ""
+
+
+def part_tls(env):
+    """user-service reaches its database over TLS with sslmode=verify-full, and refuses a
+    server whose certificate its root does not sign, or a connection without TLS."""
+    c = TlsCluster()
+    d = None
+    try:
+        c.create()
+        good = c.url("sslmode=verify-full sslrootcert=%s/server.crt" % c.base)
+        r = migrate_users(env, good)
+        check("tls: migrate over TLS with sslmode=verify-full (exit %d)" % r.returncode, r.returncode == 0,
+              "" if r.returncode == 0 else last_line(r))
+        wrong = migrate_users(env, c.url("sslmode=verify-full sslrootcert=%s/other.crt" % c.base))
+        check("tls: a server certificate the root does not sign is refused (exit %d)" % wrong.returncode,
+              wrong.returncode != 0 and "certificate verify failed" in wrong.stderr + wrong.stdout,
+              last_line(wrong))
+        plain = migrate_users(env, c.url("sslmode=disable"))
+        check("tls: a connection without TLS is rejected by the server's hostnossl rule (exit %d)" % plain.returncode,
+              plain.returncode != 0 and "no encryption" in plain.stderr + plain.stdout,
+              last_line(plain))
+        p = port()
+        d = daemon("user-service-tls", "user-service", dict(env, USER_DB_URL=good, USER_SERVICE_ADDR="127.0.0.1:%d" % p), p)
+        d.start()
+        reg, uid, _ = register(Client(p), "hatls%d" % int(time.time()))
+        sessions = c.psql("SELECT count(*) FILTER (WHERE s.ssl) || ' ' || count(*) FILTER (WHERE NOT s.ssl) "
+                          "FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.client_addr IS NOT NULL")
+        on, off = map(int, sessions.split())
+        stored = c.psql("SELECT count(*) FROM users WHERE id = %d" % uid) if uid else "0"
+        check("tls: user-service serves over TLS sessions only (register %d, stored %s; TCP sessions with TLS %d, "
+              "without %d)" % (reg["status"], stored, on, off), reg["status"] == 201 and stored == "1" and on >= 1
+              and off == 0)
+    finally:
+        if d:
+            kill(d, signal.SIGTERM)
+        c.destroy()
+
+
 def main():
     t_start = time.monotonic()
     os.makedirs(LOG_DIR, exist_ok=True)
@@ -605,6 +714,7 @@ def main():
         standby_write_is_503(env, standby)
         failover = part_failover(primary_host, standby, gw_port, users)
         part_read_replica(env, primary_host)
+        part_tls(env)
     except Exception:
         traceback.print_exc()
         check("the suite ran to its end", False)

@@ -5,7 +5,7 @@
 # destinations; migrates and seeds both, then runs tests/ha/ha.py, which adds a hot standby
 # of users, both daemons twice behind nginx, and the load. Everything it starts is stopped
 # on exit, also on failure or Ctrl-C (here the clusters; ha.py its own processes).
-#   HA_PORT_BASE  first of six consecutive loopback ports to use (default: free ports)
+#   HA_PORT_BASE  first of eight consecutive loopback ports to use (default: free ports)
 #   BUILD         the binaries (default build)
 # Ends with the two summary lines and "ha: N passed, M failed"; appends "ha P F" to $RESULTS
 # when set.
