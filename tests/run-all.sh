@@ -10,8 +10,8 @@ mkdir -p "$ROOT/run"
 start=$(date +%s)
 stage() { echo "== $1 ($(($(date +%s) - start)) s in)"; }
 
-# The sanitizer and fuzz builds are CPU work the first suites, which mostly wait on sockets
-# and the databases, leave idle: build them meanwhile, at low priority, logs kept apart.
+# The sanitizer and fuzz builds and the lint are CPU work the first suites, which mostly wait
+# on sockets and the databases, leave idle: run them meanwhile, at low priority, logs kept apart.
 prebuild="$ROOT/run/prebuild"
 mkdir -p "$prebuild" && rm -f "$prebuild"/*.rc
 (
@@ -19,6 +19,8 @@ mkdir -p "$prebuild" && rm -f "$prebuild"/*.rc
   echo $? >"$prebuild/asan.rc"
   nice -n 15 make -C "$ROOT" -s fuzz-bins >"$prebuild/fuzz.log" 2>&1
   echo $? >"$prebuild/fuzz.rc"
+  nice -n 15 "$ROOT/scripts/lint.sh" >"$prebuild/lint.log" 2>&1
+  echo $? >"$prebuild/lint.rc"
 ) &
 prebuild_pid=$!
 built() { # built NAME: 0 when the background build NAME succeeded (its log shown if not)
@@ -30,7 +32,7 @@ built() { # built NAME: 0 when the background build NAME succeeded (its log show
 
 BUILD=build "$ROOT/tests/run.sh" unit integration fault
 stage "lint (clang-format check, cppcheck, clang-tidy, include layers)"
-if "$ROOT/scripts/lint.sh"; then echo "lint 1 0" >>"$RESULTS"; else echo "lint 0 1" >>"$RESULTS"; fi
+if built lint; then cat "$prebuild/lint.log"; echo "lint 1 0" >>"$RESULTS"; else echo "lint 0 1" >>"$RESULTS"; fi
 stage "docs and deployment files (OpenAPI lint, compose and Kubernetes schemas)"
 "$ROOT/tests/check-docs.sh"
 stage "fuzz smoke (libFuzzer + ASan + UBSan, each target a few seconds from its seed corpus)"
