@@ -388,9 +388,9 @@ print(" ".join(codes))
 
 def test_a_registration_flood_leaves_other_routes_their_workers(h):
     # Real hashing parameters, four workers and one hashing slot (the default on 2 processors):
-    # one registration hashes, one may wait for the slot, and one that finds the wait taken
-    # answers 503 + Retry-After at once; GET /users/me of another client keeps answering 200
-    # without waiting behind a hash, on the two workers left.
+    # one registration hashes, two may wait for the slot (workers - slots - 1), and a fourth
+    # that finds the wait full answers 503 + Retry-After at once; GET /users/me of another
+    # client keeps answering 200 without waiting behind a hash, on the worker left.
     wait_ms = 1000
     try:
         restart_user(h, PASSWORD_OPSLIMIT=3, PASSWORD_MEMLIMIT_KIB=65536, PASSWORD_WAIT_MS=wait_ms, WORKERS=4,

@@ -11,11 +11,11 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t freed;
-static int slots = 1, busy, waiting; /* waiting: callers in the timed wait, at most slots */
+static int slots = 1, waiters_max = 1, busy, waiting; /* waiting: callers in the timed wait */
 static long wait_ms = 2000;
 static struct metric *m_refused, *m_busy;
 
-void hash_gate_setup(int n, long wait)
+void hash_gate_setup(int n, long wait, int workers)
 {
     pthread_condattr_t a;
 
@@ -24,6 +24,8 @@ void hash_gate_setup(int n, long wait)
     pthread_cond_init(&freed, &a);
     pthread_condattr_destroy(&a);
     slots = n > 0 ? n : 1;
+    /* Waiters and hashes together leave at least one worker to the other routes. */
+    waiters_max = workers - slots - 1 > slots ? workers - slots - 1 : slots;
     wait_ms = wait;
     m_refused = metrics_counter("password_hash_refused_total",
                                 "Register, login or password change answered 503: no hashing slot in time.", "");
@@ -43,10 +45,9 @@ int hash_gate_enter(struct reply *rp)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&lock);
-    /* A waiter holds a worker as surely as a hash does: as many may wait as may hash, and a
-     * caller beyond that is refused at once, so that slots + waiters never take more workers
-     * than twice the slots. */
-    if (busy >= slots && waiting >= slots)
+    /* A waiter holds a worker as surely as a hash does: a caller that finds the wait full is
+     * refused at once, so that hashing and waiting never take every worker. */
+    if (busy >= slots && waiting >= waiters_max)
         rc = ETIMEDOUT;
     waiting++;
     while (busy >= slots && rc != ETIMEDOUT)

@@ -3,8 +3,9 @@
  * A hash costs tens of milliseconds of CPU and megabytes of memory, and register, login
  * and password change are reachable without a token; without a bound, a flood of them
  * keeps every worker hashing and every other route waits. The gate leaves the other
- * workers free: as many callers may wait for a slot as may hold one, and a caller that finds
- * the wait full, or cannot enter within its wait, answers 503 with Retry-After. */
+ * workers free: a waiting caller holds a worker too, so at most workers - slots - 1 callers
+ * (at least slots) may wait, and a caller that finds the wait full, or cannot enter within
+ * its wait, answers 503 with Retry-After. */
 #ifndef HASH_GATE_H
 #define HASH_GATE_H
 
@@ -12,11 +13,12 @@
 
 #define HASH_GATE_RETRY_AFTER "1" /* seconds: a slot frees within one hash's time */
 
-/* Sets the number of slots (>= 1) and the longest wait for one, in milliseconds. */
-void hash_gate_setup(int slots, long wait_ms);
+/* Sets the number of slots (>= 1), the longest wait for one in milliseconds, and the number
+ * of workers the waiters are bounded by. */
+void hash_gate_setup(int slots, long wait_ms, int workers);
 
-/* Takes a slot. 0, or -1 at once when slots callers are waiting already, or after wait_ms
- * without one, with rp holding a 503 + Retry-After. */
+/* Takes a slot. 0, or -1 at once when the wait is full, or after wait_ms without one, with
+ * rp holding a 503 + Retry-After. */
 int hash_gate_enter(struct reply *rp);
 
 /* Gives the slot back. */
