@@ -4,8 +4,8 @@
  * and password change are reachable without a token; without a bound, a flood of them
  * keeps every worker hashing and every other route waits. The gate leaves the other
  * workers free: a waiting caller holds a worker too, so at most workers - slots - 1 callers
- * (at least slots) may wait, and a caller that finds the wait full, or cannot enter within
- * its wait, answers 503 with Retry-After. */
+ * (at least slots) may wait the full wait; one that finds the wait full waits 10 ms only. A
+ * caller that cannot enter within its wait answers 503 with Retry-After. */
 #ifndef HASH_GATE_H
 #define HASH_GATE_H
 
@@ -17,8 +17,8 @@
  * of workers the waiters are bounded by. */
 void hash_gate_setup(int slots, long wait_ms, int workers);
 
-/* Takes a slot. 0, or -1 at once when the wait is full, or after wait_ms without one, with
- * rp holding a 503 + Retry-After. */
+/* Takes a slot. 0, or -1 after wait_ms without one (10 ms when the wait is full), with rp
+ * holding a 503 + Retry-After. */
 int hash_gate_enter(struct reply *rp);
 
 /* Gives the slot back. */
