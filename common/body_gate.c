@@ -1,10 +1,10 @@
 /* body_gate: a per-connection watch over the received bytes, kept in a table indexed by the
  * connection's descriptor (no allocation per connection, nothing to leak when evhttp frees a
- * connection without telling). The watch knows where it is in the byte stream — in a head,
- * in a body of known length, or lost (a chunked body, an unreadable head), after which it
- * leaves the connection at the cap it last set. Pipelined requests: a head that arrives
- * while an earlier request is still being read gets its cap once everything before it has
- * been read (heads waiting together get the smallest of their caps). */
+ * connection without telling). The watch knows where it is in the byte stream — between
+ * requests, in a head, in a body of known length, or lost (a chunked body, a line too long),
+ * after which it leaves the connection at the cap it last set. Pipelined requests: a head
+ * that ends while an earlier request is still being read gets its cap once evhttp starts
+ * reading it (heads waiting together get the smallest of their caps). */
 #include "body_gate.h"
 
 #include <event2/buffer.h>
@@ -17,32 +17,29 @@
 #include <strings.h>
 #include <sys/resource.h>
 
-#define HEAD_MAX (16 * 1024) /* longest head the gate reads; longer ones evhttp refuses */
-#define SLOTS_MAX (1 << 20)  /* descriptors watched at most */
+#define LINE_MAX_BYTES (16 * 1024) /* longest head line the gate reads; evhttp refuses longer */
+#define SLOTS_MAX (1 << 20)        /* descriptors watched at most */
 
 struct watch {
     struct evhttp_connection *evcon; /* NULL: slot free */
     size_t pos;                      /* bytes of the input buffer already looked at */
+    size_t searched;                 /* bytes after pos known to hold no line end */
     unsigned long long body_left;    /* body bytes still to come before the next head */
     int lost;                        /* the stream can no longer be followed */
-    size_t cap;                      /* the cap set on the connection now */
-    int pending;                     /* a head waits behind an earlier request */
-    size_t pending_off, pending_cap; /* where it starts in the buffer, and its own cap */
+    /* the head being read: where it starts in the buffer, and what its lines said */
+    int in_head, big_route, big_credentials, chunked;
+    size_t head_off;
+    long long length; /* Content-Length; -1 absent, -2 unusable */
+    int pending;      /* a head waits behind an earlier request */
+    size_t pending_off, pending_cap;
 };
 
 static struct watch *watches;
 static size_t nwatches;
-static body_cap_fn cap_of;
-
-struct head {
-    const char *method, *target, *authorization;
-    long long length; /* Content-Length; -1 absent, -2 unusable */
-    int chunked;      /* any Transfer-Encoding */
-};
+static const struct body_caps *caps;
 
 static void set_cap(struct watch *w, size_t cap)
 {
-    w->cap = cap;
     evhttp_connection_set_max_body_size(w->evcon, (ev_ssize_t)(cap > SSIZE_MAX ? SSIZE_MAX : cap));
 }
 
@@ -58,38 +55,6 @@ static long long parse_length(const char *v)
         n = n * 10 + (*v - '0');
     }
     return n;
-}
-
-/* Splits the NUL-terminated head s in place into h. */
-static void parse_head(char *s, struct head *h)
-{
-    char *line, *next, *colon, *v, *end;
-
-    memset(h, 0, sizeof *h);
-    h->length = -1;
-    next = s;
-    for (int first = 1; (line = strsep(&next, "\n")) != NULL; first = 0) {
-        if ((end = strchr(line, '\r')))
-            *end = '\0';
-        if (first) {
-            h->method = strsep(&line, " ");
-            h->target = line ? strsep(&line, " ") : NULL;
-            continue;
-        }
-        if (!(colon = strchr(line, ':')))
-            continue;
-        *colon = '\0';
-        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-            ;
-        for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');)
-            *--end = '\0';
-        if (strcasecmp(line, "Content-Length") == 0)
-            h->length = h->length == -1 ? parse_length(v) : -2;
-        else if (strcasecmp(line, "Transfer-Encoding") == 0)
-            h->chunked = 1;
-        else if (strcasecmp(line, "Authorization") == 0)
-            h->authorization = v;
-    }
 }
 
 /* A head of cap starting off bytes into the buffer. With nothing before it, its cap is set
@@ -109,35 +74,81 @@ static void head_cap(struct watch *w, size_t off, size_t cap)
     }
 }
 
-/* Reads the next head at w->pos if it is whole. 1 when one was read, 0 when more bytes
- * are needed, -1 when the stream is lost. */
-static int next_head(struct watch *w, struct evbuffer *buf, size_t len)
+static void request_line(struct watch *w, char *line, size_t start)
 {
-    static char text[HEAD_MAX + 1]; /* the event loop is one thread */
-    struct evbuffer_ptr from, end;
-    struct head h;
-    char c;
-    size_t n;
+    char *method = strsep(&line, " "), *target = line ? strsep(&line, " ") : NULL;
 
+    w->in_head = 1;
+    w->head_off = start;
+    w->big_route = caps->big_route(method, target ? target : "");
+    w->big_credentials = w->chunked = 0;
+    w->length = -1;
+}
+
+static void header_line(struct watch *w, char *line)
+{
+    char *colon = strchr(line, ':'), *v, *end;
+
+    if (!colon)
+        return;
+    *colon = '\0';
+    for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+        ;
+    for (end = v + strlen(v); end > v && (end[-1] == ' ' || end[-1] == '\t');)
+        *--end = '\0';
+    if (strcasecmp(line, "Content-Length") == 0)
+        w->length = w->length == -1 ? parse_length(v) : -2;
+    else if (strcasecmp(line, "Transfer-Encoding") == 0)
+        w->chunked = 1;
+    else if (strcasecmp(line, "Authorization") == 0 && w->big_route)
+        w->big_credentials = caps->big_credentials(v);
+}
+
+/* The blank line: the head's cap, and how much body follows. 0, or -1 when the stream is
+ * lost (a chunked or unusable length). */
+static int head_end(struct watch *w)
+{
+    w->in_head = 0;
+    head_cap(w, w->head_off, w->big_route && w->big_credentials ? caps->big : caps->small);
+    if (w->chunked || w->length == -2)
+        return -1;
+    w->body_left = w->length > 0 ? (unsigned long long)w->length : 0;
+    return 0;
+}
+
+/* Reads the next line at w->pos if it is whole. 1 when one was read, 0 when more bytes are
+ * needed, -1 when the stream is lost. */
+static int next_line(struct watch *w, struct evbuffer *buf, size_t len)
+{
+    static char text[LINE_MAX_BYTES + 1]; /* the event loop is one thread */
+    struct evbuffer_ptr from, end;
+    size_t start = w->pos, n;
+
+    /* Resume where the last look stopped, so a line sent a byte at a time is searched once. */
+    evbuffer_ptr_set(buf, &from, w->pos + w->searched, EVBUFFER_PTR_SET);
+    end = evbuffer_search(buf, "\n", 1, &from);
+    if (end.pos < 0) {
+        w->searched = len - w->pos;
+        return len - w->pos > LINE_MAX_BYTES ? -1 : 0;
+    }
+    n = (size_t)end.pos + 1 - w->pos;
+    if (n > LINE_MAX_BYTES)
+        return -1;
     evbuffer_ptr_set(buf, &from, w->pos, EVBUFFER_PTR_SET);
-    while (w->pos < len && evbuffer_copyout_from(buf, &from, &c, 1) == 1 && (c == '\r' || c == '\n'))
-        evbuffer_ptr_set(buf, &from, ++w->pos, EVBUFFER_PTR_SET); /* blank lines between requests */
-    if (w->pos >= len)
-        return 0;
-    end = evbuffer_search(buf, "\r\n\r\n", 4, &from);
-    if (end.pos < 0)
-        return len - w->pos > HEAD_MAX ? -1 : 0;
-    n = (size_t)end.pos + 4 - w->pos;
-    if (n > HEAD_MAX)
-        return -1;
     evbuffer_copyout_from(buf, &from, text, n);
-    text[n] = '\0';
-    parse_head(text, &h);
-    head_cap(w, w->pos, cap_of(h.method ? h.method : "", h.target ? h.target : "", h.authorization));
     w->pos += n;
-    if (h.chunked || h.length == -2)
-        return -1;
-    w->body_left = h.length > 0 ? (unsigned long long)h.length : 0;
+    w->searched = 0;
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    text[n] = '\0';
+    if (!w->in_head) {
+        if (n > 0) /* blank lines between requests are skipped */
+            request_line(w, text, start);
+        return 1;
+    }
+    if (n == 0)
+        return head_end(w) < 0 ? -1 : 1;
+    header_line(w, text);
     return 1;
 }
 
@@ -153,7 +164,7 @@ static void bytes_added(struct watch *w, struct evbuffer *buf)
             w->body_left -= take;
             continue;
         }
-        if ((r = next_head(w, buf, len)) == 0)
+        if ((r = next_line(w, buf, len)) == 0)
             return;
         if (r < 0)
             w->lost = 1;
@@ -166,6 +177,7 @@ static void bytes_added(struct watch *w, struct evbuffer *buf)
 static void bytes_removed(struct watch *w, size_t n)
 {
     w->pos -= n < w->pos ? n : w->pos;
+    w->head_off -= n < w->head_off ? n : w->head_off;
     if (!w->pending)
         return;
     if (n > w->pending_off) {
@@ -198,7 +210,6 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     if (w->evcon != cbarg) { /* a new connection on this descriptor */
         memset(w, 0, sizeof *w);
         w->evcon = cbarg;
-        w->cap = cap_of(NULL, NULL, NULL);
         evhttp_connection_set_closecb(w->evcon, on_close, (void *)(uintptr_t)fd);
     }
     if (info->n_deleted)
@@ -212,14 +223,14 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
     (void)arg;
-    if (bev && !evbuffer_add_cb(bufferevent_get_input(bev), on_input, bev)) {
+    if (bev && evbuffer_add_cb(bufferevent_get_input(bev), on_input, bev) == NULL) {
         bufferevent_free(bev);
-        return NULL; /* evhttp makes its own: that connection keeps the smallest cap */
+        return NULL; /* evhttp makes its own: that connection keeps the small cap */
     }
     return bev;
 }
 
-int body_gate_install(struct evhttp *http, body_cap_fn cap)
+int body_gate_install(struct evhttp *http, const struct body_caps *c)
 {
     struct rlimit rl;
 
@@ -228,8 +239,8 @@ int body_gate_install(struct evhttp *http, body_cap_fn cap)
                    : SLOTS_MAX;
     if (!(watches = calloc(nwatches, sizeof *watches)))
         return -1;
-    cap_of = cap;
-    evhttp_set_max_body_size(http, (ev_ssize_t)cap(NULL, NULL, NULL));
+    caps = c;
+    evhttp_set_max_body_size(http, (ev_ssize_t)c->small);
     evhttp_set_bevcb(http, new_bev, NULL);
     return 0;
 }

@@ -676,9 +676,9 @@ int server_run(const struct server_options *o)
         !(s.http = evhttp_new(s.base)))
         goto out;
     evhttp_set_max_headers_size(s.http, (ev_ssize_t)o->max_headers);
-    if (!o->body_cap)
+    if (!o->body_caps)
         evhttp_set_max_body_size(s.http, (ev_ssize_t)o->max_body);
-    else if (body_gate_install(s.http, o->body_cap) < 0)
+    else if (body_gate_install(s.http, o->body_caps) < 0)
         goto out;
     evhttp_set_timeout(s.http, o->idle_timeout_s);
     evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |

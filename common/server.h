@@ -49,7 +49,7 @@ struct server_options {
     int (*authorize)(struct request *rq, struct reply *rp, enum auth_level level);
     /* Each request's body cap, decided from its head before the body is read
      * (common/body_gate.h); NULL: max_body for every request. */
-    body_cap_fn body_cap;
+    const struct body_caps *body_caps;
 };
 
 /* Runs the server until a drain completes. Returns 0 after a clean drain, 1 when the

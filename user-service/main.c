@@ -73,7 +73,7 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/messages", messages_clear, AUTH_USER},
 };
 
-/* Media before destinations: media_setup may raise o->max_body and sets o->body_cap. */
+/* Media before destinations: media_setup may raise o->max_body and sets o->body_caps. */
 static int setup(struct server_options *o)
 {
     if (accounts_setup(o) < 0 || media_setup(o) < 0 || destinations_setup(o) < 0)

@@ -77,8 +77,8 @@ def conninfo_host(conninfo):
     raise ValueError("no host= in " + conninfo)
 
 
-def psql(host, sql, db="ecomovex_users"):
-    out = subprocess.run([pgbin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", "5432",
+def psql(host, sql, db="ecomovex_users", port_=5432):
+    out = subprocess.run([pgbin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port_),
                           "-U", "postgres", "-d", db, "-c", sql], capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
         raise RuntimeError("psql: " + out.stderr.strip())
@@ -596,12 +596,7 @@ class TlsCluster:
         self.psql("CREATE DATABASE ecomovex_users", db="postgres")
 
     def psql(self, sql, db="ecomovex_users"):
-        out = subprocess.run([pgbin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.base,
-                              "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
-                             capture_output=True, text=True, timeout=30)
-        if out.returncode != 0:
-            raise RuntimeError("psql: " + out.stderr.strip())
-        return out.stdout.strip()
+        return psql(self.base, sql, db, self.port)
 
     def url(self, extra):
         return "host=localhost port=%d dbname=ecomovex_users user=postgres %s" % (self.port, extra)

@@ -465,11 +465,7 @@ FIVE_MIB = 5 * 1024 * 1024
 def upload_head(token=None, length=FIVE_MIB):
     auth = "Authorization: Bearer %s\r\n" % token if token else ""
     return ("POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n%sContent-Length: %d\r\n\r\n"
-            % (api_path(UPLOAD), auth, length)).encode()
-
-
-def api_path(p):
-    return "/api/v1" + p[len("/api/v1"):]
+            % (UPLOAD, auth, length)).encode()
 
 
 def answer_to_head(h, head, wait=1.0):
@@ -531,11 +527,26 @@ def test_an_upload_body_is_refused_from_its_head_unless_the_token_holds(h):
         assert line is not None and " 413" in line, (head[:60], line)
     # A valid token on the upload route: the daemon waits for the body (no answer yet).
     assert answer_to_head(h, upload_head(me["token"]), wait=0.5) is None
-    # ... and the whole upload goes through; a pipelined JSON request after it keeps its small cap
     img = b"\xff\xd8\xff\xe0" + b"\0" * (2 * 1024 * 1024)
-    r = h.request("POST", api(h, UPLOAD[len("/api/v1"):]), body=img, token=me["token"],
-                  headers={"Content-Type": "image/jpeg"})
-    assert r.status == 201, r
+    # ... also when the head arrives in pieces (evhttp takes each line as it comes), and the
+    # upload then goes through
+    head = upload_head(me["token"], len(img))
+    s = socket.create_connection(("127.0.0.1", h.user.port), timeout=0.3)
+    try:
+        for piece in (head[:20], head[20:90], head[90:]):
+            s.sendall(piece)
+            time.sleep(0.15)
+        try:
+            early = s.recv(4096)
+        except socket.timeout:
+            early = None
+        assert early is None, early[:60]
+        s.settimeout(5)
+        s.sendall(img)
+        assert s.recv(4096).startswith(b"HTTP/1.1 201"), "the upload sent in pieces was not stored"
+    finally:
+        s.close()
+    # ... and a pipelined JSON request after an upload keeps its small cap
     big_json = b"{" + b" " * 70000 + b"}"
     both = (upload_head(me["token"], len(img)) + img +
             b"POST /api/v1/carbon HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nAuthorization: Bearer "
@@ -549,7 +560,7 @@ def test_unauthenticated_5_mib_uploads_cost_no_memory(h):
     # read, and the daemon's peak RSS grows by less than 32 MiB over its peak after one
     # ordinary authenticated upload.
     me = new_user(h)
-    r = h.request("POST", api(h, UPLOAD[len("/api/v1"):]), body=b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024),
+    r = h.request("POST", h.user_url + UPLOAD, body=b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024),
                   token=me["token"], headers={"Content-Type": "image/jpeg"})
     assert r.status == 201, r
     before = peak_rss_kib(h)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "metrics.h"
 #include "problem.h"
 
@@ -33,18 +34,6 @@ void hash_gate_setup(int n, long wait, int workers)
     m_busy = metrics_gauge("password_hashes_in_progress", "argon2id computations running now.", "");
 }
 
-/* *t = now + ms on the monotonic clock. */
-static void deadline_in(struct timespec *t, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
 int hash_gate_enter(struct reply *rp)
 {
     struct timespec until;
@@ -54,8 +43,9 @@ int hash_gate_enter(struct reply *rp)
     /* A waiter holds a worker as surely as a hash does: past waiters_max, a caller waits only
      * OVERFLOW_WAIT_MS, so that hashing and waiting never hold every worker for long, while
      * short hashes that happen to meet still pass. */
-    deadline_in(&until,
-                busy >= slots && waiting >= waiters_max && wait_ms > OVERFLOW_WAIT_MS ? OVERFLOW_WAIT_MS : wait_ms);
+    deadline_after_ms(
+        CLOCK_MONOTONIC,
+        busy >= slots && waiting >= waiters_max && wait_ms > OVERFLOW_WAIT_MS ? OVERFLOW_WAIT_MS : wait_ms, &until);
     waiting++;
     while (busy >= slots && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&freed, &lock, &until);

@@ -1,7 +1,7 @@
 /* bg_task: a background thread's start, naps and stop (see bg_task.h). */
 #include "bg_task.h"
 
-#include <time.h>
+#include "deadline.h"
 
 int bg_task_start(struct bg_task *t, void *(*fn)(void *))
 {
@@ -19,13 +19,7 @@ int bg_task_nap(struct bg_task *t, long ms)
 
     if (ms <= 0)
         return bg_task_stopping(t);
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    deadline_after_ms(CLOCK_REALTIME, ms, &until);
     pthread_mutex_lock(&t->lock);
     while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) == 0)
         ;

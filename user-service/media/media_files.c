@@ -278,22 +278,27 @@ char *media_files_read(const char *request_id, const char *key, long long size)
 /* Only an upload from a caller whose token's signature and expiry hold may bring a file's
  * worth of body; everything else, an upload without such a token included, is a JSON-sized
  * request. The handler checks the rest of the token (user, version) as for any route. */
-static size_t media_body_cap(const char *method, const char *target, const char *authorization)
+static int upload_route(const char *method, const char *target)
 {
     static const char path[] = "/api/v1/media";
-    const char *token;
-    struct jwt_claims c;
 
-    if (!method || strcmp(method, "POST") != 0 || strncmp(target, path, sizeof path - 1) != 0 ||
-        (target[sizeof path - 1] != '\0' && target[sizeof path - 1] != '?') || !authorization ||
-        strncasecmp(authorization, "Bearer ", 7) != 0)
-        return JSON_BODY_MAX;
-    token = authorization + 7;
-    if (jwt_verify(token, strlen(token), service_auth.issuer, (const unsigned char *)service_auth.jwt_secret,
-                   service_auth.jwt_secret_len, (long long)time(NULL), AUTH_LEEWAY_S, &c) != JWT_OK)
-        return JSON_BODY_MAX;
-    return media_max + MEDIA_MULTIPART_SLACK;
+    return method && strcmp(method, "POST") == 0 && strncmp(target, path, sizeof path - 1) == 0 &&
+           (target[sizeof path - 1] == '\0' || target[sizeof path - 1] == '?');
 }
+
+static int upload_token(const char *authorization)
+{
+    struct jwt_claims c;
+    const char *token;
+
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return 0;
+    token = authorization + 7;
+    return jwt_verify(token, strlen(token), service_auth.issuer, (const unsigned char *)service_auth.jwt_secret,
+                      service_auth.jwt_secret_len, (long long)time(NULL), AUTH_LEEWAY_S, &c) == JWT_OK;
+}
+
+static struct body_caps upload_caps = {JSON_BODY_MAX, 0, upload_route, upload_token};
 
 int media_setup(struct server_options *o)
 {
@@ -315,7 +320,8 @@ int media_setup(struct server_options *o)
     sweep_tmp();
     if (o->max_body < media_max + MEDIA_MULTIPART_SLACK)
         o->max_body = media_max + MEDIA_MULTIPART_SLACK;
-    o->body_cap = media_body_cap;
+    upload_caps.big = media_max + MEDIA_MULTIPART_SLACK;
+    o->body_caps = &upload_caps;
     return 0;
 }
 

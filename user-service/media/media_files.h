@@ -18,7 +18,7 @@
 #define MEDIA_MULTIPART_SLACK (64 * 1024) /* evhttp's cap = the file limit + room for multipart framing */
 
 /* Reads MEDIA_DIR (default ./media; created 0700 when missing) and MEDIA_MAX_BYTES, sweeps
- * *.tmp files, raises o->max_body to fit an upload and sets o->body_cap so that only an upload with a
+ * *.tmp files, raises o->max_body to fit an upload and sets o->body_caps so that only an upload with a
  * valid token may bring that much body. 0, or -1 (logged). */
 int media_setup(struct server_options *o);
 
