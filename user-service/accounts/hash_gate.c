@@ -52,6 +52,7 @@ int hash_gate_enter(struct reply *rp)
     waiting--;
     if (busy < slots) {
         busy++;
+        metrics_add(m_busy, 1); /* under the lock, so the gauge never shows more than the slots */
         rc = 0;
     }
     pthread_mutex_unlock(&lock);
@@ -61,7 +62,6 @@ int hash_gate_enter(struct reply *rp)
         reply_header(rp, "Retry-After", HASH_GATE_RETRY_AFTER);
         return -1;
     }
-    metrics_add(m_busy, 1);
     return 0;
 }
 
@@ -69,7 +69,7 @@ void hash_gate_leave(void)
 {
     pthread_mutex_lock(&lock);
     busy--;
+    metrics_add(m_busy, -1);
     pthread_cond_signal(&freed);
     pthread_mutex_unlock(&lock);
-    metrics_add(m_busy, -1);
 }
