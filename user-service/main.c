@@ -85,6 +85,7 @@ static int setup(struct server_options *o)
 static void teardown(void)
 {
     destinations_teardown();
+    accounts_teardown();
 }
 
 static int command(const char *cmd, int argc, char **argv)

@@ -6,6 +6,7 @@ The login-limit tests restart user-service with small limits and put the default
 `finally`; each starts and ends with an empty login_attempts table, so the rest of the suite
 (all from 127.0.0.1) is never throttled by them."""
 import concurrent.futures
+import os
 import re
 import secrets
 import socket
@@ -388,9 +389,10 @@ print(" ".join(codes))
 
 def test_a_registration_flood_leaves_other_routes_their_workers(h):
     # Real hashing parameters, four workers and one hashing slot (the default on 2 processors):
-    # one registration hashes, two may wait for the slot (workers - slots - 1), and a fourth
-    # that finds the wait full answers 503 + Retry-After at once; GET /users/me of another
-    # client keeps answering 200 without waiting behind a hash, on the worker left.
+    # one registration hashes (on the gate's own thread, at a lower priority), two may wait for
+    # it (workers - slots - 1), and a fourth that finds the wait full answers 503 + Retry-After
+    # at once; GET /users/me of another client keeps answering 200 without waiting behind a
+    # hash, on the worker left.
     wait_ms = 1000
     try:
         restart_user(h, PASSWORD_OPSLIMIT=3, PASSWORD_MEMLIMIT_KIB=65536, PASSWORD_WAIT_MS=wait_ms, WORKERS=4,
@@ -410,7 +412,7 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
                     gauge.append(h.metric(h.user_url, "password_hashes_in_progress"))
             return sorted(times)
 
-        quiet = probe(60)
+        quiet = probe(200)
         # one registration on a quiet daemon: how long a request that waits behind a hash takes
         hash_s = []
         for _ in range(2):
@@ -419,12 +421,12 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
             hash_s.append(time.perf_counter() - t0)
         hash_s = min(hash_s)
         # the flood runs in its own process, so that it does not take the GIL from the probe
-        flood = subprocess.Popen([sys.executable, "-c", FLOOD, api(h, "/auth/register"), PASSWORD, "4", "3"],
+        flood = subprocess.Popen([sys.executable, "-c", FLOOD, api(h, "/auth/register"), PASSWORD, "4", "4"],
                                  stdout=subprocess.PIPE, text=True)
         hashing = []
         try:
             time.sleep(0.5)
-            busy = probe(60, hashing)
+            busy = probe(200, hashing)
         finally:
             out, _ = flood.communicate(timeout=60)
         answers = [tuple(map(int, a.split(":"))) for a in out.split()]
@@ -450,6 +452,11 @@ def test_a_registration_flood_leaves_other_routes_their_workers(h):
         # behind a hash, and not even the slowest waits a whole one.
         assert p50(busy) < 0.5 * hash_s, (p50(busy), hash_s)
         assert p99(busy) < hash_s, (p99(busy), hash_s)
+        # And the issue's own figure, in the production build: p99 within 3x of the quiet one.
+        # A sanitizer build runs every request several times slower while the (uninstrumented)
+        # hash keeps its speed, so there the bounds against the hash above are the test.
+        if not os.environ.get("BUILD", "build").startswith("build-asan"):
+            assert p99(busy) <= 3 * p99(quiet), (p99(busy), p99(quiet))
         r = register_as(h, "fl" + secrets.token_hex(5))
         assert r.status == 201, r  # the gate empties once the flood stops
     finally:

@@ -6,6 +6,7 @@
 
 #include "accounts.h"
 #include "common_passwords.h"
+#include "hash_gate.h"
 #include "utf8.h"
 
 #define STR_(x) #x
@@ -159,4 +160,23 @@ const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accou
         return NULL;
     }
     return s;
+}
+
+static void password_work_do(void *arg)
+{
+    struct password_work *w = arg;
+    size_t len = w->password ? strlen(w->password) : 0;
+
+    w->hashed = -1;
+    if (w->verify == PW_VERIFY_STORED)
+        w->verified = password_verify(w->stored, w->password, len);
+    else if (w->verify == PW_VERIFY_DUMMY)
+        w->verified = password_verify_dummy(w->password, len); /* always 0 */
+    if (w->new_password && (w->verify == PW_VERIFY_NONE || w->verified))
+        w->hashed = password_hash(&accounts_config.password, w->new_password, strlen(w->new_password), w->hash);
+}
+
+int accounts_password_work(struct reply *rp, struct password_work *w)
+{
+    return hash_gate_run(rp, password_work_do, w);
 }

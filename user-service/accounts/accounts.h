@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "password.h"
+#include "reply.h"
 
 #define ACCOUNTS_EMAIL_MAX 254      /* RFC 5321 path limit */
 #define ACCOUNTS_EMAIL_LOCAL_MAX 64 /* RFC 5321 local-part limit */
@@ -58,5 +59,19 @@ typedef const char *(*accounts_rule)(const char *s);
  * Returns the string (pointing into obj) when present and valid; NULL when absent, null
  * (with JF_NULLABLE) or invalid, the last recorded in fe under name. */
 const char *accounts_get_str(cJSON *obj, const char *name, unsigned flags, accounts_rule rule, struct field_errors *fe);
+
+/* One trip to the hash gate, as a route needs it: first verify `password` (against `stored`,
+ * or the dummy hash), then, unless that failed, hash `new_password` with the configured
+ * parameters. */
+struct password_work {
+    enum { PW_VERIFY_NONE, PW_VERIFY_STORED, PW_VERIFY_DUMMY } verify;
+    const char *stored, *password; /* for the verification */
+    const char *new_password;      /* NULL: nothing to hash */
+    char hash[PASSWORD_HASH_MAX];  /* out: the new hash */
+    int verified, hashed;          /* out: 1 when verified; 0 when hashed, -1 failed or not asked */
+};
+
+/* Runs w on a hashing thread (hash_gate.h). 0 once done, or -1 with rp holding the 503. */
+int accounts_password_work(struct reply *rp, struct password_work *w);
 
 #endif

@@ -86,13 +86,19 @@ int accounts_setup(const struct server_options *o)
     accounts_config_from_env(&accounts_config);
     ratelimit_config_from_env(&login_limits);
     quota_config_from_env();
-    hash_gate_setup((int)config_env_long("PASSWORD_HASH_SLOTS", default_hash_slots(o), 1, 1024),
-                    config_env_long("PASSWORD_WAIT_MS", HASH_WAIT_DEFAULT_MS, 1, HASH_WAIT_MAX_MS), o->workers);
+    if (hash_gate_setup((int)config_env_long("PASSWORD_HASH_SLOTS", default_hash_slots(o), 1, 1024),
+                        config_env_long("PASSWORD_WAIT_MS", HASH_WAIT_DEFAULT_MS, 1, HASH_WAIT_MAX_MS), o->workers) < 0)
+        return -1;
     if (password_init(&accounts_config.password) < 0) {
         log_msg(LOG_ERROR, NULL, "password hashing could not start (PASSWORD_OPSLIMIT / PASSWORD_MEMLIMIT_KIB)");
         return -1;
     }
     return 0;
+}
+
+void accounts_teardown(void)
+{
+    hash_gate_stop();
 }
 
 int accounts_make_admin_command(int argc, char **argv)

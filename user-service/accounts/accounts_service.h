@@ -18,6 +18,9 @@ int accounts_setup(const struct server_options *o);
  * Fills rq->auth and returns 0, or fills rp (401/403/503) and returns -1. */
 int accounts_authorize(struct request *rq, struct reply *rp, enum auth_level level);
 
+/* Stops the hashing threads (at shutdown). */
+void accounts_teardown(void);
+
 /* `user-service make-admin EMAIL`: the operator's one way to make an administrator (of an
  * account that already exists). Prints the user's id; the exit status: 0, 1 when there is
  * no such account or no database, 2 on a malformed command. */

@@ -107,11 +107,11 @@ void auth_register(struct request *rq, struct reply *rp)
     struct field_errors fe = {0};
     cJSON *body = json_body(rq, rp, JSON_BODY_MAX), *user = NULL;
     const char *username, *email_in = NULL, *password, *why;
-    char email[ACCOUNTS_EMAIL_MAX + 1], hash[PASSWORD_HASH_MAX];
+    char email[ACCOUNTS_EMAIL_MAX + 1];
+    struct password_work w = {.verify = PW_VERIFY_NONE};
     struct users_identity who = {0};
     const char *taken = NULL;
     enum db_status st;
-    int hashed;
 
     if (!body)
         return;
@@ -130,21 +130,20 @@ void auth_register(struct request *rq, struct reply *rp)
         duplicate(rp, taken);
         return;
     }
-    if (hash_gate_enter(rp) < 0)
+    w.new_password = password;
+    if (accounts_password_work(rp, &w) < 0)
         return;
-    hashed = password_hash(&accounts_config.password, password, strlen(password), hash);
-    hash_gate_leave();
-    if (hashed < 0) {
+    if (w.hashed < 0) {
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
         problem_internal(rp);
         return;
     }
-    st = users_store_create(rq->worker->db, username, email, hash, 0, &who, &user);
+    st = users_store_create(rq->worker->db, username, email, w.hash, 0, &who, &user);
     if (st != DB_OK) {
         cJSON_Delete(user);
         user = NULL;
     }
-    sodium_memzero(hash, sizeof hash);
+    sodium_memzero(w.hash, sizeof w.hash);
     if (st == DB_UNIQUE) {
         duplicate(rp, db_last_constraint(rq->worker->db));
         return;
@@ -162,16 +161,12 @@ void auth_register(struct request *rq, struct reply *rp)
 
 /* After a successful login, re-hashes a password stored with older KDF parameters. A
  * failure only costs the upgrade, never the login. */
-static void upgrade_hash(struct request *rq, const struct users_credentials *c, const char *password)
+/* Stores the rehash of a login's password made with today's parameters, if w made one. */
+static void upgrade_hash(struct request *rq, const struct users_credentials *c, struct password_work *w)
 {
-    char hash[PASSWORD_HASH_MAX];
-
-    if (!password_needs_rehash(&accounts_config.password, c->hash))
-        return;
-    if (password_hash(&accounts_config.password, password, strlen(password), hash) == 0 &&
-        users_store_rehash(rq->worker->db, c->who.id, c->hash, hash) != DB_OK)
+    if (w->hashed == 0 && users_store_rehash(rq->worker->db, c->who.id, c->hash, w->hash) != DB_OK)
         log_msg(LOG_WARN, rq->request_id, "could not upgrade the password hash of user %lld", c->who.id);
-    sodium_memzero(hash, sizeof hash);
+    sodium_memzero(w->hash, sizeof w->hash);
 }
 
 /* The counters a login attempt moves (see ratelimit.h); "" when that limit is off or, for
@@ -277,6 +272,7 @@ void auth_login(struct request *rq, struct reply *rp)
     const char *email_in = NULL, *password = NULL;
     char email[ACCOUNTS_EMAIL_MAX + 1];
     struct users_credentials c;
+    struct password_work w = {.verify = PW_VERIFY_NONE};
     enum db_status st = DB_OK;
     int found = 0, ok, valid;
 
@@ -297,16 +293,21 @@ void auth_login(struct request *rq, struct reply *rp)
         users_db_failed(rp, st);
         return;
     }
-    /* An unknown email still pays for one hash, so timing does not tell it apart. */
-    if (hash_gate_enter(rp) < 0)
+    /* An unknown email still pays for one hash, so timing does not tell it apart; a known
+     * one stored with older parameters is rehashed in the same trip. */
+    w.verify = found ? PW_VERIFY_STORED : PW_VERIFY_DUMMY;
+    w.stored = found ? c.hash : NULL;
+    w.password = password;
+    if (found && password_needs_rehash(&accounts_config.password, c.hash))
+        w.new_password = password;
+    if (accounts_password_work(rp, &w) < 0) {
+        if (found)
+            sodium_memzero(c.hash, sizeof c.hash);
         return;
-    if (found)
-        ok = password_verify(c.hash, password, strlen(password));
-    else
-        ok = password_verify_dummy(password, strlen(password)); /* always 0 */
+    }
+    ok = w.verified;
     if (found && ok)
-        upgrade_hash(rq, &c, password);
-    hash_gate_leave();
+        upgrade_hash(rq, &c, &w);
     if (found)
         sodium_memzero(c.hash, sizeof c.hash);
     if (!found || !ok) {

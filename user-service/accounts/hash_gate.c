@@ -1,62 +1,133 @@
-/* hash_gate: a counting semaphore with a timed wait (mutex + condition variable on the
- * monotonic clock), and two metrics for the operator. */
+/* hash_gate: a FIFO of jobs, each on its caller's stack, taken by the hashing threads; one
+ * mutex and two condition variables (work for the threads, done for the callers). */
 #include "hash_gate.h"
 
-#include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deadline.h"
+#include "log.h"
 #include "metrics.h"
 #include "problem.h"
 
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct job {
+    void (*fn)(void *);
+    void *arg;
+    enum job_state state;
+    struct job *next;
+};
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t freed;
-static int slots = 1, waiters_max = 1, busy, waiting; /* waiting: callers in the timed wait */
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER, done;
+static struct job *head, **tail = &head;
+static int slots, waiters_max = 1, queued, stopping;
 static long wait_ms = 2000;
-#define OVERFLOW_WAIT_MS 10 /* the wait of a caller that finds the wait full */
+static pthread_t *threads;
 static struct metric *m_refused, *m_busy;
 
-void hash_gate_setup(int n, long wait, int workers)
+static void *hasher_main(void *unused)
+{
+    struct job *j;
+
+    (void)unused;
+    /* Linux's nice is per thread: only this one yields. Failing leaves it at 0, which is
+     * the old behaviour, not an error. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASH_GATE_NICE);
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (!head && !stopping)
+            pthread_cond_wait(&work, &lock);
+        if (!head)
+            break;
+        j = head;
+        if (!(head = j->next))
+            tail = &head;
+        queued--;
+        j->state = JOB_RUNNING;
+        metrics_add(m_busy, 1); /* under the lock, so the gauge never shows more than the slots */
+        pthread_mutex_unlock(&lock);
+        j->fn(j->arg);
+        pthread_mutex_lock(&lock);
+        j->state = JOB_DONE;
+        metrics_add(m_busy, -1);
+        pthread_cond_broadcast(&done);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int hash_gate_setup(int n, long wait, int workers)
 {
     pthread_condattr_t a;
 
     pthread_condattr_init(&a);
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&freed, &a);
+    pthread_cond_init(&done, &a);
     pthread_condattr_destroy(&a);
-    slots = n > 0 ? n : 1;
+    n = n > 0 ? n : 1;
     /* Waiters and hashes together leave at least one worker to the other routes. */
-    waiters_max = workers - slots - 1 > slots ? workers - slots - 1 : slots;
+    waiters_max = workers - n - 1 > n ? workers - n - 1 : n;
     wait_ms = wait;
     m_refused = metrics_counter("password_hash_refused_total",
                                 "Register, login or password change answered 503: no hashing slot in time.", "");
     m_busy = metrics_gauge("password_hashes_in_progress", "argon2id computations running now.", "");
+    if (!(threads = calloc((size_t)n, sizeof *threads)))
+        return -1;
+    for (slots = 0; slots < n; slots++) {
+        if (pthread_create(&threads[slots], NULL, hasher_main, NULL) != 0) {
+            log_msg(LOG_ERROR, NULL, "could not start a password hashing thread");
+            hash_gate_stop();
+            return -1;
+        }
+    }
+    return 0;
 }
 
-int hash_gate_enter(struct reply *rp)
+/* Takes j out of the queue, where it still is. */
+static void unqueue(struct job *j)
 {
-    struct timespec until;
-    int rc = 0;
+    struct job **p = &head;
 
+    while (*p != j)
+        p = &(*p)->next;
+    if (!(*p = j->next))
+        tail = p;
+    queued--;
+}
+
+int hash_gate_run(struct reply *rp, void (*fn)(void *arg), void *arg)
+{
+    struct job j = {fn, arg, JOB_QUEUED, NULL};
+    struct timespec until;
+    int ran = 0;
+
+    deadline_after_ms(CLOCK_MONOTONIC, wait_ms, &until);
     pthread_mutex_lock(&lock);
-    /* A waiter holds a worker as surely as a hash does: past waiters_max, a caller waits only
-     * OVERFLOW_WAIT_MS, so that hashing and waiting never hold every worker for long, while
-     * short hashes that happen to meet still pass. */
-    deadline_after_ms(
-        CLOCK_MONOTONIC,
-        busy >= slots && waiting >= waiters_max && wait_ms > OVERFLOW_WAIT_MS ? OVERFLOW_WAIT_MS : wait_ms, &until);
-    waiting++;
-    while (busy >= slots && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&freed, &lock, &until);
-    waiting--;
-    if (busy < slots) {
-        busy++;
-        metrics_add(m_busy, 1); /* under the lock, so the gauge never shows more than the slots */
-        rc = 0;
+    /* A waiter holds a worker as surely as a hash does: a caller that finds the wait full is
+     * refused at once, so that hashing and waiting never take the last worker (even a short
+     * wait there would: a flood's next caller is always already waiting for it). */
+    if (queued < waiters_max) {
+        *tail = &j;
+        tail = &j.next;
+        queued++;
+        pthread_cond_signal(&work);
+        while (j.state == JOB_QUEUED && pthread_cond_timedwait(&done, &lock, &until) == 0)
+            ;
+        if (j.state == JOB_QUEUED)
+            unqueue(&j);
+        else
+            ran = 1;
+        while (j.state != JOB_DONE && ran) /* started: j lives on this stack until it ends */
+            pthread_cond_wait(&done, &lock);
     }
     pthread_mutex_unlock(&lock);
-    if (rc) {
+    if (!ran) {
         metrics_add(m_refused, 1);
         problem(rp, 503, "Too many passwords are being checked right now; retry in a second.");
         reply_header(rp, "Retry-After", HASH_GATE_RETRY_AFTER);
@@ -65,11 +136,15 @@ int hash_gate_enter(struct reply *rp)
     return 0;
 }
 
-void hash_gate_leave(void)
+void hash_gate_stop(void)
 {
     pthread_mutex_lock(&lock);
-    busy--;
-    metrics_add(m_busy, -1);
-    pthread_cond_signal(&freed);
+    stopping = 1;
+    pthread_cond_broadcast(&work);
     pthread_mutex_unlock(&lock);
+    for (int i = 0; i < slots; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    threads = NULL;
+    slots = 0;
 }

@@ -120,9 +120,9 @@ void users_put_password(struct request *rq, struct reply *rp)
     const char *old_pw = NULL, *new_pw;
     struct users_credentials c;
     struct users_identity who = {0};
-    char hash[PASSWORD_HASH_MAX];
+    struct password_work w = {.verify = PW_VERIFY_STORED};
     enum db_status st;
-    int found = 0, changed = 0, verified, hashed = -1;
+    int found = 0, changed = 0;
     char key[RATELIMIT_KEY_MAX] = "";
 
     if (!body)
@@ -151,28 +151,27 @@ void users_put_password(struct request *rq, struct reply *rp)
             me_gone(rp);
         return;
     }
-    if (hash_gate_enter(rp) < 0) {
+    w.stored = c.hash;
+    w.password = old_pw;
+    w.new_password = new_pw;
+    if (accounts_password_work(rp, &w) < 0) {
         sodium_memzero(c.hash, sizeof c.hash);
         return;
     }
-    verified = password_verify(c.hash, old_pw, strlen(old_pw));
-    if (verified)
-        hashed = password_hash(&accounts_config.password, new_pw, strlen(new_pw), hash);
-    hash_gate_leave();
-    if (!verified) {
+    if (!w.verified) {
         sodium_memzero(c.hash, sizeof c.hash);
         problem(rp, 403, "The old password is not correct.");
         return;
     }
-    if (hashed < 0) {
+    if (w.hashed < 0) {
         st = DB_ERROR;
         log_msg(LOG_ERROR, rq->request_id, "password hashing failed (out of memory?)");
     } else {
         /* Only if the hash we verified is still the stored one: a concurrent change wins once. */
-        st = users_store_set_password(rq->worker->db, rq->auth.user_id, c.hash, hash, &who, &changed);
+        st = users_store_set_password(rq->worker->db, rq->auth.user_id, c.hash, w.hash, &who, &changed);
     }
     sodium_memzero(c.hash, sizeof c.hash);
-    sodium_memzero(hash, sizeof hash);
+    sodium_memzero(w.hash, sizeof w.hash);
     if (st == DB_OK && changed && key[0] && ratelimit_store_reset(rq->worker->db, key) != DB_OK)
         log_msg(LOG_WARN, rq->request_id, "could not reset the password-change counter of user %lld", who.id);
     if (st != DB_OK)
