@@ -38,16 +38,16 @@ def make_ca(d, name):
     return os.path.join(d, name + ".crt")
 
 
-def make_server_cert(d, ca):
-    """d/server.key and d/server.crt for 127.0.0.1 and localhost, signed by CA `ca`."""
-    with open(os.path.join(d, "server.ext"), "w") as f:
+def make_server_cert(d, ca, name, san):
+    """d/name.key and d/name.crt, a server certificate for subjectAltName san signed by CA `ca`."""
+    with open(os.path.join(d, name + ".ext"), "w") as f:
         f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
+                "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n" % san)
     openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr", cwd=d)
-    openssl("x509", "-req", "-in", "server.csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
-            "-days", "1", "-extfile", "server.ext", "-out", "server.crt", cwd=d)
-    return os.path.join(d, "server.crt"), os.path.join(d, "server.key")
+            "-subj", "/CN=" + name, "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
+    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+            "-days", "1", "-extfile", name + ".ext", "-out", name + ".crt", cwd=d)
+    return os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
 
 
 NGINX_CONF = """worker_processes 1;
@@ -62,7 +62,9 @@ http {
     fastcgi_temp_path %(prefix)s/fastcgi;
     uwsgi_temp_path %(prefix)s/uwsgi;
     scgi_temp_path %(prefix)s/scgi;
-    server {
+%(servers)s}
+"""
+NGINX_SERVER = """    server {
         listen 127.0.0.1:%(port)d ssl;
         ssl_certificate %(cert)s;
         ssl_certificate_key %(key)s;
@@ -72,15 +74,16 @@ http {
             proxy_set_header Connection "";
         }
     }
-}
 """
 
 
 class TlsTerminator:
-    """nginx with one TLS listener in front of a plain-HTTP upstream port."""
+    """nginx in front of a plain-HTTP upstream port: one TLS listener (self.ports[i]) per
+    (certificate, key) pair of certs; ca signed the first, which start() waits for."""
 
-    def __init__(self, upstream, cert, key, ca, log_dir):
-        self.port, self.upstream, self.cert, self.key, self.ca = free_port(), upstream, cert, key, ca
+    def __init__(self, upstream, certs, ca, log_dir):
+        self.upstream, self.certs, self.ca = upstream, certs, ca
+        self.ports = [free_port() for _ in certs]
         self.log_dir = os.path.join(log_dir, "tls-terminator")
         self.log = os.path.join(self.log_dir, "access.log")
         self.proc = self.prefix = None
@@ -93,8 +96,9 @@ class TlsTerminator:
         os.chmod(self.prefix, 0o755)  # as root, the workers (nobody) use the temp directories
         conf = os.path.join(self.prefix, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF % {"prefix": self.prefix, "log": self.log, "port": self.port, "cert": self.cert,
-                                  "key": self.key, "upstream": self.upstream})
+            servers = "".join(NGINX_SERVER % {"port": port, "cert": cert, "key": key, "upstream": self.upstream}
+                              for port, (cert, key) in zip(self.ports, self.certs))
+            f.write(NGINX_CONF % {"prefix": self.prefix, "log": self.log, "servers": servers})
         self.out = open(os.path.join(self.log_dir, "nginx.out"), "ab")
         self.proc = subprocess.Popen([NGINX, "-p", self.prefix, "-c", conf, "-e", "stderr", "-g", "daemon off;"],
                                      stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
@@ -104,7 +108,7 @@ class TlsTerminator:
             if self.proc.poll() is not None:
                 raise RuntimeError("nginx exited with %s; see %s" % (self.proc.returncode, self.log_dir))
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with socket.create_connection(("127.0.0.1", self.ports[0]), timeout=2) as s:
                     with ctx.wrap_socket(s, server_hostname="127.0.0.1"):
                         return self
             except OSError:
@@ -170,12 +174,14 @@ def test_https_destination_url_is_verified_against_the_configured_ca(h):
     try:
         ca = make_ca(tmp, "ca")
         other_ca = make_ca(tmp, "other-ca")
-        cert, key = make_server_cert(tmp, "ca")
-        nginx = TlsTerminator(h.dest.port, cert, key, ca, h.log_dir).start()
-        url = "https://127.0.0.1:%d" % nginx.port
-        for name, ca_file in (("tls-ca", ca), ("tls-other-ca", other_ca), ("tls-system-store", None)):
-            daemons.append(tls_user_service(h, name, url, ca_file))
-        good, wrong, system = daemons
+        certs = [make_server_cert(tmp, "ca", "server", "IP:127.0.0.1,DNS:localhost"),
+                 make_server_cert(tmp, "ca", "elsewhere", "DNS:elsewhere.example")]  # the right CA, another name
+        nginx = TlsTerminator(h.dest.port, certs, ca, h.log_dir).start()
+        url, url_elsewhere = ("https://127.0.0.1:%d" % port for port in nginx.ports)
+        for name, u, ca_file in (("tls-ca", url, ca), ("tls-other-ca", url, other_ca),
+                                 ("tls-system-store", url, None), ("tls-wrong-name", url_elsewhere, ca)):
+            daemons.append(tls_user_service(h, name, u, ca_file))
+        good, wrong, system, wrong_name = daemons
         for d in daemons:
             d.wait_ready()
 
@@ -186,12 +192,13 @@ def test_https_destination_url_is_verified_against_the_configured_ca(h):
         assert r.status == 201 and r.json()["destination_verified"] is True, r
         recs = nginx.records(rid)
         assert [(x["port"], x["scheme"], x["uri"], x["status"]) for x in recs] == \
-            [(str(nginx.port), "https", VALIDATE_PATH, "200")], recs
+            [(str(nginx.ports[0]), "https", VALIDATE_PATH, "200")], recs
         assert recs[0]["tls"].startswith("TLSv1."), recs
 
-        # (b) another CA, (c) no CA file (the system store): the certificate is refused, and the
-        # review is the honest 503 with Retry-After, nothing written, no request past the handshake
-        for d in (wrong, system):
+        # (b) another CA, (c) no CA file (the system store), (d) the right CA for another name: the
+        # certificate is refused, and the review is the honest 503 with Retry-After, nothing
+        # written, no request past the handshake
+        for d in (wrong, system, wrong_name):
             u = new_user(h)
             rid = "tls-refused-" + os.urandom(4).hex()
             r = review(h, d, u, rid)
