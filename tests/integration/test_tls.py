@@ -7,6 +7,7 @@ throwaway CA that `openssl` makes in a temporary directory. Extra user-services 
 ports, the harness's databases) point at https://127.0.0.1:PORT and differ only in what they
 trust: that CA (DESTINATION_SERVICE_CA_FILE), another self-signed CA, or the system store.
 Only the Python standard library and the openssl and nginx commands are used."""
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,8 @@ from gateway import NGINX, _die_with_parent
 from harness import Daemon, free_port, problem_ok
 
 VALIDATE_PATH = "/internal/v1/destinations/validate"  # INTERNAL_PATH_VALIDATE (common/internal_api.h)
-CERT_REFUSED = "destination-service TLS: SSL peer certificate or SSH remote key was not OK"  # CURLE_PEER_FAILED_VERIFICATION
+# what user-service logs for CURLE_PEER_FAILED_VERIFICATION (curl_easy_strerror)
+CERT_REFUSED = "destination-service TLS: SSL peer certificate or SSH remote key was not OK"
 
 
 def openssl(*args, cwd):
@@ -130,7 +132,6 @@ class TlsTerminator:
 
     def records(self, request_id, timeout=2.0):
         """The access-log records of request_id (nginx writes a line as its answer ends)."""
-        import json
         deadline = time.time() + timeout
         while True:
             try:

@@ -41,7 +41,7 @@ struct dest_config {
     const char *base_url;       /* DESTINATION_SERVICE_URL */
     const char *internal_token; /* INTERNAL_TOKEN */
     const char *proxy;          /* DESTINATION_SERVICE_PROXY; "" or NULL: none, whatever http_proxy says */
-    const char *ca_file;        /* DESTINATION_SERVICE_CA_FILE: the only CAs trusted for https; NULL: the system store */
+    const char *ca_file;        /* DESTINATION_SERVICE_CA_FILE: CAs trusted for https; NULL: the system store */
     long connect_timeout_ms;    /* DEST_CONNECT_TIMEOUT_MS */
     long timeout_ms;            /* DEST_TIMEOUT_MS: the whole call, retry included */
     long positive_ttl_ms;       /* DEST_CACHE_TTL_SECONDS */
