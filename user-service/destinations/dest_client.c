@@ -40,11 +40,44 @@ static void on_breaker_change(enum breaker_state to)
 
 /* ---- configuration ---- */
 
+#define PEM_CERT_LINE "-----BEGIN CERTIFICATE-----"
+
+int dest_ca_file_usable(const char *path)
+{
+    char line[256];
+    int found = 0, line_start = 1;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return 0;
+    /* fgets in bounded pieces: a long line is read on, and only a piece that starts a line counts */
+    while (!found && fgets(line, sizeof line, f)) {
+        found = line_start && strncmp(line, PEM_CERT_LINE, sizeof PEM_CERT_LINE - 1) == 0;
+        line_start = strchr(line, '\n') != NULL;
+    }
+    if (ferror(f)) /* a directory opens, then fails to read */
+        found = 0;
+    fclose(f);
+    return found;
+}
+
+static void check_ca_file(const char *base_url, const char *ca_file)
+{
+    char why[512];
+
+    if (!ca_file || strncmp(base_url, "https://", 8) != 0 || dest_ca_file_usable(ca_file))
+        return;
+    snprintf(why, sizeof why, "'%.300s' cannot be read or holds no PEM certificate (" PEM_CERT_LINE ")", ca_file);
+    config_fail("DESTINATION_SERVICE_CA_FILE", why);
+}
+
 void dest_config_from_env(struct dest_config *c, const char *base_url, const char *internal_token)
 {
     c->base_url = base_url;
     c->internal_token = internal_token;
     c->proxy = config_env_str("DESTINATION_SERVICE_PROXY", "");
+    c->ca_file = config_env_str("DESTINATION_SERVICE_CA_FILE", NULL);
+    check_ca_file(base_url, c->ca_file);
     c->connect_timeout_ms = config_env_long("DEST_CONNECT_TIMEOUT_MS", 250, 1, 60000);
     c->timeout_ms = config_env_long("DEST_TIMEOUT_MS", 1000, 1, 120000);
     c->positive_ttl_ms = config_env_long("DEST_CACHE_TTL_SECONDS", 300, 0, 86400) * 1000;
@@ -467,6 +500,8 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CACERT_BADFILE)
+            log_msg(LOG_WARN, request_id, "destination-service TLS: %s", curl_easy_strerror(rc));
         dynbuf_free(&s);
         *err = rc == CURLE_OPERATION_TIMEDOUT ? DEST_ERR_TIMEOUT
                : rc == CURLE_COULDNT_CONNECT  ? DEST_ERR_CONNECT
@@ -513,6 +548,14 @@ int dest_client_init_curl(struct dest_client *c, struct dest_shared *s, unsigned
     /* Only the proxy the operator names: an empty CURLOPT_PROXY makes libcurl ignore
      * http_proxy, HTTPS_PROXY and ALL_PROXY, which would otherwise receive X-Internal-Token. */
     curl_easy_setopt(t->h, CURLOPT_PROXY, s->cfg.proxy ? s->cfg.proxy : "");
+    /* https: the peer's chain and name are always verified (libcurl's defaults, stated so no
+     * one turns them off); a private CA replaces the system store rather than joining it. */
+    curl_easy_setopt(t->h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(t->h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (s->cfg.ca_file) {
+        curl_easy_setopt(t->h, CURLOPT_CAINFO, s->cfg.ca_file);
+        curl_easy_setopt(t->h, CURLOPT_CAPATH, NULL);
+    }
     c->shared = s;
     c->call = curl_call;
     c->transport = t;

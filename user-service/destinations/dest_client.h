@@ -41,6 +41,7 @@ struct dest_config {
     const char *base_url;       /* DESTINATION_SERVICE_URL */
     const char *internal_token; /* INTERNAL_TOKEN */
     const char *proxy;          /* DESTINATION_SERVICE_PROXY; "" or NULL: none, whatever http_proxy says */
+    const char *ca_file;        /* DESTINATION_SERVICE_CA_FILE: CAs trusted for https; NULL: the system store */
     long connect_timeout_ms;    /* DEST_CONNECT_TIMEOUT_MS */
     long timeout_ms;            /* DEST_TIMEOUT_MS: the whole call, retry included */
     long positive_ttl_ms;       /* DEST_CACHE_TTL_SECONDS */
@@ -82,8 +83,14 @@ enum dest_outcome {
     DEST_UNAVAILABLE, /* no answer: down, timing out, 5xx, or breaker open — and nothing cached */
 };
 
-/* Reads the DEST_* configuration from the environment (exits 2 on a bad value). */
+/* Reads the DEST_* configuration from the environment (exits 2 on a bad value, and when
+ * base_url is https:// and DESTINATION_SERVICE_CA_FILE names a file dest_ca_file_usable refuses). */
 void dest_config_from_env(struct dest_config *c, const char *base_url, const char *internal_token);
+
+/* 1 when path opens for reading and holds a PEM certificate ("-----BEGIN CERTIFICATE-----"
+ * at the start of a line), else 0: a missing file, a directory or a key alone would make
+ * every https call fail, so start-up refuses them instead. */
+int dest_ca_file_usable(const char *path);
 
 /* Sets up the shared part and registers the client's metrics. 0 or -1. */
 int dest_shared_init(struct dest_shared *s, const struct dest_config *c);
