@@ -1,6 +1,7 @@
 /* destinations_fields: validating a destination's writable fields. */
 #include "destinations_fields.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "json.h"
@@ -79,4 +80,21 @@ cJSON *destinations_fields_json(const struct dest_fields *f)
         return NULL;
     }
     return o;
+}
+
+int destinations_query_has_word(const char *q)
+{
+    int run = 0;
+
+    for (const unsigned char *c = (const unsigned char *)q; *c; c++) {
+        if ((*c & 0xC0) == 0x80)
+            continue; /* a UTF-8 continuation byte: part of the character before */
+        if (*c >= 0x80 || isalnum(*c)) {
+            if (++run >= 2)
+                return 1;
+        } else {
+            run = 0;
+        }
+    }
+    return 0;
 }

@@ -45,6 +45,11 @@ extern const char *const dest_categories[];
 /* 1 if s is one of dest_categories. */
 int destinations_category_valid(const char *s);
 
+/* 1 if q has a search word of at least 2 characters: a run of ASCII letters or digits or
+ * non-ASCII characters (counted in code points), split by anything else (spaces,
+ * punctuation, LIKE's % and _). A q without one would match most of the catalogue. */
+int destinations_query_has_word(const char *q);
+
 /* Reads every known field of body into f; unknown fields are ignored. Every invalid field
  * (wrong type, out of range, null where not allowed, missing when required) is added to fe.
  * Returns 0 when all are valid, -1 otherwise. */

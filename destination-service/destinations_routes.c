@@ -128,6 +128,8 @@ static void read_q(const struct request *rq, char *buf, size_t cap, const char *
     buf[len] = '\0';
     if (utf8_chars(buf + start) > DEST_QUERY_MAX)
         field_error(fe, "q", "must be at most %d characters", DEST_QUERY_MAX);
+    else if (len > start && !destinations_query_has_word(buf + start))
+        field_error(fe, "q", "must have a word of at least 2 letters or digits");
     else if (len > start)
         *q = buf + start;
 }

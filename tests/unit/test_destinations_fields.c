@@ -227,6 +227,22 @@ static void test_categories(void **state)
     assert_false(destinations_category_valid(""));
 }
 
+/* ?q= needs a word of 2 characters (issue 20 item 13); % _ and punctuation separate words. */
+static void test_query_has_word(void **state)
+{
+    (void)state;
+    assert_true(destinations_query_has_word("ha"));
+    assert_true(destinations_query_has_word("a b cd"));
+    assert_true(destinations_query_has_word("\xc4\x91\xc3\xa0")); /* "đà": 2 characters, 4 bytes */
+    assert_true(destinations_query_has_word("%noi"));
+    assert_false(destinations_query_has_word("a"));
+    assert_false(destinations_query_has_word("\xc4\x91")); /* "đ": 1 character, 2 bytes */
+    assert_false(destinations_query_has_word("%"));
+    assert_false(destinations_query_has_word("h_"));
+    assert_false(destinations_query_has_word("a b - c"));
+    assert_false(destinations_query_has_word(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_patch_of_nothing_is_valid_and_empty),
         cmocka_unit_test(test_patch_document_keeps_coordinates_exact),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_query_has_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,9 @@
  * at a lower CPU priority (nice HASH_GATE_NICE), so that on a busy machine the hashes yield
  * the processor to the requests that do not hash. A waiting caller holds a worker all the
  * same, so at most workers - slots - 1 callers (at least slots) may wait for a hashing
- * thread; one that finds the wait full is refused at once. A caller refused, or whose work
- * has not started within its wait, answers 503 with Retry-After. */
+ * thread; one that finds the wait full waits 10 ms only for a place in it. A caller that
+ * finds no place, or whose work has not started within its wait, answers 503 with
+ * Retry-After. */
 #ifndef HASH_GATE_H
 #define HASH_GATE_H
 
@@ -23,8 +24,8 @@
 int hash_gate_setup(int slots, long wait_ms, int workers);
 
 /* Runs fn(arg) on a hashing thread and returns once it has run: 0. -1 when it did not run
- * at all (the wait was full, or no thread took it within wait_ms), with rp holding a 503 +
- * Retry-After. Work that has started is always waited for to its end. */
+ * at all (no place in the wait within 10 ms, or no thread took it within wait_ms), with rp
+ * holding a 503 + Retry-After. Work that has started is always waited for to its end. */
 int hash_gate_run(struct reply *rp, void (*fn)(void *arg), void *arg);
 
 /* Stops and joins the hashing threads (at shutdown, when no worker runs any more). */
