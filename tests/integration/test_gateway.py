@@ -364,3 +364,37 @@ def test_gateway_holds_at_most_4_uploads_at_once_per_address(h):
     r = h.request("POST", gw.url + "/api/v1/media?category=travel_photo", body=b"\xff" * 1024,
                   headers={"Content-Type": "image/jpeg"})
     assert r.status == 401, r  # through to user-service again once the others are gone
+
+
+# ---- compression (issue 19, gateway conventions)
+
+def raw_get(gw, path, headers):
+    c = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)
+    c.request("GET", path, headers=headers)  # http.client adds no Accept-Encoding of its own
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+
+def test_gateway_gzips_json_for_clients_that_ask_and_etags_still_match(h):
+    import gzip
+    gw = gateway(h)
+    path = "/api/v1/destinations?limit=50"
+    status, plain_h, plain = raw_get(gw, path, {"Accept-Encoding": "identity"})
+    assert status == 200 and "content-encoding" not in plain_h and len(plain) > 1024, (status, plain_h)
+    status, gz_h, gz = raw_get(gw, path, {"Accept-Encoding": "gzip"})
+    assert status == 200 and gz_h.get("content-encoding") == "gzip", gz_h
+    assert "Accept-Encoding" in gz_h.get("vary", ""), gz_h
+    assert json.loads(gzip.decompress(gz)) == json.loads(plain)
+    assert len(gz) < len(plain) / 3, (len(gz), len(plain))
+    # the ETag goes weak on the way, and still gives 304 either way
+    assert gz_h["etag"] == "W/" + plain_h["etag"], (gz_h["etag"], plain_h["etag"])
+    for tag, enc in ((gz_h["etag"], "gzip"), (plain_h["etag"], "gzip"), (gz_h["etag"], "identity")):
+        status, _, body = raw_get(gw, path, {"Accept-Encoding": enc, "If-None-Match": tag})
+        assert status == 304 and body == b"", (tag, enc, status)
+    # small answers stay as they are (under gzip_min_length), and so do non-JSON ones
+    status, small_h, _ = raw_get(gw, "/api/v1/destinations/1", {"Accept-Encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in small_h, small_h
+    status, health_h, _ = raw_get(gw, "/healthz", {"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in health_h, health_h
