@@ -10,7 +10,6 @@ Only the Python standard library and the openssl and nginx commands are used."""
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -19,7 +18,7 @@ import time
 
 import harness
 from accounts import api, new_user
-from gateway import NGINX, _die_with_parent
+from gateway import NGINX, _die_with_parent, stop_nginx
 from harness import Daemon, free_port, problem_ok
 
 VALIDATE_PATH = "/internal/v1/destinations/validate"  # INTERNAL_PATH_VALIDATE (common/internal_api.h)
@@ -88,7 +87,7 @@ class TlsTerminator:
         self.ports = [free_port() for _ in certs]
         self.log_dir = os.path.join(log_dir, "tls-terminator")
         self.log = os.path.join(self.log_dir, "access.log")
-        self.proc = self.prefix = None
+        self.proc = self.prefix = self.out = None
 
     def start(self, timeout=10):
         os.makedirs(self.log_dir, exist_ok=True)
@@ -118,17 +117,7 @@ class TlsTerminator:
         raise RuntimeError("nginx did not complete a TLS handshake within %ss" % timeout)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.out.close()
-        if self.prefix:
-            shutil.rmtree(self.prefix, ignore_errors=True)
+        stop_nginx(self.proc, self.out, self.prefix)
 
     def records(self, request_id, timeout=2.0):
         """The access-log records of request_id (nginx writes a line as its answer ends)."""

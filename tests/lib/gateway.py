@@ -44,6 +44,23 @@ def _die_with_parent():
         _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
+def stop_nginx(proc, out, prefix):
+    """Stops an nginx started as a child (SIGTERM, fast shutdown: tests have nothing in
+    flight; SIGKILL after 10 s), closes its output file and removes its prefix directory.
+    Each may be None (never started)."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc and out:
+        out.close()
+    if prefix:
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
 def _upstream(ports):
     """render.sh's USER_UPSTREAM / DEST_UPSTREAM: loopback host:port, comma-separated."""
     if isinstance(ports, int):
@@ -94,18 +111,8 @@ class Gateway:
         raise RuntimeError("nginx did not answer within %ss: %s" % (timeout, self.output()))
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # fast shutdown: tests have nothing in flight
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.out.close()
-        if self.prefix:
-            shutil.rmtree(self.prefix, ignore_errors=True)
-            self.prefix = None
+        stop_nginx(self.proc, self.out, self.prefix)
+        self.prefix = None
         return self.proc.returncode if self.proc else None
 
     def output(self):
