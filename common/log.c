@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "trace.h"
 #include "utf8.h"
 
 static const char *service_name = "ecomovex";
@@ -139,9 +140,24 @@ static void write_line(char *line, size_t n, enum log_level lvl)
         log_flush();
 }
 
+/* ,"trace_id":…,"span_id":…[,"parent_span_id":…] of the span the thread works for, or "". The ids
+ * are lowercase hex by construction, so they need no escaping. */
+#define TRACE_FIELDS_MAX 128
+static void trace_fields(char *out, size_t cap)
+{
+    const struct trace *tr = trace_current();
+
+    if (!tr) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, ",\"trace_id\":\"%s\",\"span_id\":\"%s\"%s%s%s", tr->trace_id, tr->span_id,
+             tr->parent_id[0] ? ",\"parent_span_id\":\"" : "", tr->parent_id, tr->parent_id[0] ? "\"" : "");
+}
+
 void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...)
 {
-    char msg[LOG_LINE_MAX / 2], esc[LOG_LINE_MAX / 2], rid[160], t[40], line[LOG_LINE_MAX];
+    char msg[LOG_LINE_MAX / 2], esc[LOG_LINE_MAX / 2], rid[160], tf[TRACE_FIELDS_MAX], t[40], line[LOG_LINE_MAX];
     va_list ap;
     int n;
 
@@ -158,26 +174,28 @@ void log_msg(enum log_level lvl, const char *request_id, const char *fmt, ...)
         log_json_escape(r, sizeof r, request_id);
         snprintf(rid, sizeof rid, ",\"request_id\":\"%s\"", r);
     }
-    n = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"service\":\"%s\"%s,\"msg\":\"%s\"}", t,
-                 level_names[lvl], service_name, rid, esc);
+    trace_fields(tf, sizeof tf);
+    n = snprintf(line, sizeof line, "{\"time\":\"%s\",\"level\":\"%s\",\"service\":\"%s\"%s%s,\"msg\":\"%s\"}", t,
+                 level_names[lvl], service_name, rid, tf, esc);
     write_line(line, n < 0 ? 0 : (size_t)n, lvl);
 }
 
 void log_access(const char *request_id, const char *method, const char *route, int status, double duration_ms,
                 const char *client)
 {
-    char t[40], r[96], rt[256], cl[96], line[LOG_LINE_MAX];
+    char t[40], r[96], rt[256], cl[96], tf[TRACE_FIELDS_MAX], line[LOG_LINE_MAX];
     int n;
 
     if (LOG_INFO < min_level)
         return;
+    trace_fields(tf, sizeof tf);
     log_time_now(t, sizeof t);
     log_json_escape(r, sizeof r, request_id ? request_id : "");
     log_json_escape(rt, sizeof rt, route ? route : "");
     log_json_escape(cl, sizeof cl, client ? client : "");
     n = snprintf(line, sizeof line,
                  "{\"time\":\"%s\",\"level\":\"info\",\"service\":\"%s\",\"request_id\":\"%s\",\"method\":\"%s\","
-                 "\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"client\":\"%s\"}",
-                 t, service_name, r, method, rt, status, duration_ms, cl);
+                 "\"route\":\"%s\",\"status\":%d,\"duration_ms\":%.3f,\"client\":\"%s\"%s}",
+                 t, service_name, r, method, rt, status, duration_ms, cl, tf);
     write_line(line, n < 0 ? 0 : (size_t)n, LOG_INFO);
 }

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "trace.h"
+
 #define REQUEST_MAX_HEADERS 64 /* evhttp's header size cap keeps real requests far below */
 #define REQUEST_ID_MAX 64      /* longest X-Request-ID we accept from a client */
 #define REQUEST_MAX_IDS 4      /* {id} segments a route pattern may hold */
@@ -40,7 +42,8 @@ struct request {
     char *body; /* NUL-terminated copy of the body (NULL when empty) */
     size_t body_len;
     cJSON *json; /* the body parsed by json_body(), or NULL; freed by request_free, never by handlers */
-    char request_id[REQUEST_ID_MAX + 1];
+    char request_id[REQUEST_ID_MAX + 1]; /* the trace id when a valid traceparent came, else X-Request-ID or random */
+    struct trace trace;                  /* W3C trace context: this service's span for the request */
     char client_addr[REQUEST_ADDR_MAX];
     long long ids[REQUEST_MAX_IDS]; /* values of the {id} segments, in order */
     int nids;

@@ -173,7 +173,9 @@ static void answer_now(struct server *s, struct evhttp_request *req, struct requ
 {
     send_reply(req, rq, rp);
     metrics_request(slot, rq->method, rp->status, elapsed_s(&rq->started));
+    trace_set_current(&rq->trace);
     log_access(rq->request_id, rq->method, route, rp->status, elapsed_s(&rq->started) * 1e3, rq->client_addr);
+    trace_set_current(NULL);
     (void)s;
 }
 
@@ -297,6 +299,7 @@ static void handle(struct server *s, struct worker *w, struct job *j)
     const char *route_name;
 
     rq->worker = w;
+    trace_set_current(&rq->trace);
     if (j->builtin == BUILTIN_READYZ) {
         if (server_draining(s))
             problem_unavailable(rp, s->opt->retry_after_s, "This instance is shutting down; it");
@@ -315,6 +318,7 @@ static void handle(struct server *s, struct worker *w, struct job *j)
     }
     metrics_request(j->slot, rq->method, rp->status, elapsed_s(&rq->started));
     log_access(rq->request_id, rq->method, route_name, rp->status, elapsed_s(&rq->started) * 1e3, rq->client_addr);
+    trace_set_current(NULL);
 }
 
 static void *worker_main(void *arg)
@@ -374,6 +378,11 @@ static int copy_request(struct evhttp_request *req, struct request *rq)
         snprintf(rq->request_id, sizeof rq->request_id, "%s", rid);
     else
         request_id_generate(rq->request_id);
+    /* A client's own X-Request-ID stays the request id (user-service's internal calls send theirs
+     * with a traceparent of their own); without one, a valid traceparent's trace id is it. */
+    if (trace_begin(&rq->trace, request_header(rq, "traceparent"), request_header(rq, "tracestate"), rq->request_id) &&
+        !(rid && request_id_valid(rid)))
+        snprintf(rq->request_id, sizeof rq->request_id, "%s", rq->trace.trace_id);
     if (conn) {
         char *addr = NULL;
         ev_uint16_t port = 0;
@@ -390,20 +399,24 @@ static int answer_healthz(struct evhttp_request *req)
 {
     static const char body[] = HEALTH_BODY;
     const char *uri = evhttp_request_get_uri(req), *rid;
-    struct evkeyvalq *oh;
+    struct evkeyvalq *ih, *oh;
     struct evbuffer *b;
     struct evhttp_connection *conn;
     struct timespec t0;
-    char id[REQUEST_ID_MAX + 1], *addr = NULL;
+    char id[REQUEST_ID_MAX + 1], parent[SPAN_ID_HEX + 1], *addr = NULL;
+    unsigned flags;
     ev_uint16_t port = 0;
 
     if (evhttp_request_get_command(req) != EVHTTP_REQ_GET || !uri || strcmp(uri, "/healthz") != 0 ||
         !(b = evbuffer_new()))
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rid = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-ID");
+    ih = evhttp_request_get_input_headers(req);
+    rid = evhttp_find_header(ih, "X-Request-ID");
     if (rid && request_id_valid(rid))
         snprintf(id, sizeof id, "%s", rid);
+    else if (trace_parse_parent(evhttp_find_header(ih, "traceparent"), id, parent, &flags))
+        ; /* the trace id is the request id */
     else
         request_id_generate(id);
     oh = evhttp_request_get_output_headers(req);

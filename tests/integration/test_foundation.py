@@ -53,6 +53,17 @@ def test_request_id_is_echoed_or_generated(h):
     assert r.header("X-Request-ID") and r.header("X-Request-ID") != "bad id with spaces"
     r = h.get(h.dest_url + "/healthz")
     assert len(r.header("X-Request-ID")) >= 16
+    # without X-Request-ID, a valid W3C traceparent's trace id is the request id, on /healthz as
+    # on any route; a client's own X-Request-ID stays (as on user-service's internal calls)
+    tid = "0af7651916cd43dd8448eb211c80319c"
+    for path in ("/healthz", "/api/v1/destinations/1"):
+        r = h.get(h.dest_url + path, headers={"traceparent": "00-%s-b7ad6b7169203331-01" % tid})
+        assert r.header("X-Request-ID") == tid, (path, r.headers)
+        r = h.get(h.dest_url + path, headers={"traceparent": "00-%s-b7ad6b7169203331-01" % tid.upper()})
+        assert r.header("X-Request-ID") not in (tid, tid.upper()), (path, r.headers)
+        r = h.get(h.dest_url + path, headers={"X-Request-ID": "trace-abc.123",
+                                              "traceparent": "00-%s-b7ad6b7169203331-01" % tid})
+        assert r.header("X-Request-ID") == "trace-abc.123", (path, r.headers)
 
 
 def test_access_log_is_one_json_line_per_request(h):

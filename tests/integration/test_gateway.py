@@ -204,6 +204,41 @@ def test_request_id_survives_gateway_user_service_destination_service(h):
     assert [(x["method"], x["route"]) for x in d if "route" in x] == [("GET", "/internal/v1/destinations")], d
 
 
+def test_trace_context_crosses_gateway_user_service_destination_service(h):
+    # W3C traceparent: its trace id becomes the request id at every hop (over a client's
+    # X-Request-ID); user-service logs its own span as a child of the caller's, and the
+    # internal call carries a traceparent whose parent is user-service's span.
+    email = "gwtp-%d@example.org" % time.time_ns()
+    r, _ = via_gateway(h, "POST", "/api/v1/auth/register", body={
+        "username": "gwtp_%d" % (time.time_ns() % 10**9), "email": email, "password": "correct horse 4"})
+    assert r.status == 201, r
+    token = r.json()["access_token"]
+    r, _ = via_gateway(h, "POST", "/api/v1/reviews", body={"destination_id": 5, "rating": 4, "content": "On foot."},
+                       token=token)
+    assert r.status in (201, 202), r
+    review_id = r.json()["id"]
+    trace_id = "%032x" % (time.time_ns() | 1 << 124)
+    parent = "b7ad6b7169203331"
+    r = h.get(gateway(h).url + "/api/v1/reviews/%d?expand=destination" % review_id,
+              headers={"traceparent": "00-%s-%s-01" % (trace_id, parent), "tracestate": "eco=1,other=x",
+                       "X-Request-ID": "not-the-trace-id"})
+    assert r.status == 200 and r.header("X-Request-ID") == trace_id, r
+    assert len(gateway(h).log_for(trace_id)) == 1
+    u = [x for x in daemon_log_records(h.user, trace_id) if "route" in x]
+    assert len(u) == 1 and u[0]["trace_id"] == trace_id and u[0]["parent_span_id"] == parent, u
+    span = u[0]["span_id"]
+    assert re.fullmatch("[0-9a-f]{16}", span) and span != parent, u
+    d = [x for x in daemon_log_records(h.dest, trace_id) if "route" in x]
+    assert [x["route"] for x in d] == ["/internal/v1/destinations"], d
+    assert d[0]["trace_id"] == trace_id and d[0]["parent_span_id"] == span and d[0]["span_id"] != span, d
+    # an invalid traceparent (all-zero trace id) is ignored: the client's X-Request-ID stays
+    r = h.get(gateway(h).url + "/api/v1/destinations/1",
+              headers={"traceparent": "00-%s-%s-01" % ("0" * 32, parent), "X-Request-ID": "kept-id-1"})
+    assert r.header("X-Request-ID") == "kept-id-1", r.headers
+    d = [x for x in daemon_log_records(h.dest, "kept-id-1") if "route" in x]
+    assert len(d) == 1 and "parent_span_id" not in d[0] and re.fullmatch("[0-9a-f]{32}", d[0]["trace_id"]), d
+
+
 def test_gateway_generates_a_request_id_when_none_or_a_bad_one_is_sent(h):
     gw = gateway(h)
     for headers in ({}, {"X-Request-ID": "bad id with spaces"}, {"X-Request-ID": "x" * 65}):

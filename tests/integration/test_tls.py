@@ -9,6 +9,7 @@ trust: that CA (DESTINATION_SERVICE_CA_FILE), another self-signed CA, or the sys
 Only the Python standard library and the openssl and nginx commands are used."""
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -56,7 +57,8 @@ pid %(prefix)s/nginx.pid;
 events { worker_connections 64; }
 http {
     log_format tls escape=json '{"port":"$server_port","scheme":"$scheme","tls":"$ssl_protocol",'
-                               '"uri":"$request_uri","request_id":"$http_x_request_id","status":"$status"}';
+                               '"uri":"$request_uri","request_id":"$http_x_request_id","status":"$status",'
+                               '"traceparent":"$http_traceparent","tracestate":"$http_tracestate"}';
     access_log %(log)s tls;
     client_body_temp_path %(prefix)s/body;
     proxy_temp_path %(prefix)s/proxy;
@@ -184,6 +186,17 @@ def test_https_destination_url_is_verified_against_the_configured_ca(h):
         assert [(x["port"], x["scheme"], x["uri"], x["status"]) for x in recs] == \
             [(str(nginx.ports[0]), "https", VALIDATE_PATH, "200")], recs
         assert recs[0]["tls"].startswith("TLSv1."), recs
+        # the call carries a traceparent of user-service's own (no trace came in) ...
+        assert re.fullmatch("00-[0-9a-f]{32}-[0-9a-f]{16}-00", recs[0]["traceparent"]), recs
+        # ... or, when one came in, the caller's trace id and tracestate with user-service's span
+        trace_id, parent = os.urandom(16).hex(), "00f067aa0ba902b7"
+        r = h.post(good.url + "/api/v1/reviews", {"destination_id": 2, "rating": 4}, token=u["token"],
+                   headers={"traceparent": "00-%s-%s-01" % (trace_id, parent), "tracestate": "eco=tls,x=1"})
+        assert r.status == 201 and r.header("X-Request-ID") == trace_id, r
+        recs = nginx.records(trace_id)
+        assert len(recs) == 1 and recs[0]["tracestate"] == "eco=tls,x=1", recs
+        m = re.fullmatch("00-%s-([0-9a-f]{16})-01" % trace_id, recs[0]["traceparent"])
+        assert m and m.group(1) != parent, recs
 
         # (b) another CA, (c) no CA file (the system store), (d) the right CA for another name: the
         # certificate is refused, and the review is the honest 503 with Retry-After, nothing

@@ -16,6 +16,7 @@
 #include "internal_api.h"
 #include "log.h"
 #include "metrics.h"
+#include "trace.h"
 
 #define ID_TEXT_MAX 21 /* "9223372036854775807," */
 #define HEADER_MAX 256
@@ -469,7 +470,9 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     struct curl_transport *t = ctx;
     struct curl_slist *hdrs = NULL;
     struct dynbuf s;
-    char h_token[HEADER_MAX], h_rid[HEADER_MAX];
+    char h_token[HEADER_MAX], h_rid[HEADER_MAX], tp[TRACEPARENT_LEN + 1], h_tp[HEADER_MAX],
+        h_ts[TRACESTATE_MAX + sizeof "tracestate: "];
+    const char *ts;
     long status = 0;
     CURLcode rc;
 
@@ -482,6 +485,13 @@ static int curl_call(void *ctx, const char *method, const char *path, const char
     dynbuf_init(&s, DEST_RESPONSE_MAX);
     hdrs = curl_slist_append(hdrs, h_token);
     hdrs = curl_slist_append(hdrs, h_rid);
+    ts = trace_outgoing(request_id, tp, sizeof tp);
+    snprintf(h_tp, sizeof h_tp, "traceparent: %s", tp);
+    hdrs = curl_slist_append(hdrs, h_tp);
+    if (ts) {
+        snprintf(h_ts, sizeof h_ts, "tracestate: %s", ts);
+        hdrs = curl_slist_append(hdrs, h_ts);
+    }
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     curl_easy_setopt(t->h, CURLOPT_URL, t->url);
