@@ -25,6 +25,7 @@
 #include "problem.h"
 
 #define LISTEN_BACKLOG 1024
+#define SERVER_MAX_LISTENERS 8 /* addresses a host name may give (localhost: ::1 and 127.0.0.1) */
 #define DRAIN_POLL_MS 20
 #define DRAIN_FLUSH_MS 100 /* let the last replies leave the socket buffers */
 /* A draining server keeps answering for at least this long, every reply with Connection:
@@ -51,7 +52,8 @@ struct server {
     const struct server_options *opt;
     struct event_base *base;
     struct evhttp *http;
-    struct evhttp_bound_socket *bound;
+    struct evhttp_bound_socket *bound[SERVER_MAX_LISTENERS]; /* one per address; none once draining */
+    int nbound;
     struct event *wake_ev, *sigterm_ev, *sigint_ev, *drain_ev, *accept_ev, *flush_ev;
     int wake_fd;
     struct timespec drain_started;
@@ -543,10 +545,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_msg(LOG_INFO, NULL, "signal %d: draining (grace %d s)", (int)sig, s->opt->shutdown_grace_s);
     __atomic_store_n(&s->draining, 1, __ATOMIC_RELAXED);
     clock_gettime(CLOCK_MONOTONIC, &s->drain_started);
-    if (s->bound) {
-        evhttp_del_accept_socket(s->http, s->bound);
-        s->bound = NULL;
-    }
+    for (int i = 0; i < s->nbound; i++)
+        evhttp_del_accept_socket(s->http, s->bound[i]);
+    s->nbound = 0;
     s->drain_ev = event_new(s->base, -1, EV_PERSIST, on_drain_tick, s);
     if (!s->drain_ev || event_add(s->drain_ev, &tick) < 0)
         event_base_loopexit(s->base, NULL);
@@ -582,34 +583,98 @@ static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (s->bound) /* NULL once draining: the listener is gone */
-        evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound));
+    for (int i = 0; i < s->nbound; i++) /* none once draining: the listeners are gone */
+        evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound[i]));
 }
 
+/* A listening socket on a. v6only: 1 when the address family's other half has its own
+ * socket, 0 for a lone IPv6 address (so "[::]" also takes IPv4 clients). */
+static int listen_socket(const struct addrinfo *a, int v6only)
+{
+    int one = 1, fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (a->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) ||
+        bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+static int same_addr(const struct addrinfo *a, const struct addrinfo *b)
+{
+    return a->ai_addrlen == b->ai_addrlen && memcmp(a->ai_addr, b->ai_addr, a->ai_addrlen) == 0;
+}
+
+static int listen_on(struct server *s, const struct addrinfo *a, int v6only)
+{
+    struct evconnlistener *l;
+    int fd = listen_socket(a, v6only);
+
+    if (fd < 0)
+        return -1;
+    /* backlog 0: listen() has been called */
+    if (!(l = evconnlistener_new(s->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd))) {
+        close(fd);
+        return -1;
+    }
+    if (!(s->bound[s->nbound] = evhttp_bind_listener(s->http, l))) {
+        evconnlistener_free(l);
+        return -1;
+    }
+    s->nbound++;
+    evconnlistener_set_error_cb(l, on_accept_error);
+    return 0;
+}
+
+/* Listens on every address the host resolves to (a name such as localhost gives ::1 and
+ * 127.0.0.1), each once. "::" alone is dual-stack; where the kernel has no IPv6 at all, it
+ * falls back to "0.0.0.0" with a warning rather than not starting. */
 static int bind_listener(struct server *s)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *ai = NULL;
-    struct evconnlistener *l;
+    struct addrinfo *ai = NULL, *a, *b;
     char port[8];
-    int rc;
+    int rc, n = 0;
 
     snprintf(port, sizeof port, "%d", s->opt->port);
     if ((rc = getaddrinfo(s->opt->host, port, &hints, &ai)) != 0) {
         log_msg(LOG_ERROR, NULL, "cannot resolve %s: %s", s->opt->host, gai_strerror(rc));
         return -1;
     }
-    l = evconnlistener_new_bind(s->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                LISTEN_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
-    freeaddrinfo(ai);
-    if (!l) {
+    for (a = ai; a; a = a->ai_next)
+        n++;
+    for (a = ai; a; a = a->ai_next) {
+        for (b = ai; b != a && !same_addr(a, b); b = b->ai_next)
+            ;
+        if (b != a) /* a duplicate */
+            continue;
+        if (s->nbound == SERVER_MAX_LISTENERS) {
+            log_msg(LOG_WARN, NULL, "%s: listening on the first %d addresses only", s->opt->host, s->nbound);
+            break;
+        }
+        if (listen_on(s, a, n > 1) == 0)
+            continue;
+        if (errno == EAFNOSUPPORT && n == 1 && strcmp(s->opt->host, "::") == 0) {
+            struct addrinfo v4 = *a;
+            struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->opt->port)};
+            v4.ai_family = AF_INET;
+            v4.ai_addr = (struct sockaddr *)&any;
+            v4.ai_addrlen = sizeof any;
+            log_msg(LOG_WARN, NULL, "no IPv6 on this host: listening on 0.0.0.0:%d instead of [::]", s->opt->port);
+            if (listen_on(s, &v4, 0) == 0)
+                continue;
+        }
         log_msg(LOG_ERROR, NULL, "cannot listen on %s:%d: %s", s->opt->host, s->opt->port, strerror(errno));
+        freeaddrinfo(ai);
         return -1;
     }
-    s->bound = evhttp_bind_listener(s->http, l);
-    if (!s->bound)
-        return -1;
-    evconnlistener_set_error_cb(l, on_accept_error);
+    freeaddrinfo(ai);
     return 0;
 }
 

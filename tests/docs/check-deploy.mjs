@@ -208,8 +208,9 @@ function composeChecks() {
       if (!JSON.stringify(s[svc].healthcheck?.test || "").includes("/readyz")) p.push(`${svc}: health check must use /readyz`);
     }
     const env = (n) => s[n].environment || {};
-    if (env("user-service").USER_SERVICE_ADDR !== "0.0.0.0:8081") p.push("user-service must listen on 0.0.0.0:8081");
-    if (env("destination-service").DEST_SERVICE_ADDR !== "0.0.0.0:8082") p.push("destination-service must listen on 0.0.0.0:8082");
+    if (env("user-service").USER_SERVICE_ADDR !== "[::]:8081") p.push("user-service must listen dual-stack on [::]:8081");
+    if (env("destination-service").DEST_SERVICE_ADDR !== "[::]:8082") p.push("destination-service must listen dual-stack on [::]:8082");
+    if (String(env("gateway").GATEWAY_LISTEN) !== "8080,[::]:8080") p.push("gateway must listen on 8080,[::]:8080 (IPv4 and IPv6)");
     if (env("user-service").DESTINATION_SERVICE_URL !== "http://destination-service:8082") p.push("DESTINATION_SERVICE_URL must be http://destination-service:8082");
     if (!String(env("user-service").USER_DB_URL).includes("@users-db:")) p.push("USER_DB_URL must point at users-db");
     if (!String(env("destination-service").DEST_DB_URL).includes("@destinations-db:")) p.push("DEST_DB_URL must point at destinations-db");
@@ -439,11 +440,13 @@ function k8sChecks() {
       const tgps = spec.terminationGracePeriodSeconds ?? 30;
       const need = sleep + (isGateway ? 0 : grace);
       if (!(tgps > need)) p.push(`${n}: terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep} s + drain ${isGateway ? 0 : grace} s`);
+      if (isGateway && configMaps["gateway-config"]?.GATEWAY_LISTEN !== "8080,[::]:8080")
+        p.push(`gateway: GATEWAY_LISTEN must be "8080,[::]:8080" (IPv4 and IPv6)`);
       if (!isGateway) {
         if (JSON.stringify(c.args) !== '["serve"]') p.push(`${n}: args must be ["serve"]`);
         const port = c.ports?.[0]?.containerPort;
         const addr = configMaps["ecomovex-config"]?.[n === "user-service" ? "USER_SERVICE_ADDR" : "DEST_SERVICE_ADDR"];
-        if (addr !== `0.0.0.0:${port}`) p.push(`${n}: listens on ${addr}, container port is ${port}`);
+        if (addr !== `[::]:${port}`) p.push(`${n}: listens on ${addr}, not dual-stack [::] on container port ${port}`);
       }
       containerRules(n, c, spec, p);
     }

@@ -1,9 +1,11 @@
 """Foundation: probes, metrics, the shape of errors, HTTP limits."""
 import concurrent.futures
+import http.client
+import os
 import socket
 import time
 
-from harness import problem_ok
+from harness import Daemon, free_port, problem_ok
 
 
 def test_healthz_answers_ok_on_both(h):
@@ -188,3 +190,41 @@ def test_head_answers_like_get_without_a_body(h):
     assert body == b"", body[:100]
     r = h.request("PUT", h.dest_url + "/api/v1/destinations/1")
     assert "HEAD" in r.header("Allow"), r.headers
+
+
+def _healthz_at(addr, port):
+    c = http.client.HTTPConnection(addr, port, timeout=3)
+    try:
+        c.request("GET", "/healthz")
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+def test_a_daemon_listens_dual_stack_on_ipv6_any_and_on_every_address_of_a_name(h):
+    # "[::]" is one socket for IPv6 and IPv4 clients; a name is every address it resolves to
+    # (localhost: ::1 and 127.0.0.1 where /etc/hosts says so), each its own socket.
+    cases = (("[::]", {"127.0.0.1", "::1"}),
+             ("localhost", {a[4][0] for a in socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)}))
+    for host, addrs in cases:
+        port = free_port()
+        env = dict(h.env, DEST_SERVICE_ADDR="%s:%d" % (host, port))
+        env.pop("ECOMOVEX_DEV")  # development mode is loopback-only; the harness's secrets are real
+        d = Daemon("destination-service-listen", h.dest.binary, env,
+                   os.path.join(h.log_dir, "destination-service-listen.log"))
+        d.port = port
+        try:
+            d.start(wait_ready=False)
+            deadline = time.time() + 20
+            while True:
+                try:
+                    if _healthz_at(sorted(addrs)[0], port) == 200:
+                        break
+                except OSError:
+                    pass
+                assert d.alive() and time.time() < deadline, (host, d.log_text()[-2000:])
+                time.sleep(0.05)
+            for a in addrs:
+                assert _healthz_at(a, port) == 200, (host, a)
+        finally:
+            d.stop()
