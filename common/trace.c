@@ -26,8 +26,7 @@ static int hex_digit(char c)
     return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
-int trace_parse_parent(const char *h, char trace_id[TRACE_ID_HEX + 1], char parent_id[SPAN_ID_HEX + 1],
-                       unsigned *flags)
+int trace_parse_parent(const char *h, char trace_id[TRACE_ID_HEX + 1], char parent_id[SPAN_ID_HEX + 1], unsigned *flags)
 {
     size_t n;
     int v0, v1, f0, f1;

@@ -30,18 +30,18 @@ static void test_invalid_traceparents_are_refused(void **state)
 {
     static const char *bad[] = {
         "",
-        "00-" TID "-" PID "-0",                             /* short */
-        "00-" TID "-" PID "-01-",                           /* version 00 is exactly 55 */
-        "00-" TID "-" PID "-01x",                           /* likewise */
-        "ff-" TID "-" PID "-01",                            /* version ff is invalid */
-        "00-4BF92F3577B34DA6A3CE929D0E0E4736-" PID "-01",   /* uppercase */
-        "00-00000000000000000000000000000000-" PID "-01",   /* zero trace id */
-        "00-" TID "-0000000000000000-01",                   /* zero parent id */
-        "00_" TID "-" PID "-01",                            /* separators */
+        "00-" TID "-" PID "-0",                           /* short */
+        "00-" TID "-" PID "-01-",                         /* version 00 is exactly 55 */
+        "00-" TID "-" PID "-01x",                         /* likewise */
+        "ff-" TID "-" PID "-01",                          /* version ff is invalid */
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-" PID "-01", /* uppercase */
+        "00-00000000000000000000000000000000-" PID "-01", /* zero trace id */
+        "00-" TID "-0000000000000000-01",                 /* zero parent id */
+        "00_" TID "-" PID "-01",                          /* separators */
         "00-" TID "_" PID "-01",
         "00-" TID "-" PID "_01",
-        "cc-" TID "-" PID "-01x",                           /* later version: '-' after flags */
-        "00-4bf92f3577b34da6a3ce929d0e0e473g-" PID "-01",   /* not hex */
+        "cc-" TID "-" PID "-01x",                         /* later version: '-' after flags */
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-" PID "-01", /* not hex */
         "0g-" TID "-" PID "-01",
         "00-" TID "-" PID "-0z",
     };
