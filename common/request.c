@@ -91,29 +91,9 @@ int request_id_valid(const char *s)
     return n > 0;
 }
 
-/* splitmix64: request ids need to be unique, not secret, and a getrandom(2) per request was a
- * measurable part of answering /healthz. Each thread seeds its own state once from the OS. */
-static unsigned long long next_id_word(void)
-{
-    static __thread unsigned long long state;
-    static __thread int seeded;
-    unsigned long long z;
-
-    if (!seeded) {
-        randombytes_buf(&state, sizeof state);
-        seeded = 1;
-    }
-    z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void request_id_generate(char *out)
 {
-    unsigned long long a = next_id_word(), b = next_id_word();
-
-    snprintf(out, REQUEST_ID_MAX + 1, "%016llx%016llx", a, b);
+    trace_new_id(out); /* a fresh id is a valid trace id too */
 }
 
 void request_free(struct request *rq)

@@ -42,7 +42,7 @@ struct request {
     char *body; /* NUL-terminated copy of the body (NULL when empty) */
     size_t body_len;
     cJSON *json; /* the body parsed by json_body(), or NULL; freed by request_free, never by handlers */
-    char request_id[REQUEST_ID_MAX + 1]; /* the trace id when a valid traceparent came, else X-Request-ID or random */
+    char request_id[REQUEST_ID_MAX + 1]; /* a valid X-Request-ID, else a valid traceparent's trace id, else random */
     struct trace trace;                  /* W3C trace context: this service's span for the request */
     char client_addr[REQUEST_ADDR_MAX];
     long long ids[REQUEST_MAX_IDS]; /* values of the {id} segments, in order */

@@ -18,6 +18,9 @@ struct trace {
     char state[TRACESTATE_MAX + 1];  /* tracestate to pass on; "" when absent, invalid or without a traceparent */
 };
 
+/* Writes 32 random lowercase hex digits (a fresh trace id, and the request ids made here). */
+void trace_new_id(char out[TRACE_ID_HEX + 1]);
+
 /* Parses a traceparent header. Returns 1 and fills the fields when it is valid: version 00 at
  * exactly 55 characters, or a later version (not ff) of at least 55 with a '-' after the flags;
  * lowercase hex only; neither id all zeros. Returns 0 otherwise. */
