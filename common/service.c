@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "healthcheck.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,12 +36,27 @@ static void usage(const struct service_def *d, FILE *f)
             "%s %s — %s\n\n"
             "usage: %s [serve]            run the HTTP daemon (default)\n"
             "       %s migrate [--seed]   apply pending migrations (and load the demo data)\n"
+            "       %s healthcheck [--ready]  exit 0 if the daemon at %s answers /healthz (/readyz) 200\n"
             "%s"
             "       %s --help | --version\n\n"
             "Configuration is read from the environment; see README.md for every variable.\n"
             "  %s (default %s), %s, WORKERS, LOG_LEVEL, JWT_SECRET, INTERNAL_TOKEN, ...\n",
-            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->commands_help ? d->commands_help : "", d->name,
-            d->addr_var, d->addr_default, d->db_var);
+            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->name, d->addr_var,
+            d->commands_help ? d->commands_help : "", d->name, d->addr_var, d->addr_default, d->db_var);
+}
+
+/* The container probe: no logging set-up, no secrets, only the listen address. */
+static int cmd_healthcheck(const struct service_def *d, int argc, char **argv)
+{
+    char host[CONFIG_HOST_MAX];
+    int port, ready = argc == 1 && strcmp(argv[0], "--ready") == 0;
+
+    if (argc > 1 || (argc == 1 && !ready)) {
+        fprintf(stderr, "usage: %s healthcheck [--ready]\n", d->name);
+        return 2;
+    }
+    config_env_addr(d->addr_var, d->addr_default, host, &port);
+    return healthcheck_run(host, port, ready ? "/readyz" : "/healthz", HEALTHCHECK_TIMEOUT_MS);
 }
 
 static int cmd_migrate(const struct service_def *d, int argc, char **argv)
@@ -124,6 +140,8 @@ int service_main(int argc, char **argv, const struct service_def *d)
         printf("%s %s\n", d->name, ECOMOVEX_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "healthcheck") == 0)
+        return cmd_healthcheck(d, argc - 2, argv + 2);
     if (log_parse_level(config_env_str("LOG_LEVEL", "info"), &lvl) < 0)
         config_fail("LOG_LEVEL", "expected one of debug, info, warn, error");
     log_init(d->name, lvl);

@@ -1,8 +1,11 @@
 """Foundation: probes, metrics, the shape of errors, HTTP limits."""
 import concurrent.futures
 import http.client
+import http.server
 import os
 import socket
+import subprocess
+import threading
 import time
 
 from harness import Daemon, free_port, problem_ok
@@ -228,3 +231,48 @@ def test_a_daemon_listens_dual_stack_on_ipv6_any_and_on_every_address_of_a_name(
                 assert _healthz_at(a, port) == 200, (host, a)
         finally:
             d.stop()
+
+
+def test_healthcheck_subcommand_is_the_container_probe(h):
+    # `<daemon> healthcheck [--ready]` replaces curl in the images: 0 only for a 200 from the
+    # daemon's own listen address (a wildcard one is asked on 127.0.0.1), 1 otherwise, in time.
+    def run(binary, var, addr, *args):
+        t0 = time.time()
+        p = subprocess.run([binary, "healthcheck", *args], env=dict(h.env, **{var: addr}), capture_output=True,
+                           timeout=30)
+        return p.returncode, time.time() - t0, p.stderr.decode()
+
+    for d, var in ((h.dest, "DEST_SERVICE_ADDR"), (h.user, "USER_SERVICE_ADDR")):
+        for addr in ("127.0.0.1:%d" % d.port, "[::]:%d" % d.port, "0.0.0.0:%d" % d.port):
+            for args in ((), ("--ready",)):
+                rc, _, err = run(d.binary, var, addr, *args)
+                assert rc == 0, (d.name, addr, args, err)
+    assert run(h.dest.binary, "DEST_SERVICE_ADDR", "127.0.0.1:1")[0] == 1
+    assert run(h.dest.binary, "DEST_SERVICE_ADDR", "127.0.0.1:%d" % h.dest.port, "--bogus")[0] == 2
+    # a listener that accepts and never answers: 1 after the 2 s budget, not a hang
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        rc, took, err = run(h.dest.binary, "DEST_SERVICE_ADDR", "127.0.0.1:%d" % silent.getsockname()[1])
+        assert rc == 1 and 1.5 < took < 10 and "no answer" in err, (rc, took, err)
+    finally:
+        silent.close()
+
+    # an answer other than 200 (a draining or unready daemon's 503): 1
+    class Unready(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Unready)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        rc, _, err = run(h.dest.binary, "DEST_SERVICE_ADDR", "127.0.0.1:%d" % srv.server_port, "--ready")
+        assert rc == 1 and "answered 503" in err, (rc, err)
+    finally:
+        srv.shutdown()
+        srv.server_close()
