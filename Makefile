@@ -23,6 +23,12 @@ CFLAGS    = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -pthread -MMD -MP -Icommon \
             -DECOMOVEX_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -pthread -lm
 
+# The commit for build_info: git's short hash, "unknown" outside a git checkout or without git
+# (the images pass it in: make COMMIT=...). Only metrics.o carries it; a stamp file that changes
+# with the hash rebuilds just that object.
+COMMIT    := $(or $(shell git rev-parse --short=12 HEAD 2>/dev/null),unknown)
+BUILD_COMMIT = $(or $(COMMIT),unknown)
+
 COMMON_SRC := $(wildcard common/*.c)
 # user-service: main.c on top, each feature in its own folder (README.md, "Layout"). Basenames are
 # unique across folders, so a file includes its neighbours' headers by name alone.
@@ -48,6 +54,12 @@ bins: $(BUILD)/user-service $(BUILD)/destination-service
 unit-bins: $(UNIT_BIN)
 
 $(BUILD)/obj/user-service/%.o: CFLAGS += $(USER_INC)
+$(BUILD)/obj/common/metrics.o: CFLAGS += -DECOMOVEX_COMMIT='"$(BUILD_COMMIT)"'
+$(BUILD)/obj/common/metrics.o: $(BUILD)/commit.stamp
+$(BUILD)/commit.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_COMMIT)' | cmp -s - $@ || echo '$(BUILD_COMMIT)' > $@
+FORCE:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@

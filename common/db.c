@@ -23,6 +23,7 @@ struct db {
 };
 
 static struct metric *m_errors, *m_unavailable, *m_reconnects;
+static struct metrics_histogram *m_duration;
 static int last_statement_id;
 
 void db_metrics_init(void)
@@ -30,6 +31,8 @@ void db_metrics_init(void)
     m_errors = metrics_counter("db_errors_total", "Database errors that were not the client's fault.", "");
     m_unavailable = metrics_counter("db_unavailable_total", "Database calls refused because it was down.", "");
     m_reconnects = metrics_counter("db_connects_total", "Database connections made.", "");
+    m_duration = metrics_histogram("db_statement_duration_seconds",
+                                   "Time to run one prepared statement and read its result, errors included.", "");
 }
 
 static long long now_ms(void)
@@ -245,6 +248,7 @@ PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *para
     char name[STMT_NAME_MAX];
     int id = statement_id(s);
     PGresult *r;
+    double t0;
 
     if (!id) {
         log_msg(LOG_ERROR, NULL, "more than %d statements: raise DB_MAX_STATEMENTS", DB_MAX_STATEMENTS);
@@ -262,7 +266,9 @@ PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *para
             metrics_add(m_errors, 1);
         return NULL;
     }
+    t0 = metrics_now();
     r = PQexecPrepared(db->conn, name, s->nparams, params, NULL, NULL, 0);
+    metrics_observe(m_duration, metrics_now() - t0);
     *st = classify(db, r);
     if (*st == DB_OK)
         return r;

@@ -118,7 +118,7 @@ def fast_fail_numbers(h, label, first_id, u):
         if r.status == 503:
             assert r.header("Retry-After"), r.headers
     assert all(s == 503 for s in statuses), statuses
-    assert h.metric(h.user_url, "dest_breaker_state") == 1, "breaker should be open"
+    assert h.metric(h.user_url, "dest_breaker_state", {"state": "open"}) == 1, "breaker should be open"
     time.sleep(0.1)  # let the access lines reach the log
     inside = [server_ms(h, rid) for rid in rids[-6:]]  # by now the breaker is open
     print("  [%s] uncached review writes: sent=%d 503=%d after the breaker opened: max %.1fms in the daemon, "
@@ -152,7 +152,7 @@ def test_destination_service_killed(h):
     # within a few seconds the breaker lets a probe through and closes
     u = new_user(h)
     assert wait_until(lambda: review(h, u, 11)[0].status == 201, timeout=10)
-    assert h.metric(h.user_url, "dest_breaker_state") == 0
+    assert h.metric(h.user_url, "dest_breaker_state", {"state": "closed"}) == 1
     assert baseline[2] == 0
 
 
@@ -199,7 +199,7 @@ def test_destination_service_frozen_times_out_and_user_side_is_unaffected(h):
         t.join()
         n, ok, e5, p99 = load.summary("frozen")
         assert e5 == 0 and ok == n
-        assert h.metric(h.user_url, "dest_breaker_state") == 1
+        assert h.metric(h.user_url, "dest_breaker_state", {"state": "open"}) == 1
         # user-only latency is not dragged down by the stuck dependency (2x, plus a little slack for tiny numbers)
         assert p99 <= max(2 * p99_before, p99_before + 0.05), (p99, p99_before)
     finally:

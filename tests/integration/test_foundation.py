@@ -3,11 +3,14 @@ import concurrent.futures
 import http.client
 import http.server
 import os
+import re
+import secrets
 import socket
 import subprocess
 import threading
 import time
 
+from accounts import api, new_user
 from harness import Daemon, free_port, problem_ok
 
 
@@ -92,6 +95,116 @@ def test_metrics_count_requests_by_route_and_status(h):
     text = h.get(h.dest_url + "/metrics").body.decode()
     assert "# TYPE http_request_duration_seconds histogram" in text
     assert 'db_errors_total{service="destination-service"}' in text
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape(h, url):
+    """The samples of url's /metrics as (name, labels, value), and its TYPE lines by name."""
+    samples, types = [], {}
+    for line in h.get(url + "/metrics").body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            types[name] = kind
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, "not a Prometheus sample line: %r" % line
+        samples.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), float(m.group(3))))
+    return samples, types
+
+
+def values(samples, name, **labels):
+    return [(lb, v) for n, lb, v in samples if n == name and all(lb.get(k) == x for k, x in labels.items())]
+
+
+def one(samples, name, **labels):
+    found = values(samples, name, **labels)
+    assert len(found) == 1, (name, labels, found)
+    return found[0][1]
+
+
+def histogram(samples, name, **labels):
+    """Checks one histogram's shape (cumulative buckets ending in +Inf = _count) and returns
+    its _count and _sum."""
+    buckets = [(lb["le"], v) for lb, v in values(samples, name + "_bucket", **labels)]
+    assert buckets and buckets[-1][0] == "+Inf", buckets
+    bounds = [float(le) for le, _ in buckets[:-1]]
+    assert bounds == sorted(bounds) and len(set(bounds)) == len(bounds), buckets
+    counts = [v for _, v in buckets]
+    assert all(a <= b for a, b in zip(counts, counts[1:])), "buckets must be cumulative: %r" % buckets
+    count, total = one(samples, name + "_count", **labels), one(samples, name + "_sum", **labels)
+    assert count == counts[-1] and total >= 0, (count, buckets)
+    return count, total
+
+
+def test_metrics_have_process_series_and_build_info_on_both(h):
+    for url, service, daemon in ((h.user_url, "user-service", h.user), (h.dest_url, "destination-service", h.dest)):
+        samples, types = scrape(h, url)
+        assert types.get("process_cpu_seconds_total") == "counter", types
+        for name in ("process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds",
+                     "build_info"):
+            assert types.get(name) == "gauge", (name, types)
+        assert 0 < one(samples, "process_cpu_seconds_total") <= daemon.cpu_seconds() + 1
+        assert 1 << 20 < one(samples, "process_resident_memory_bytes") < 4 << 30
+        # the listener, a database connection per worker, epoll: more than the standard three
+        assert 3 < one(samples, "process_open_fds") < 10000
+        start = one(samples, "process_start_time_seconds")
+        assert time.time() - 3600 < start <= time.time(), start
+        info = values(samples, "build_info")
+        assert len(info) == 1 and info[0][1] == 1, info
+        labels = info[0][0]
+        assert labels["service"] == service and labels["version"] and labels["commit"], labels
+
+
+def test_metrics_db_statement_histogram_counts_statements(h):
+    u = new_user(h)
+    before, _ = histogram(scrape(h, h.user_url)[0], "db_statement_duration_seconds", service="user-service")
+    for _ in range(20):  # each reads the account in the database
+        assert h.get(api(h, "/users/me"), token=u["token"]).status == 200
+    samples, types = scrape(h, h.user_url)
+    assert types.get("db_statement_duration_seconds") == "histogram", types
+    after, total = histogram(samples, "db_statement_duration_seconds", service="user-service")
+    assert after >= before + 20 and total > 0, (before, after, total)
+    # destination-service times its statements too
+    h.get(h.dest_url + "/api/v1/destinations/1")
+    count, _ = histogram(scrape(h, h.dest_url)[0], "db_statement_duration_seconds", service="destination-service")
+    assert count > 0
+
+
+def calls_timed(samples):
+    """Internal-call histogram observations and dest_client_calls_total that went out (all outcomes but breaker_open)."""
+    timed = sum(histogram(samples, "dest_client_call_duration_seconds", outcome=lb["outcome"])[0]
+                for lb, _ in values(samples, "dest_client_call_duration_seconds_count"))
+    sent = sum(v for lb, v in values(samples, "dest_client_calls_total") if lb["outcome"] != "breaker_open")
+    return timed, sent
+
+
+def test_metrics_internal_call_histogram_times_each_call_and_breaker_shows_one_state(h):
+    u = new_user(h)
+    samples, types = scrape(h, h.user_url)
+    assert types.get("dest_client_call_duration_seconds") == "histogram", types
+    before, _ = calls_timed(samples)
+    validations = h.metric(h.dest_url, "http_requests_total", {"route": "/internal/v1/destinations/validate"})
+    # an id no cache has seen: user-service must ask destination-service, which says it is missing
+    missing = 900000000 + secrets.randbelow(90000000)
+    r = h.post(api(h, "/reviews"), {"destination_id": missing, "rating": 4}, token=u["token"])
+    assert r.status == 422, r
+    assert h.metric(h.dest_url, "http_requests_total", {"route": "/internal/v1/destinations/validate"}) > validations
+    samples, _ = scrape(h, h.user_url)
+    after, sent = calls_timed(samples)
+    assert after > before, (before, after)
+    ok, ok_sum = histogram(samples, "dest_client_call_duration_seconds", outcome="ok")
+    assert ok > 0 and ok_sum > 0
+    # every call that went out is timed (the feed follower's polls may land between the two reads)
+    assert abs(after - sent) <= 1, (after, sent)
+    states = values(samples, "dest_breaker_state", service="user-service")
+    assert sorted(lb["state"] for lb, _ in states) == ["closed", "half_open", "open"], states
+    assert sorted(v for _, v in states) == [0, 0, 1], states
+    assert one(samples, "dest_breaker_state", state="closed") == 1  # destination-service is up
 
 
 def test_body_over_the_limit_is_413(h):

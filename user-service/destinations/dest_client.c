@@ -30,10 +30,11 @@ static const char *const outcome_labels[OUT_COUNT] = {"outcome=\"ok\"",
                                                       "outcome=\"breaker_open\""};
 
 static struct metric *m_calls[OUT_COUNT], *m_hits, *m_misses, *m_state, *m_trans[3];
+static struct metrics_histogram *m_call_seconds[OUT_BREAKER]; /* a call the breaker refused takes no time */
 
 static void on_breaker_change(enum breaker_state to)
 {
-    metrics_set(m_state, to);
+    metrics_set(m_state, to); /* one atomic index: a scrape sees exactly one state at 1 */
     metrics_add(m_trans[to], 1);
     log_msg(to == BREAKER_OPEN ? LOG_WARN : LOG_INFO, NULL, "destination-service circuit breaker: %s",
             breaker_state_name(to));
@@ -95,6 +96,7 @@ void dest_config_from_env(struct dest_config *c, const char *base_url, const cha
 int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
 {
     static const char *const trans[3] = {"to=\"closed\"", "to=\"open\"", "to=\"half_open\""};
+    static const char *const states[3] = {"closed", "open", "half_open"}; /* by enum breaker_state */
 
     s->cfg = *c;
     s->feed = (struct dest_feed_trust){0}; /* dest_feed_start turns it on for the request path */
@@ -109,7 +111,13 @@ int dest_shared_init(struct dest_shared *s, const struct dest_config *c)
             metrics_counter("dest_client_calls_total", "Calls to destination-service, by outcome.", outcome_labels[i]);
     m_hits = metrics_counter("dest_cache_hits_total", "Destination ids answered from the cache.", "");
     m_misses = metrics_counter("dest_cache_misses_total", "Destination ids not in the cache.", "");
-    m_state = metrics_gauge("dest_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open.", "");
+    for (int i = 0; i < OUT_BREAKER; i++)
+        m_call_seconds[i] =
+            metrics_histogram("dest_client_call_duration_seconds",
+                              "One HTTP exchange with destination-service (each try), by outcome.", outcome_labels[i]);
+    m_state = metrics_state_gauge("dest_breaker_state",
+                                  "Circuit breaker state: 1 for the current one (closed, open, half_open).", "state",
+                                  states, 3);
     for (int i = 0; i < 3; i++)
         m_trans[i] = metrics_counter("dest_breaker_transitions_total", "Circuit breaker state changes.", trans[i]);
     return 0;
@@ -169,6 +177,7 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
         enum dest_error err = DEST_ERR_NONE;
         long remaining = (long)(deadline - c->now_ms()), delay;
         int rc;
+        double t0;
 
         enum breaker_ticket ticket = breaker_allow(&c->shared->breaker, c->now_ms());
 
@@ -178,8 +187,10 @@ static enum call_outcome call(struct dest_client *c, const char *method, const c
             break;
         }
         memset(out, 0, sizeof *out);
+        t0 = metrics_now();
         rc = c->call(c->transport, method, path, body, len, request_id, remaining > 0 ? remaining : 1, out, &err);
         o = classify(rc, err, out->status);
+        metrics_observe(m_call_seconds[o], metrics_now() - t0);
         breaker_record(&c->shared->breaker, c->now_ms(), o == OUT_OK, ticket);
         metrics_add(m_calls[o], 1);
         if (o == OUT_OK)
