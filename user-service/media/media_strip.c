@@ -214,7 +214,10 @@ static int png_exif(const uint8_t *data, size_t len, struct out *o, int *orient,
     if (v < 2)
         return 0;
     wr32(c, TIFF_MIN, 1);
-    memcpy(c + 4, "eXIf", 4);
+    c[4] = 'e';
+    c[5] = 'X';
+    c[6] = 'I';
+    c[7] = 'f';
     tiff_minimal(c + 8, v);
     wr32(c + 8 + TIFF_MIN, crc32_of(c + 4, 4 + TIFF_MIN), 1);
     return put(o, c, sizeof c);
