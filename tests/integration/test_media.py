@@ -16,21 +16,33 @@ FIELDS = {"id", "filename", "content_type", "size", "sha256", "category", "creat
 
 # ---- helpers ----
 
-def png_bytes(extra=b""):
-    """A real 1x1 PNG (the server only sniffs the signature, but a real one costs nothing)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(extra=b"", idat=None, chunks=b""):
+    """A real 1x1 PNG; chunks go before IDAT, extra after IEND (the server drops it). idat
+    replaces the pixel data with bytes of the caller's (the server never decodes them)."""
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"") + extra
+    pixels = idat if idat is not None else zlib.compress(b"\x00\xff\x00\x00")
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + chunks + png_chunk(b"IDAT", pixels)
+            + png_chunk(b"IEND", b"") + extra)
 
 
-def jpeg_bytes(n=64):
-    return b"\xff\xd8\xff\xe0" + secrets.token_bytes(n) + b"\xff\xd9"
+def scan_bytes(n):
+    """Entropy-coded-looking bytes: random, with no 0xFF that could read as a marker."""
+    return secrets.token_bytes(n).replace(b"\xff", b"\x00")
+
+
+def jpeg_bytes(n=64, segments=b""):
+    """A well-formed JPEG of n + 6 bytes (plus segments): SOI, APP0 JFIF, the segments, SOS,
+    scan data, EOI. The server walks the segments (media_strip.h), so they must hold."""
+    jfif = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return b"\xff\xd8" + jfif + segments + b"\xff\xda\x00\x02" + scan_bytes(n - 20) + b"\xff\xd9"
 
 
 def webp_bytes(n=64):
-    body = b"WEBPVP8 " + secrets.token_bytes(n)
+    body = b"WEBPVP8 " + struct.pack("<I", n - 4) + secrets.token_bytes(n - 4)
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -83,7 +95,7 @@ def rows_of(h, uid):
 
 def test_multipart_round_trip_is_byte_identical(h):
     u = new_user(h)
-    data = png_bytes(secrets.token_bytes(3000) + b"\r\n--not-the-boundary\r\n")
+    data = png_bytes(idat=secrets.token_bytes(3000) + b"\r\n--not-the-boundary\r\n")
     r = upload(h, u, data, filename="../../etc/Ảnh biển.png")
     assert r.status == 201, r
     m = r.json()
@@ -177,13 +189,14 @@ def test_too_large_is_413_and_leaves_nothing(h):
     out = h.raw(h.user.port, head + body[:4096])
     assert out.startswith(b"HTTP/1.1 413"), out[:200]
     # just over the limit but within evhttp's cap: the service's own 413 problem
-    data = png_bytes()
-    data += b"\0" * (MAX_BYTES + 1 - len(data))
+    pad = MAX_BYTES + 1 - len(png_bytes(idat=b""))
+    data = png_bytes(idat=b"\0" * pad)  # one IDAT chunk as large as needed: nothing to strip
+    assert len(data) == MAX_BYTES + 1
     p = problem_ok(upload_raw(h, u, data, "image/png"), 413)
     assert str(MAX_BYTES) in p["detail"]
     problem_ok(upload(h, u, data), 413)
     # exactly the limit is fine
-    m = uploaded(h, u, data[:MAX_BYTES])
+    m = uploaded(h, u, png_bytes(idat=b"\0" * (pad - 1)))
     assert m["size"] == MAX_BYTES
     assert rows_of(h, u["id"]) == 1 and len(files_of(h, u["id"])) == 1
 
@@ -302,3 +315,98 @@ def test_startup_sweep_removes_old_files_without_a_row(h):
     r = h.get(api(h, "/media/%d/content" % kept["id"]), token=u["token"])
     assert r.status == 200 and r.body == png_bytes()
     os.unlink(young_orphan)
+
+
+# ---- metadata stripping (issue 19, item 3) ----
+
+GPS = b"GPS 52.3676 N 4.9041 E home"
+
+
+def exif_tiff(orientation=None):
+    """A little-endian TIFF block: IFD0 with the orientation (when given) and a GPS-IFD
+    pointer, then a GPS IFD holding latitude ref "N" and the GPS marker text."""
+    entries = ([(0x0112, 3, 1, struct.pack("<HH", orientation, 0))] if orientation else [])
+    ifd0_len = 2 + 12 * (len(entries) + 1) + 4
+    gps_off = 8 + ifd0_len
+    entries.append((0x8825, 4, 1, struct.pack("<I", gps_off)))
+    ifd0 = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHI", t, k, c) + v for t, k, c, v in entries)
+    gps = struct.pack("<H", 1) + struct.pack("<HHI", 1, 2, 2) + b"N\0\0\0" + struct.pack("<I", 0) + GPS
+    return b"II*\0" + struct.pack("<I", 8) + ifd0 + struct.pack("<I", 0) + gps
+
+
+def app(marker, payload):
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def served(h, u, data, **kw):
+    """Uploads data, downloads it back; asserts size and sha256 describe what is served."""
+    m = uploaded(h, u, data, **kw)
+    c = h.get(api(h, "/media/%d/content" % m["id"]), token=u["token"])
+    assert c.status == 200, c
+    assert m["sha256"] == hashlib.sha256(c.body).hexdigest() and m["size"] == len(c.body), m
+    assert c.header("etag") == '"%s"' % m["sha256"]
+    stored = []
+    for name in files_of(h, u["id"]):
+        with open(os.path.join(h.media_dir, str(u["id"]), name), "rb") as f:
+            stored.append(f.read())
+    assert c.body in stored  # what is served is the file on disk
+    return m, c.body
+
+
+def test_jpeg_exif_gps_xmp_and_comments_are_stripped_and_orientation_kept(h):
+    u = new_user(h)
+    xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><exif:GPSLatitude>" + GPS + b"</exif:GPSLatitude></x:xmpmeta>"
+    segments = (app(0xE1, b"Exif\0\0" + exif_tiff(orientation=6)) + app(0xE1, xmp)
+                + app(0xED, b"Photoshop 3.0\0008BIM" + GPS) + app(0xFE, b"shot at " + GPS))
+    data = jpeg_bytes(400, segments)
+    scan = data[data.index(b"\xff\xda"):]
+    assert GPS in data
+    m, body = served(h, u, data, filename="trip.jpg")
+    assert m["content_type"] == "image/jpeg" and m["size"] < len(data)
+    assert GPS not in body and b"xmpmeta" not in body and b"Photoshop" not in body and b"\xff\xfe" not in body
+    assert body.startswith(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00") and body.endswith(scan)
+    # the orientation stays, alone, in a minimal Exif
+    tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0"
+    assert b"\xff\xe1\x00\x22Exif\0\0" + tiff in body
+    # a clean JPEG is stored as it came
+    clean = jpeg_bytes(300)
+    m2, body2 = served(h, u, clean, category="avatar")
+    assert body2 == clean and m2["sha256"] == hashlib.sha256(clean).hexdigest()
+
+
+def test_png_text_and_exif_chunks_are_stripped(h):
+    u = new_user(h)
+    chunks = (png_chunk(b"gAMA", struct.pack(">I", 45455)) + png_chunk(b"tEXt", b"Location\0" + GPS)
+              + png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + GPS) + png_chunk(b"eXIf", exif_tiff())
+              + png_chunk(b"tIME", b"\x07\xea\x0c\x07\x10\x2d\x00"))
+    data = png_bytes(chunks=chunks, extra=b"appended " + GPS)
+    m, body = served(h, u, data, filename="map.png")
+    assert GPS not in body
+    for kind in (b"tEXt", b"iTXt", b"eXIf", b"tIME"):
+        assert kind not in body, kind
+    assert body == png_bytes(chunks=png_chunk(b"gAMA", struct.pack(">I", 45455)))
+
+
+def test_webp_exif_and_xmp_are_stripped(h):
+    u = new_user(h)
+    def chunk(kind, data):
+        return kind + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+    image = chunk(b"VP8L", b"\x2f" + secrets.token_bytes(40))
+    vp8x = chunk(b"VP8X", bytes([0x0C]) + b"\0" * 9)  # EXIF and XMP flags
+    body = b"WEBP" + vp8x + image + chunk(b"EXIF", exif_tiff()) + chunk(b"XMP ", b"<x:xmpmeta>" + GPS + b"</x:xmpmeta>")
+    data = b"RIFF" + struct.pack("<I", len(body)) + body
+    m, got = served(h, u, data)
+    clean = b"WEBP" + chunk(b"VP8X", b"\0" * 10) + image
+    assert got == b"RIFF" + struct.pack("<I", len(clean)) + clean
+
+
+def test_malformed_images_are_422_and_leave_nothing(h):
+    u = new_user(h)
+    bad_jpeg = b"\xff\xd8" + app(0xE1, b"Exif\0\0" + exif_tiff())[:-10]  # segment past the end
+    no_eoi = jpeg_bytes(100)[:-2]
+    bad_png = png_bytes()[:-12]  # no IEND
+    bad_webp = b"RIFF" + struct.pack("<I", 4000) + b"WEBPVP8 " + struct.pack("<I", 8) + b"12345678"
+    for data in (bad_jpeg, no_eoi, bad_png, bad_webp):
+        assert_422_on(upload(h, u, data), "file")
+        assert_422_on(upload_raw(h, u, data, kind_of(data)), "file")
+    assert rows_of(h, u["id"]) == 0 and files_of(h, u["id"]) == []

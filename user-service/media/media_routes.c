@@ -20,6 +20,7 @@
 #include "media.h"
 #include "media_files.h"
 #include "media_store.h"
+#include "media_strip.h"
 #include "multipart.h"
 #include "paging.h"
 #include "problem.h"
@@ -51,19 +52,65 @@ static int is_multipart(const char *ct)
     return strncasecmp(ct, "multipart/", strlen("multipart/")) == 0;
 }
 
+/* Strips the metadata of data[0..len) (media_strip.h), then charges the quota, hashes, writes
+ * and records the stripped bytes: size and sha256 describe what is stored and served. */
+static void store_upload(struct request *rq, struct reply *rp, const char *type, const uint8_t *data, size_t len,
+                         const char *filename, const char *cat)
+{
+    struct field_errors fe = {0};
+    struct media_new m = {0};
+    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX], fname[MEDIA_FILENAME_MAX];
+    struct quota_spend spent;
+    const char *why;
+    uint8_t *clean = malloc(len);
+    size_t n = 0;
+    cJSON *out = NULL;
+    enum db_status st;
+
+    if (!clean) {
+        problem_internal(rp);
+        return;
+    }
+    if (media_strip(type, data, len, clean, len, &n, NULL, &why) < 0) {
+        field_error(&fe, "file", "is not a well-formed image: %s", why);
+        problem_fields(rp, &fe);
+        goto out;
+    }
+    if (quota_take(rq, rp, &upload_quota, (long)n, &spent) < 0)
+        goto out;
+    media_sha256_hex(clean, n, sha);
+    media_filename(filename, fname);
+    if (media_files_write(rq->request_id, rq->auth.user_id, clean, n, key) < 0) {
+        quota_refund(rq, &spent);
+        problem_internal(rp);
+        goto out;
+    }
+    m.filename = fname;
+    m.content_type = type;
+    m.sha256 = sha;
+    m.category = cat;
+    m.storage_key = key;
+    m.size = (long long)n;
+    st = media_store_create(rq->worker->db, rq->auth.user_id, &m, &out);
+    if (st != DB_OK) {
+        media_files_remove(rq->request_id, key);
+        quota_refund(rq, &spent);
+        store_failed(rp, st);
+        goto out;
+    }
+    reply_created(rp, 201, out, "/api/v1/media");
+out:
+    free(clean);
+}
+
 void media_upload(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
     struct multipart_part part;
-    struct media_new m = {0};
-    char cat[CATEGORY_TEXT_MAX], boundary[MULTIPART_BOUNDARY_MAX + 1], fname[MEDIA_FILENAME_MAX];
-    char sha[MEDIA_SHA256_HEX], key[MEDIA_KEY_MAX];
+    char cat[CATEGORY_TEXT_MAX], boundary[MULTIPART_BOUNDARY_MAX + 1];
     const char *ct = request_header(rq, "Content-Type"), *declared = ct, *sniffed, *filename = NULL;
     const uint8_t *data = (const uint8_t *)rq->body;
     size_t len = rq->body ? rq->body_len : 0;
-    cJSON *out = NULL;
-    struct quota_spend spent;
-    enum db_status st;
     int got = request_query(rq, "category", cat, sizeof cat);
 
     if (got == 0)
@@ -114,29 +161,7 @@ void media_upload(struct request *rq, struct reply *rp)
         problem(rp, 415, "The file's bytes are %s, which is not the type it was declared as.", sniffed);
         return;
     }
-    if (quota_take(rq, rp, &upload_quota, (long)len, &spent) < 0)
-        return;
-    media_sha256_hex(data, len, sha);
-    media_filename(filename, fname);
-    if (media_files_write(rq->request_id, rq->auth.user_id, data, len, key) < 0) {
-        quota_refund(rq, &spent);
-        problem_internal(rp);
-        return;
-    }
-    m.filename = fname;
-    m.content_type = sniffed;
-    m.sha256 = sha;
-    m.category = cat;
-    m.storage_key = key;
-    m.size = (long long)len;
-    st = media_store_create(rq->worker->db, rq->auth.user_id, &m, &out);
-    if (st != DB_OK) {
-        media_files_remove(rq->request_id, key);
-        quota_refund(rq, &spent);
-        store_failed(rp, st);
-        return;
-    }
-    reply_created(rp, 201, out, "/api/v1/media");
+    store_upload(rq, rp, sniffed, data, len, filename, cat);
 }
 
 void media_list(struct request *rq, struct reply *rp)
