@@ -534,7 +534,8 @@ def test_an_upload_body_is_refused_from_its_head_unless_the_token_holds(h):
         assert line is not None and " 413" in line, (head[:60], line)
     # A valid token on the upload route: the daemon waits for the body (no answer yet).
     assert answer_to_head(h, upload_head(me["token"]), wait=0.5) is None
-    img = b"\xff\xd8\xff\xe0" + b"\0" * (2 * 1024 * 1024)
+    from test_media import jpeg_bytes
+    img = jpeg_bytes(2 * 1024 * 1024)  # well-formed: the server walks its segments
     # ... also when the head arrives in pieces (evhttp takes each line as it comes), and the
     # upload then goes through
     head = upload_head(me["token"], len(img))
@@ -566,8 +567,9 @@ def test_unauthenticated_5_mib_uploads_cost_no_memory(h):
     # 50 concurrent 5 MiB uploads without a token: each answered 413 at once, the body never
     # read, and the daemon's peak RSS grows by less than 32 MiB over its peak after one
     # ordinary authenticated upload.
+    from test_media import jpeg_bytes
     me = new_user(h)
-    r = h.request("POST", h.user_url + UPLOAD, body=b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024),
+    r = h.request("POST", h.user_url + UPLOAD, body=jpeg_bytes(4 * 1024 * 1024),
                   token=me["token"], headers={"Content-Type": "image/jpeg"})
     assert r.status == 201, r
     before = peak_rss_kib(h)
