@@ -812,6 +812,15 @@ def test_every_route_refuses_every_bad_input_with_a_4xx_problem(h):
         t0 = time.time()
         with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
             results = list(ex.map(lambda rq: (rq, send(h, rq)), reqs))
+        # 16 senders against 4 workers and one password-hashing slot: the hash gate may answer
+        # a login or registration 503 with Retry-After (the overload contract, test_abuse.py).
+        # A client retries those; so does the sweep, once and alone, and judges the retry.
+        retried = 0
+        for i, (rq, resp) in enumerate(results):
+            if getattr(resp, "status", None) == 503 and resp.header("Retry-After") and "/auth/" in rq.path:
+                time.sleep(0.2)
+                results[i] = (rq, send(h, rq))
+                retried += 1
         elapsed = time.time() - t0
         failures = []
         for rq, resp in results:
@@ -822,8 +831,8 @@ def test_every_route_refuses_every_bad_input_with_a_4xx_problem(h):
         for _, resp in results:
             k = getattr(resp, "status", "error")
             statuses[k] = statuses.get(k, 0) + 1
-        print("  sweep: %d requests over %d routes in %.1f s; statuses %s"
-              % (len(reqs), len(routes_of_both()), elapsed, dict(sorted(statuses.items(), key=str))))
+        print("  sweep: %d requests over %d routes in %.1f s; statuses %s; %d hash-gate 503s retried"
+              % (len(reqs), len(routes_of_both()), elapsed, dict(sorted(statuses.items(), key=str)), retried))
         assert not failures, "%d of %d answers were wrong:\n  %s" % (len(failures), len(reqs),
                                                                      "\n  ".join(failures[:60]))
         # both alive and ready; nothing changed; nothing logged as an error

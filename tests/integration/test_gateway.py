@@ -178,19 +178,24 @@ def test_client_request_id_survives_end_to_end(h):
     assert [v for k, v in resp.getheaders() if k.lower() == "x-request-id"] == [request_id]
 
 
+def review_via_gateway(h, tag):
+    """Registers a user through the gateway (asserting user-service answered it) and has them
+    review destination 5; returns the review's id."""
+    r = assert_routed(h, "POST", "/api/v1/auth/register", "user", body={
+        "username": "%s_%d" % (tag, time.time_ns() % 10**9), "email": "%s-%d@example.org" % (tag, time.time_ns()),
+        "password": "correct horse 3"})
+    assert r.status == 201, r
+    r, _ = via_gateway(h, "POST", "/api/v1/reviews", body={"destination_id": 5, "rating": 5, "content": "By bike."},
+                       token=r.json()["access_token"])
+    assert r.status in (201, 202), r
+    return r.json()["id"]
+
+
 def test_request_id_survives_gateway_user_service_destination_service(h):
     # Three hops: the gateway, user-service, and the internal call user-service makes to
     # destination-service (an expanded review fetches its destination, uncached), all
     # logging the client's request id.
-    email = "gw3-%d@example.org" % time.time_ns()
-    r = assert_routed(h, "POST", "/api/v1/auth/register", "user", body={
-        "username": "gw3_%d" % (time.time_ns() % 10**9), "email": email, "password": "correct horse 3"})
-    assert r.status == 201, r
-    token = r.json()["access_token"]
-    r, _ = via_gateway(h, "POST", "/api/v1/reviews", body={"destination_id": 5, "rating": 5, "content": "By bike."},
-                       token=token)
-    assert r.status in (201, 202), r
-    review_id = r.json()["id"]
+    review_id = review_via_gateway(h, "gw3")
     request_id = "three-hops:%d" % time.time_ns()
     r, _ = via_gateway(h, "GET", "/api/v1/reviews/%d?expand=destination" % review_id, request_id=request_id)
     assert r.status == 200 and r.header("X-Request-ID") == request_id, r
@@ -208,15 +213,7 @@ def test_trace_context_crosses_gateway_user_service_destination_service(h):
     # W3C traceparent: its trace id becomes the request id at every hop (over a client's
     # X-Request-ID); user-service logs its own span as a child of the caller's, and the
     # internal call carries a traceparent whose parent is user-service's span.
-    email = "gwtp-%d@example.org" % time.time_ns()
-    r, _ = via_gateway(h, "POST", "/api/v1/auth/register", body={
-        "username": "gwtp_%d" % (time.time_ns() % 10**9), "email": email, "password": "correct horse 4"})
-    assert r.status == 201, r
-    token = r.json()["access_token"]
-    r, _ = via_gateway(h, "POST", "/api/v1/reviews", body={"destination_id": 5, "rating": 4, "content": "On foot."},
-                       token=token)
-    assert r.status in (201, 202), r
-    review_id = r.json()["id"]
+    review_id = review_via_gateway(h, "gwtp")
     trace_id = "%032x" % (time.time_ns() | 1 << 124)
     parent = "b7ad6b7169203331"
     r = h.get(gateway(h).url + "/api/v1/reviews/%d?expand=destination" % review_id,
