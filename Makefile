@@ -34,7 +34,8 @@ COMMON_SRC := $(wildcard common/*.c)
 # unique across folders, so a file includes its neighbours' headers by name alone.
 USER_SRC   := $(wildcard user-service/*.c user-service/*/*.c)
 USER_INC   := -Iuser-service $(patsubst %/,-I%,$(sort $(dir $(wildcard user-service/*/*.h))))
-DEST_SRC   := $(wildcard destination-service/*.c)
+DEST_SRC   := $(wildcard destination-service/*.c destination-service/*/*.c)
+DEST_INC   := -Idestination-service $(patsubst %/,-I%,$(sort $(dir $(wildcard destination-service/*/*.h))))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
@@ -54,6 +55,7 @@ bins: $(BUILD)/user-service $(BUILD)/destination-service
 unit-bins: $(UNIT_BIN)
 
 $(BUILD)/obj/user-service/%.o: CFLAGS += $(USER_INC)
+$(BUILD)/obj/destination-service/%.o: CFLAGS += $(DEST_INC)
 $(BUILD)/obj/common/metrics.o: CFLAGS += -DECOMOVEX_COMMIT='"$(BUILD_COMMIT)"'
 $(BUILD)/obj/common/metrics.o: $(BUILD)/commit.stamp
 $(BUILD)/commit.stamp: FORCE
@@ -80,7 +82,7 @@ $(BUILD)/destination-service: $(BUILD)/obj/destination-service/main.o $(BUILD)/l
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_INC) -Idestination-service $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs cmocka) -o $@
+	$(CC) $(CFLAGS) $(USER_INC) $(DEST_INC) $(LDFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs cmocka) -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -130,7 +132,7 @@ db-reset: bins
 db-drop:
 	@scripts/db.sh drop all $(RUN_DIR)
 
-FORMAT_SRC = $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) $(UNIT_SRC) $(wildcard */*.h user-service/*/*.h) $(wildcard bench/*.c tests/fuzz/*.c)
+FORMAT_SRC = $(COMMON_SRC) $(USER_SRC) $(DEST_SRC) $(UNIT_SRC) $(wildcard */*.h user-service/*/*.h destination-service/*/*.h) $(wildcard bench/*.c tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 
@@ -165,7 +167,7 @@ fuzz-bins:
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MF $@.d $(USER_INC) -Idestination-service -fsanitize=fuzzer,address,undefined \
+	$(CC) $(CFLAGS) -MF $@.d $(USER_INC) $(DEST_INC) -fsanitize=fuzzer,address,undefined \
 	  $(filter %.c %.a,$^) $(LDLIBS) -o $@
 -include $(wildcard $(BUILD)/fuzz/*.d)
 

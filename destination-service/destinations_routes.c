@@ -1,6 +1,7 @@
 /* destinations_routes: the destinations API. */
 #include "destinations_routes.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "paging.h"
 #include "problem.h"
 #include "read_db.h"
+#include "search_live.h"
 #include "server.h"
 #include "utf8.h"
 
@@ -149,6 +151,87 @@ static void read_category(const struct request *rq, char *buf, size_t cap, const
         *category = buf;
 }
 
+/* The destinations ids[0..n) (ranked by the index) read from the database in that order,
+ * each with "distance_km" from hits[i] when hits is given. A row deleted after the index
+ * answered is left out. */
+static enum db_status rows_in_order(const struct request *rq, const long long *ids, long long n,
+                                    const struct search_hit *hits, cJSON **out)
+{
+    long long sorted[PAGING_MAX_LIMIT > DEST_NEARBY_LIMIT_MAX ? PAGING_MAX_LIMIT : DEST_NEARBY_LIMIT_MAX];
+    cJSON *rows[sizeof sorted / sizeof sorted[0]], *items = NULL, *c;
+    long long row_id[sizeof sorted / sizeof sorted[0]];
+    struct db *db = read_db(rq);
+    size_t nrows = 0, ns;
+    enum db_status st;
+
+    *out = cJSON_CreateArray();
+    if (!*out)
+        return DB_ERROR;
+    if (n <= 0)
+        return DB_OK;
+    memcpy(sorted, ids, (size_t)n * sizeof *ids);
+    ns = ids_sort_unique(sorted, (size_t)n);
+    st = destinations_store_batch(db, sorted, ns, &items);
+    if (read_db_retry(rq, db, st, st == DB_OK && (size_t)cJSON_GetArraySize(items) < ns)) {
+        cJSON_Delete(items); /* the standby may not have them yet */
+        st = destinations_store_batch(rq->worker->db, sorted, ns, &items);
+    }
+    if (st != DB_OK) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return st;
+    }
+    while ((c = items->child) && nrows < ns) { /* by id ascending, as sorted */
+        rows[nrows] = cJSON_DetachItemViaPointer(items, c);
+        row_id[nrows++] = strtoll(cJSON_GetObjectItemCaseSensitive(c, "id")->valuestring, NULL, 10);
+    }
+    cJSON_Delete(items);
+    for (long long i = 0; i < n; i++) {
+        size_t lo = 0, hi = nrows;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (row_id[mid] < ids[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == nrows || row_id[lo] != ids[i] || !rows[lo])
+            continue; /* deleted since */
+        if (hits) {
+            char km[32];
+            snprintf(km, sizeof km, "%.3f", round(hits[i].distance_m) / METRES_PER_KM);
+            cJSON_AddRawToObject(rows[lo], "distance_km", km);
+        }
+        cJSON_AddItemToArray(*out, rows[lo]);
+        rows[lo] = NULL;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        cJSON_Delete(rows[i]);
+    return DB_OK;
+}
+
+static int category_index(const char *category)
+{
+    for (int i = 0; category && dest_categories[i]; i++)
+        if (strcmp(category, dest_categories[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* A word search from the in-memory index: 1 when answered (*st says how the rows were
+ * read), 0 when the index is not loaded and SQL must answer. */
+static int search_indexed(const struct request *rq, const char *q, const char *category, const struct paging *pg,
+                          cJSON **items, long long *total, enum db_status *st)
+{
+    long long ids[PAGING_MAX_LIMIT], n = 0;
+    int rc = search_live_find(q, category_index(category), pg->offset, pg->limit, ids, &n, total);
+
+    if (rc <= 0)
+        return 0;
+    *st = rows_in_order(rq, ids, n, NULL, items);
+    return 1;
+}
+
 void destinations_search(struct request *rq, struct reply *rp)
 {
     /* 4 bytes per character is the most UTF-8 needs; longer text is refused as too long. */
@@ -163,11 +246,16 @@ void destinations_search(struct request *rq, struct reply *rp)
     read_q(rq, qbuf, sizeof qbuf, &q, &fe);
     read_category(rq, cbuf, sizeof cbuf, &category, &fe);
     paging_parse(rq, PAGING_MAX_LIMIT, &pg, &fe);
-    if (fe.n)
+    if (fe.n) {
         problem_fields(rp, &fe);
-    else if ((st = destinations_store_search(read_db(rq), q, category, &pg, &items, &total)) != DB_OK &&
-             (!read_db_retry(rq, read_db(rq), st, 0) ||
-              (st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total)) != DB_OK))
+        return;
+    }
+    if (!q || !search_indexed(rq, q, category, &pg, &items, &total, &st)) {
+        st = destinations_store_search(read_db(rq), q, category, &pg, &items, &total);
+        if (st != DB_OK && read_db_retry(rq, read_db(rq), st, 0))
+            st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total);
+    }
+    if (st != DB_OK)
         store_failed(rq, rp, st);
     else
         reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
@@ -177,7 +265,8 @@ void destinations_nearby(struct request *rq, struct reply *rp)
 {
     struct field_errors fe = {0};
     double lat = 0, lon = 0, radius_km = DEST_RADIUS_KM_DEFAULT;
-    long long limit = PAGING_DEFAULT_LIMIT;
+    long long limit = PAGING_DEFAULT_LIMIT, n = 0;
+    struct search_hit hits[DEST_NEARBY_LIMIT_MAX];
     cJSON *items = NULL, *o;
     enum db_status st;
 
@@ -190,9 +279,16 @@ void destinations_nearby(struct request *rq, struct reply *rp)
     query_ll(rq, "limit", 1, DEST_NEARBY_LIMIT_MAX, &limit, &fe);
     if (problem_fields_any(rp, &fe))
         return;
-    st = destinations_store_nearby(read_db(rq), lat, lon, radius_km * METRES_PER_KM, limit, &items);
-    if (read_db_retry(rq, read_db(rq), st, 0))
-        st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
+    if (search_live_nearby(lat, lon, radius_km * METRES_PER_KM, (size_t)limit, hits, &n) > 0) {
+        long long ids[DEST_NEARBY_LIMIT_MAX];
+        for (long long i = 0; i < n; i++)
+            ids[i] = hits[i].id;
+        st = rows_in_order(rq, ids, n, hits, &items);
+    } else {
+        st = destinations_store_nearby(read_db(rq), lat, lon, radius_km * METRES_PER_KM, limit, &items);
+        if (read_db_retry(rq, read_db(rq), st, 0))
+            st = destinations_store_nearby(rq->worker->db, lat, lon, radius_km * METRES_PER_KM, limit, &items);
+    }
     if (st != DB_OK) {
         store_failed(rq, rp, st);
         return;
@@ -202,6 +298,23 @@ void destinations_nearby(struct request *rq, struct reply *rp)
     cJSON_AddNumberToObject(o, "limit", (double)limit);
     cJSON_AddNumberToObject(o, "radius_km", radius_km);
     reply_tagged(rq, rp, 200, o, DEST_CACHE_LIST);
+}
+
+/* After a write: the destination d (as the store answered it) is searchable here at once. */
+static void index_written(const cJSON *d)
+{
+    const cJSON *cat = cJSON_GetObjectItemCaseSensitive(d, "category");
+    const cJSON *addr = cJSON_GetObjectItemCaseSensitive(d, "address");
+    struct search_doc doc = {
+        .id = strtoll(cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring, NULL, 10),
+        .name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "name")),
+        .address = cJSON_IsString(addr) ? addr->valuestring : NULL,
+        .category = category_index(cJSON_IsString(cat) ? cat->valuestring : NULL),
+        .lat = strtod(cJSON_GetObjectItemCaseSensitive(d, "latitude")->valuestring, NULL),
+        .lon = strtod(cJSON_GetObjectItemCaseSensitive(d, "longitude")->valuestring, NULL),
+    };
+
+    search_live_put(&doc);
 }
 
 void destinations_create(struct request *rq, struct reply *rp)
@@ -226,6 +339,7 @@ void destinations_create(struct request *rq, struct reply *rp)
     /* the store copies numbers as raw text */
     snprintf(location, sizeof location, "/api/v1/destinations/%s",
              cJSON_GetObjectItemCaseSensitive(d, "id")->valuestring);
+    index_written(d);
     prune_changes(rq);
     reply_tagged(rq, rp, 201, d, NULL);
     if (rp->status == 201) /* not on the 500 a failed serialization becomes */
@@ -255,8 +369,10 @@ void destinations_update(struct request *rq, struct reply *rp)
     else if (!d)
         not_found(rp, rq->ids[0]);
     else {
-        if (f.present)
+        if (f.present) {
+            index_written(d);
             prune_changes(rq);
+        }
         reply_tagged(rq, rp, 200, d, NULL);
     }
 }
@@ -271,6 +387,7 @@ void destinations_delete(struct request *rq, struct reply *rp)
     else if (!deleted)
         not_found(rp, rq->ids[0]);
     else {
+        search_live_remove(rq->ids[0]);
         prune_changes(rq);
         reply_empty(rp, 204);
     }

@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 
+#include "destinations_fields.h"
 #include "ids.h"
 
 #define NUM_TEXT_MAX 32 /* a bigint or a double written with %.17g */
@@ -379,4 +381,78 @@ enum db_status destinations_store_prune(struct db *db, long long keep_seconds)
         return st;
     PQclear(r);
     return DB_OK;
+}
+
+/* ---- the search index's reads ---- */
+
+#define INDEX_COLUMNS "id, name, address, category, latitude, longitude"
+
+static struct db_statement q_change_cursor = {
+    "SELECT greatest(s.pruned_through, (SELECT coalesce(max(seq), 0) FROM destination_change_log))"
+    " FROM destination_change_log_state s",
+    0, 0};
+static struct db_statement q_index_page = {
+    "SELECT " INDEX_COLUMNS " FROM destinations WHERE id > $1 ORDER BY id LIMIT $2", 2, 0};
+static struct db_statement q_index_rows = {"SELECT " INDEX_COLUMNS " FROM destinations WHERE id = ANY($1::bigint[])", 1,
+                                           0};
+
+enum db_status destinations_store_change_cursor(struct db *db, long long *seq)
+{
+    enum db_status st;
+    PGresult *r = db_exec(db, &q_change_cursor, NULL, &st);
+
+    if (!r)
+        return st;
+    *seq = PQntuples(r) == 1 ? db_ll(r, 0, 0) : 0;
+    PQclear(r);
+    return DB_OK;
+}
+
+/* Passes each row of r (INDEX_COLUMNS) to each. */
+static enum db_status index_rows(PGresult *r, dest_row_fn each, void *ctx)
+{
+    enum db_status st = DB_OK;
+
+    for (int i = 0; st == DB_OK && i < PQntuples(r); i++) {
+        const char *cat = db_str(r, i, 3);
+        int category = -1;
+        for (int c = 0; cat && dest_categories[c]; c++)
+            if (strcmp(cat, dest_categories[c]) == 0)
+                category = c;
+        struct search_doc d = {.id = db_ll(r, i, 0),
+                               .name = db_str(r, i, 1),
+                               .address = db_str(r, i, 2),
+                               .category = category,
+                               .lat = db_double(r, i, 4),
+                               .lon = db_double(r, i, 5)};
+        if (each(&d, ctx) != 0)
+            st = DB_ERROR;
+    }
+    PQclear(r);
+    return st;
+}
+
+enum db_status destinations_store_index_page(struct db *db, long long after, long long limit, dest_row_fn each,
+                                             void *ctx, long long *n)
+{
+    char a[NUM_TEXT_MAX], l[NUM_TEXT_MAX];
+    const char *params[] = {a, l};
+    enum db_status st;
+    PGresult *r;
+
+    *n = 0;
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%lld", limit);
+    if (!(r = db_exec(db, &q_index_page, params, &st)))
+        return st;
+    *n = PQntuples(r);
+    return index_rows(r, each, ctx);
+}
+
+enum db_status destinations_store_index_rows(struct db *db, const long long *ids, size_t n, dest_row_fn each, void *ctx)
+{
+    enum db_status st;
+    PGresult *r = exec_ids(db, &q_index_rows, ids, n, &st);
+
+    return r ? index_rows(r, each, ctx) : st;
 }

@@ -14,6 +14,7 @@
 #include "db_status.h"
 #include "destinations_fields.h"
 #include "paging.h"
+#include "search_index.h"
 
 /* Loads destination id into *out. DB_OK with *out NULL when there is no such destination. */
 enum db_status destinations_store_get(struct db *db, long long id, cJSON **out);
@@ -63,5 +64,22 @@ enum db_status destinations_store_changes(struct db *db, long long after, long l
 /* Removes the changes older than keep_seconds (raising pruned_through to the newest
  * removed). Cheap: a range delete on the time index. */
 enum db_status destinations_store_prune(struct db *db, long long keep_seconds);
+
+/* ---- what the search index (search/search_live.c) reads ---- */
+
+/* Called with each row read; a non-zero return stops the reading with DB_ERROR. */
+typedef int (*dest_row_fn)(const struct search_doc *d, void *ctx);
+
+/* The change log's position now: the newest sequence written (or pruned through). Reading
+ * it before the rows means every later write is in the log after it. */
+enum db_status destinations_store_change_cursor(struct db *db, long long *seq);
+
+/* The up to limit destinations with id > after, by id, each passed to each; *n how many. */
+enum db_status destinations_store_index_page(struct db *db, long long after, long long limit, dest_row_fn each,
+                                             void *ctx, long long *n);
+
+/* The destinations among ids[0..n) that exist, each passed to each. */
+enum db_status destinations_store_index_rows(struct db *db, const long long *ids, size_t n, dest_row_fn each,
+                                             void *ctx);
 
 #endif

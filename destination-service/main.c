@@ -6,6 +6,7 @@
 #include "destinations_routes.h"
 #include "problem.h"
 #include "read_db.h"
+#include "search_live.h"
 #include "service.h"
 
 static const struct route routes[] = {
@@ -43,7 +44,7 @@ static int setup(struct server_options *o)
     o->authorize = authorize;
     destinations_changes_setup();
     read_db_setup(o);
-    return 0;
+    return search_live_start(&o->db);
 }
 
 static const struct service_def def = {
@@ -57,6 +58,7 @@ static const struct service_def def = {
     .routes = routes,
     .nroutes = sizeof routes / sizeof routes[0],
     .setup = setup,
+    .teardown = search_live_stop,
 };
 
 int main(int argc, char **argv)

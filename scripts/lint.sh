@@ -12,6 +12,8 @@ PKGS="libevent libpq libcjson libcurl libsodium"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
 USER_INC="-Iuser-service"
 for d in user-service/*/; do USER_INC="$USER_INC -I${d%/}"; done
+DEST_INC="-Idestination-service"
+for d in destination-service/*/; do DEST_INC="$DEST_INC -I${d%/}"; done
 mapfile -t C_FILES < <(git ls-files '*.c' '*.h')
 mapfile -t COMMON < <(git ls-files 'common/*.c')
 mapfile -t USER < <(git ls-files 'user-service/*.c')
@@ -33,14 +35,14 @@ stage() { # name command...
 }
 
 tidy() {
-  clang-tidy --quiet "${COMMON[@]}" "${DEST[@]}" -- -std=c11 -D_GNU_SOURCE -Icommon -Idestination-service \
+  clang-tidy --quiet "${COMMON[@]}" "${DEST[@]}" -- -std=c11 -D_GNU_SOURCE -Icommon $DEST_INC \
     $PKG_CFLAGS &&
     clang-tidy --quiet "${USER[@]}" -- -std=c11 -D_GNU_SOURCE -Icommon $USER_INC $PKG_CFLAGS
 }
 
 stage clang-format clang-format --dry-run -Werror "${C_FILES[@]}"
 stage cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-  --suppress=missingIncludeSystem -D_GNU_SOURCE -Icommon -Idestination-service $USER_INC \
+  --suppress=missingIncludeSystem -D_GNU_SOURCE -Icommon $DEST_INC $USER_INC \
   "${COMMON[@]}" "${USER[@]}" "${DEST[@]}"
 stage clang-tidy tidy
 stage layers python3 scripts/lint-layers.py

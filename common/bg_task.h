@@ -1,6 +1,7 @@
-/* bg_task: one background thread of user-service (the reconciler, the change-feed
- * follower) that sleeps between rounds and stops at once when asked: start, nap, stop.
- * Each task keeps its own database connection and client; only the thread's life is here. */
+/* bg_task: one background thread of a daemon (user-service's reconciler and change-feed
+ * follower, destination-service's search index sync) that sleeps between rounds and stops
+ * at once when asked: start, nap, stop. Each task keeps its own database connection and
+ * client; only the thread's life is here. */
 #ifndef BG_TASK_H
 #define BG_TASK_H
 

@@ -1,0 +1,1007 @@
+/* search_index: the in-memory word and grid index of destinations (see search_index.h). */
+#include "search_index.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fold.h"
+
+#define NONE UINT32_MAX
+/* A token: the word id (24 bits), then the field (name or address), whether it is two
+ * words joined, and the word's position in its field (6 bits; later words share the last). */
+#define POS_MAX 63u
+#define DOC_TOKENS_MAX 1024 /* a name of 200 and an address of 500 characters stay below */
+#define FIELD_ADDRESS 0x80u
+#define JOINED 0x40u
+#define TOKEN(word, flags, pos) (((word) << 8) | (flags) | (pos))
+#define TOKEN_WORD(t) ((t) >> 8)
+#define TOKEN_FIELD(t) ((t)&FIELD_ADDRESS)
+#define TOKEN_JOINED(t) (((t)&JOINED) != 0)
+#define TOKEN_POS(t) ((t)&POS_MAX)
+#define WORDS_MAX (1u << 24) /* what a token's 24 bits can name */
+#define EARTH_RADIUS_M 6378168.0
+#define CELL_DEG 0.05 /* grid cells of 0.05 x 0.05 degrees (5.5 km north-south) */
+#define LON_CELLS 7200
+#define NEARBY_FIRST_M 2000.0
+
+struct word {
+    uint32_t off; /* into chars */
+    uint8_t len;
+    uint8_t alpha; /* only a-z: typo tolerance applies */
+    uint32_t rank; /* position in sorted (valid once sealed) */
+    uint32_t n, cap;
+    union {
+        uint32_t one; /* cap <= 1: the only posting, inline */
+        uint32_t *many;
+    } post; /* slots of the documents holding the word (dead ones included) */
+};
+
+struct doc {
+    long long id;
+    double lat, lon;
+    uint32_t *tok;
+    uint16_t ntok;
+    int8_t category;
+    uint8_t name_words;
+    uint8_t alive;
+};
+
+struct u32vec {
+    uint32_t *v;
+    uint32_t n, cap;
+};
+
+struct cell {
+    int64_t key;
+    int used;
+    struct u32vec slots;
+};
+
+struct id_entry {
+    long long id;
+    uint32_t slot; /* NONE: removed */
+    uint8_t used;
+};
+
+struct search_index {
+    struct word *words;
+    uint32_t nwords, capwords;
+    char *chars;
+    size_t nchars, capchars;
+    uint32_t *wtab; /* open addressing over word ids by their text */
+    size_t wtab_cap;
+    uint32_t *sorted; /* word ids in text order (prefix ranges) */
+    int sealed;
+    struct u32vec bylen[FOLD_WORD_MAX + 1]; /* a-z words by length (typo candidates) */
+    struct doc *docs;
+    uint32_t ndocs, capdocs;
+    size_t alive;
+    struct id_entry *ids;
+    size_t ids_cap, ids_n;
+    struct cell *cells;
+    size_t cells_cap, cells_n;
+    size_t bytes;
+};
+
+/* ---- small containers ---- */
+
+static int grow(void **p, uint32_t *cap, uint32_t need, size_t size, size_t *bytes)
+{
+    uint32_t c = *cap ? *cap : 4;
+    void *q;
+
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c = c > UINT32_MAX / 2 ? need : c * 2;
+    if (!(q = realloc(*p, (size_t)c * size)))
+        return -1;
+    *bytes += (size_t)(c - *cap) * size;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int vec_push(struct u32vec *v, uint32_t x, size_t *bytes)
+{
+    if (grow((void **)&v->v, &v->cap, v->n + 1, sizeof *v->v, bytes) < 0)
+        return -1;
+    v->v[v->n++] = x;
+    return 0;
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t hash_ll(long long x)
+{
+    uint64_t z = (uint64_t)x + 0x9e3779b97f4a7c15ull;
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static const char *word_text(const struct search_index *ix, uint32_t w)
+{
+    return ix->chars + ix->words[w].off;
+}
+
+static const uint32_t *word_posts(const struct word *w)
+{
+    return w->cap <= 1 ? &w->post.one : w->post.many;
+}
+
+/* ---- the dictionary ---- */
+
+static uint32_t word_find(const struct search_index *ix, const char *s, size_t len)
+{
+    size_t mask = ix->wtab_cap - 1, i;
+
+    if (!ix->wtab_cap)
+        return NONE;
+    for (i = hash_bytes(s, len) & mask; ix->wtab[i] != NONE; i = (i + 1) & mask) {
+        const struct word *w = &ix->words[ix->wtab[i]];
+        if (w->len == len && memcmp(ix->chars + w->off, s, len) == 0)
+            return ix->wtab[i];
+    }
+    return NONE;
+}
+
+static int wtab_grow(struct search_index *ix)
+{
+    size_t cap = ix->wtab_cap ? ix->wtab_cap * 2 : 1024, mask = cap - 1;
+    uint32_t *t = malloc(cap * sizeof *t);
+
+    if (!t)
+        return -1;
+    memset(t, 0xff, cap * sizeof *t);
+    for (uint32_t w = 0; w < ix->nwords; w++) {
+        size_t i = hash_bytes(word_text(ix, w), ix->words[w].len) & mask;
+        while (t[i] != NONE)
+            i = (i + 1) & mask;
+        t[i] = w;
+    }
+    ix->bytes += (cap - ix->wtab_cap) * sizeof *t;
+    free(ix->wtab);
+    ix->wtab = t;
+    ix->wtab_cap = cap;
+    return 0;
+}
+
+static int word_cmp_text(const struct search_index *ix, uint32_t w, const char *s, size_t len)
+{
+    const struct word *a = &ix->words[w];
+    size_t n = a->len < len ? a->len : len;
+    int c = memcmp(ix->chars + a->off, s, n);
+
+    return c ? c : (a->len > len) - (a->len < len);
+}
+
+/* The first position in sorted[0..n) whose word is >= s. */
+static uint32_t sorted_lower(const struct search_index *ix, const char *s, size_t len, uint32_t n)
+{
+    uint32_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (word_cmp_text(ix, ix->sorted[mid], s, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The word id of s, added when new; NONE when out of memory or the dictionary is full. */
+static uint32_t word_intern(struct search_index *ix, const char *s, size_t len)
+{
+    uint32_t w = word_find(ix, s, len), pos;
+    struct word *nw;
+
+    if (w != NONE)
+        return w;
+    if (ix->nwords + 1 >= WORDS_MAX)
+        return NONE;
+    if ((ix->nwords + 1) * 2 > ix->wtab_cap && wtab_grow(ix) < 0)
+        return NONE;
+    if (grow((void **)&ix->words, &ix->capwords, ix->nwords + 1, sizeof *ix->words, &ix->bytes) < 0)
+        return NONE;
+    if (ix->sealed) { /* sorted has room for capwords */
+        uint32_t cap = ix->capwords;
+        void *q = realloc(ix->sorted, (size_t)cap * sizeof *ix->sorted);
+        if (!q)
+            return NONE;
+        ix->sorted = q;
+    }
+    while (ix->nchars + len > ix->capchars) {
+        size_t cap = ix->capchars ? ix->capchars * 2 : 4096;
+        char *q = realloc(ix->chars, cap);
+        if (!q)
+            return NONE;
+        ix->bytes += cap - ix->capchars;
+        ix->chars = q;
+        ix->capchars = cap;
+    }
+    w = ix->nwords;
+    nw = &ix->words[w];
+    memset(nw, 0, sizeof *nw);
+    nw->off = (uint32_t)ix->nchars;
+    nw->len = (uint8_t)len;
+    nw->alpha = (uint8_t)fold_is_alpha(s, len);
+    memcpy(ix->chars + ix->nchars, s, len);
+    if (nw->alpha && vec_push(&ix->bylen[len], w, &ix->bytes) < 0)
+        return NONE;
+    ix->nchars += len;
+    ix->nwords++;
+    {
+        size_t mask = ix->wtab_cap - 1, i = hash_bytes(s, len) & mask;
+        while (ix->wtab[i] != NONE)
+            i = (i + 1) & mask;
+        ix->wtab[i] = w;
+    }
+    if (ix->sealed) { /* keep text order: shift the later words one rank up */
+        pos = sorted_lower(ix, s, len, w);
+        memmove(ix->sorted + pos + 1, ix->sorted + pos, (size_t)(w - pos) * sizeof *ix->sorted);
+        ix->sorted[pos] = w;
+        for (uint32_t r = pos; r <= w; r++)
+            ix->words[ix->sorted[r]].rank = r;
+    }
+    return w;
+}
+
+static int word_add_post(struct search_index *ix, uint32_t w, uint32_t slot)
+{
+    struct word *x = &ix->words[w];
+
+    if (x->n > 0 && word_posts(x)[x->n - 1] == slot)
+        return 0; /* the document has the word twice */
+    if (x->cap == 0) {
+        x->post.one = slot;
+        x->n = x->cap = 1;
+        return 0;
+    }
+    if (x->cap == 1) {
+        uint32_t *m = malloc(4 * sizeof *m);
+        if (!m)
+            return -1;
+        m[0] = x->post.one;
+        x->post.many = m;
+        x->cap = 4;
+        ix->bytes += 4 * sizeof *m;
+    } else if (grow((void **)&x->post.many, &x->cap, x->n + 1, sizeof(uint32_t), &ix->bytes) < 0) {
+        return -1;
+    }
+    x->post.many[x->n++] = slot;
+    return 0;
+}
+
+static const struct search_index *sort_ix; /* qsort has no context argument; sealing is single-threaded */
+
+static int sort_by_text(const void *a, const void *b)
+{
+    const struct word *x = &sort_ix->words[*(const uint32_t *)a], *y = &sort_ix->words[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(sort_ix->chars + x->off, sort_ix->chars + y->off, n);
+
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Puts the dictionary in text order (after a bulk load: inserting in order one word at a
+ * time would be quadratic). */
+static int seal(struct search_index *ix)
+{
+    uint32_t *s = malloc((size_t)(ix->capwords ? ix->capwords : 1) * sizeof *s);
+
+    if (!s)
+        return -1;
+    for (uint32_t w = 0; w < ix->nwords; w++)
+        s[w] = w;
+    sort_ix = ix;
+    qsort(s, ix->nwords, sizeof *s, sort_by_text);
+    for (uint32_t r = 0; r < ix->nwords; r++)
+        ix->words[s[r]].rank = r;
+    free(ix->sorted);
+    ix->sorted = s;
+    ix->sealed = 1;
+    return 0;
+}
+
+/* ---- documents ---- */
+
+static struct id_entry *id_slot(const struct search_index *ix, long long id)
+{
+    size_t mask = ix->ids_cap - 1;
+
+    if (!ix->ids_cap)
+        return NULL;
+    for (size_t i = hash_ll(id) & mask; ix->ids[i].used; i = (i + 1) & mask)
+        if (ix->ids[i].id == id)
+            return &ix->ids[i];
+    return NULL;
+}
+
+static int id_set(struct search_index *ix, long long id, uint32_t slot)
+{
+    struct id_entry *e = id_slot(ix, id);
+    size_t mask, i;
+
+    if (e) {
+        e->slot = slot;
+        return 0;
+    }
+    if ((ix->ids_n + 1) * 2 > ix->ids_cap) {
+        size_t cap = ix->ids_cap ? ix->ids_cap * 2 : 1024;
+        struct id_entry *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t j = 0; j < ix->ids_cap; j++) {
+            if (!ix->ids[j].used)
+                continue;
+            for (i = hash_ll(ix->ids[j].id) & (cap - 1); t[i].used; i = (i + 1) & (cap - 1))
+                ;
+            t[i] = ix->ids[j];
+        }
+        ix->bytes += (cap - ix->ids_cap) * sizeof *t;
+        free(ix->ids);
+        ix->ids = t;
+        ix->ids_cap = cap;
+    }
+    mask = ix->ids_cap - 1;
+    for (i = hash_ll(id) & mask; ix->ids[i].used; i = (i + 1) & mask)
+        ;
+    ix->ids[i] = (struct id_entry){.id = id, .slot = slot, .used = 1};
+    ix->ids_n++;
+    return 0;
+}
+
+static long cell_row(double lat)
+{
+    long r = (long)floor((lat + 90.0) / CELL_DEG);
+    return r < 0 ? 0 : r;
+}
+
+static long cell_col(double lon)
+{
+    long c = (long)floor((lon + 180.0) / CELL_DEG);
+    return ((c % LON_CELLS) + LON_CELLS) % LON_CELLS;
+}
+
+static int64_t cell_key(long row, long col)
+{
+    return (int64_t)row * LON_CELLS + col;
+}
+
+static struct cell *cell_get(const struct search_index *ix, int64_t key)
+{
+    size_t mask = ix->cells_cap - 1;
+
+    if (!ix->cells_cap)
+        return NULL;
+    for (size_t i = hash_ll(key) & mask; ix->cells[i].used; i = (i + 1) & mask)
+        if (ix->cells[i].key == key)
+            return &ix->cells[i];
+    return NULL;
+}
+
+static struct cell *cell_make(struct search_index *ix, int64_t key)
+{
+    struct cell *c = cell_get(ix, key);
+    size_t i, mask;
+
+    if (c)
+        return c;
+    if ((ix->cells_n + 1) * 2 > ix->cells_cap) {
+        size_t cap = ix->cells_cap ? ix->cells_cap * 2 : 1024;
+        struct cell *t = calloc(cap, sizeof *t);
+        if (!t)
+            return NULL;
+        for (size_t j = 0; j < ix->cells_cap; j++) {
+            if (!ix->cells[j].used)
+                continue;
+            for (i = hash_ll(ix->cells[j].key) & (cap - 1); t[i].used; i = (i + 1) & (cap - 1))
+                ;
+            t[i] = ix->cells[j];
+        }
+        ix->bytes += (cap - ix->cells_cap) * sizeof *t;
+        free(ix->cells);
+        ix->cells = t;
+        ix->cells_cap = cap;
+    }
+    mask = ix->cells_cap - 1;
+    for (i = hash_ll(key) & mask; ix->cells[i].used; i = (i + 1) & mask)
+        ;
+    ix->cells[i] = (struct cell){.key = key, .used = 1};
+    ix->cells_n++;
+    return &ix->cells[i];
+}
+
+static void cell_drop(struct search_index *ix, const struct doc *d, uint32_t slot)
+{
+    struct cell *c = cell_get(ix, cell_key(cell_row(d->lat), cell_col(d->lon)));
+
+    for (uint32_t i = 0; c && i < c->slots.n; i++)
+        if (c->slots.v[i] == slot) {
+            c->slots.v[i] = c->slots.v[--c->slots.n];
+            return;
+        }
+}
+
+void search_index_remove(struct search_index *ix, long long id)
+{
+    struct id_entry *e = id_slot(ix, id);
+    struct doc *d;
+
+    if (!e || e->slot == NONE)
+        return;
+    d = &ix->docs[e->slot];
+    cell_drop(ix, d, e->slot);
+    free(d->tok);
+    ix->bytes -= (size_t)d->ntok * sizeof *d->tok;
+    d->tok = NULL;
+    d->ntok = 0;
+    d->alive = 0;
+    e->slot = NONE;
+    ix->alive--;
+}
+
+/* The tokens of one field of text into tok (room for DOC_TOKENS_MAX), from *n on; each
+ * neighbouring pair of a-z words also joined. Returns the field's word count, or -1. */
+static int tokenize(struct search_index *ix, const char *text, unsigned field, uint32_t *tok, uint16_t *n)
+{
+    char word[FOLD_WORD_MAX + 1], prev[FOLD_WORD_MAX + 1];
+    size_t len, plen = 0;
+    unsigned pos = 0;
+    int words = 0;
+
+    while (text && (len = fold_next(&text, word)) > 0) {
+        uint32_t w = word_intern(ix, word, len);
+        unsigned p = pos < POS_MAX ? pos : POS_MAX;
+        if (w == NONE)
+            return -1;
+        if (*n < DOC_TOKENS_MAX)
+            tok[(*n)++] = TOKEN(w, field, p);
+        if (plen && fold_is_alpha(word, len) && plen + len <= FOLD_WORD_MAX && *n < DOC_TOKENS_MAX) {
+            memcpy(prev + plen, word, len);
+            if ((w = word_intern(ix, prev, plen + len)) == NONE)
+                return -1;
+            tok[(*n)++] = TOKEN(w, field | JOINED, p ? p - 1 : 0);
+        }
+        plen = fold_is_alpha(word, len) ? len : 0;
+        memcpy(prev, word, len);
+        pos++;
+        words++;
+    }
+    return words;
+}
+
+int search_index_put(struct search_index *ix, const struct search_doc *d)
+{
+    uint32_t tok[DOC_TOKENS_MAX], slot;
+    uint16_t n = 0;
+    int name_words;
+    struct doc *x;
+    struct cell *c;
+
+    search_index_remove(ix, d->id);
+    if ((name_words = tokenize(ix, d->name, 0, tok, &n)) < 0 || tokenize(ix, d->address, FIELD_ADDRESS, tok, &n) < 0)
+        return -1;
+    if (ix->ndocs == NONE - 1 ||
+        grow((void **)&ix->docs, &ix->capdocs, ix->ndocs + 1, sizeof *ix->docs, &ix->bytes) < 0)
+        return -1;
+    slot = ix->ndocs;
+    x = &ix->docs[slot];
+    *x = (struct doc){.id = d->id,
+                      .lat = d->lat,
+                      .lon = d->lon,
+                      .category = (int8_t)d->category,
+                      .name_words = (uint8_t)(name_words > 255 ? 255 : name_words)};
+    if (n && !(x->tok = malloc(n * sizeof *x->tok)))
+        return -1;
+    if (n)
+        memcpy(x->tok, tok, n * sizeof *tok);
+    x->ntok = n;
+    ix->bytes += n * sizeof *tok;
+    for (uint16_t i = 0; i < n; i++)
+        if (word_add_post(ix, TOKEN_WORD(tok[i]), slot) < 0) {
+            free(x->tok);
+            return -1;
+        }
+    if (!(c = cell_make(ix, cell_key(cell_row(d->lat), cell_col(d->lon)))) ||
+        vec_push(&c->slots, slot, &ix->bytes) < 0 || id_set(ix, d->id, slot) < 0) {
+        free(x->tok);
+        if (c)
+            cell_drop(ix, x, slot);
+        return -1;
+    }
+    x->alive = 1;
+    ix->ndocs++;
+    ix->alive++;
+    return 0;
+}
+
+struct search_index *search_index_new(void)
+{
+    return calloc(1, sizeof(struct search_index));
+}
+
+void search_index_free(struct search_index *ix)
+{
+    if (!ix)
+        return;
+    for (uint32_t w = 0; w < ix->nwords; w++)
+        if (ix->words[w].cap > 1)
+            free(ix->words[w].post.many);
+    for (uint32_t i = 0; i < ix->ndocs; i++)
+        free(ix->docs[i].tok);
+    for (size_t i = 0; i < ix->cells_cap; i++)
+        if (ix->cells[i].used)
+            free(ix->cells[i].slots.v);
+    for (size_t i = 0; i <= FOLD_WORD_MAX; i++)
+        free(ix->bylen[i].v);
+    free(ix->words);
+    free(ix->chars);
+    free(ix->wtab);
+    free(ix->sorted);
+    free(ix->docs);
+    free(ix->ids);
+    free(ix->cells);
+    free(ix);
+}
+
+size_t search_index_count(const struct search_index *ix)
+{
+    return ix->alive;
+}
+
+size_t search_index_bytes(const struct search_index *ix)
+{
+    return ix->bytes + sizeof *ix;
+}
+
+int search_index_seal(struct search_index *ix)
+{
+    return ix->sealed ? 0 : seal(ix);
+}
+
+/* ---- search ---- */
+
+enum match_kind { M_EXACT, M_PREFIX, M_TYPO, M_NONE };
+
+struct typo {
+    uint32_t word;
+    uint8_t edits;
+};
+
+/* One word of a query and the dictionary words it matches. */
+struct qword {
+    size_t len;
+    struct typo *typos;
+    size_t ntypos;
+    size_t cost;     /* postings to read if this word drives the search */
+    uint32_t exact;  /* the same word, or NONE */
+    uint32_t lo, hi; /* the last word: ranks [lo, hi) start with it */
+    char text[FOLD_WORD_MAX + 1];
+};
+
+/* The optimal string alignment distance of a and b (edits: insertion, deletion,
+ * substitution, transposition of neighbours) if it is at most k, else k + 1. */
+static int edits_within(const char *a, size_t la, const char *b, size_t lb, int k)
+{
+    int rows[3][FOLD_WORD_MAX + 1], *pp = rows[0], *p = rows[1], *c = rows[2];
+
+    if ((la > lb ? la - lb : lb - la) > (size_t)k)
+        return k + 1;
+    for (size_t j = 0; j <= lb; j++)
+        p[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int best = c[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int v = p[j - 1] + (a[i - 1] != b[j - 1]);
+            if (p[j] + 1 < v)
+                v = p[j] + 1;
+            if (c[j - 1] + 1 < v)
+                v = c[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            c[j] = v;
+            if (v < best)
+                best = v;
+        }
+        if (best > k)
+            return k + 1;
+        int *t = pp;
+        pp = p;
+        p = c;
+        c = t;
+    }
+    return p[lb] <= k ? p[lb] : k + 1;
+}
+
+/* Edits allowed in a query word of len letters: none below 5, 1 up to 8, 2 from 9; the
+ * relaxed pass also gives 4-letter words one. */
+static int edits_allowed(size_t len, int relaxed)
+{
+    return len >= 9 ? 2 : len >= 5 ? 1 : (relaxed && len == 4) ? 1 : 0;
+}
+
+static int typo_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct typo *)a)->word, y = ((const struct typo *)b)->word;
+    return (x > y) - (x < y);
+}
+
+/* Fills q's candidates (q->text, q->len set). -1 when out of memory. */
+static int qword_prepare(const struct search_index *ix, struct qword *q, int last, int relaxed)
+{
+    int k = fold_is_alpha(q->text, q->len) ? edits_allowed(q->len, relaxed) : 0;
+    size_t cap = 0;
+
+    q->exact = word_find(ix, q->text, q->len);
+    q->cost = q->exact != NONE ? ix->words[q->exact].n : 0;
+    q->lo = q->hi = 0;
+    if (last) {
+        uint32_t lo = sorted_lower(ix, q->text, q->len, ix->nwords), hi = ix->nwords;
+        for (uint32_t a = lo; a < hi;) { /* the first rank past the words starting with text */
+            uint32_t mid = a + (hi - a) / 2;
+            const struct word *w = &ix->words[ix->sorted[mid]];
+            if (memcmp(ix->chars + w->off, q->text, w->len < q->len ? w->len : q->len) <= 0)
+                a = mid + 1;
+            else
+                hi = mid;
+        }
+        q->lo = lo;
+        q->hi = hi;
+        q->cost = 0; /* the exact word is in the range */
+        for (uint32_t r = lo; r < hi; r++)
+            q->cost += ix->words[ix->sorted[r]].n;
+    }
+    q->typos = NULL;
+    q->ntypos = 0;
+    for (size_t len = q->len > (size_t)k ? q->len - k : 1; k > 0 && len <= q->len + k && len <= FOLD_WORD_MAX; len++) {
+        const struct u32vec *v = &ix->bylen[len];
+        for (uint32_t i = 0; i < v->n; i++) {
+            uint32_t w = v->v[i];
+            int e;
+            if (w == q->exact || (e = edits_within(q->text, q->len, word_text(ix, w), len, k)) > k)
+                continue;
+            if (q->ntypos == cap) {
+                void *t = realloc(q->typos, (cap = cap ? cap * 2 : 16) * sizeof *q->typos);
+                if (!t)
+                    return -1;
+                q->typos = t;
+            }
+            q->typos[q->ntypos++] = (struct typo){w, (uint8_t)e};
+            q->cost += ix->words[w].n;
+        }
+    }
+    if (q->ntypos)
+        qsort(q->typos, q->ntypos, sizeof *q->typos, typo_cmp);
+    return 0;
+}
+
+/* How word w matches q: the kind, and the edits of a typo into *edits. */
+static enum match_kind qword_match(const struct search_index *ix, const struct qword *q, uint32_t w, int *edits)
+{
+    size_t lo = 0, hi = q->ntypos;
+
+    *edits = 0;
+    if (w == q->exact)
+        return M_EXACT;
+    if (q->lo < q->hi && ix->words[w].rank >= q->lo && ix->words[w].rank < q->hi)
+        return M_PREFIX;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (q->typos[mid].word < w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < q->ntypos && q->typos[lo].word == w) {
+        *edits = q->typos[lo].edits;
+        return M_TYPO;
+    }
+    return M_NONE;
+}
+
+struct match {
+    uint32_t key; /* the ranking, smaller first (see rank_key) */
+    uint32_t slot;
+    long long id;
+};
+
+static int match_cmp(const void *a, const void *b)
+{
+    const struct match *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Distance between the positions of two consecutive query words' matches: 0 next to each
+ * other in query order, more when apart or reversed; 7 across fields or far apart. */
+static unsigned proximity(uint32_t a, uint32_t b)
+{
+    int d = (int)TOKEN_POS(b) - (int)TOKEN_POS(a);
+    unsigned c;
+
+    if (TOKEN_FIELD(a) != TOKEN_FIELD(b))
+        return 7;
+    c = d >= 1 ? (unsigned)(d - 1) : (unsigned)(1 - d);
+    return c > 7 ? 7 : c;
+}
+
+/* Scores document d against the query: 0 with the rank key in *key, or -1 when a word is
+ * not matched. Key, most significant first: words not matched exactly, edits, words found
+ * only in the address, proximity, name words left unmatched. */
+static int rank_key(const struct search_index *ix, const struct doc *d, const struct qword *q, size_t nq, uint32_t *key)
+{
+    uint32_t chosen[SEARCH_QUERY_WORDS_MAX];
+    unsigned inexact = 0, edits = 0, in_address = 0, prox = 0, covered = 0, unmatched;
+
+    for (size_t i = 0; i < nq; i++) {
+        int best_kind = M_NONE, best_edits = 0;
+        uint32_t best = 0;
+        for (uint16_t t = 0; t < d->ntok; t++) {
+            int e;
+            enum match_kind k = qword_match(ix, &q[i], TOKEN_WORD(d->tok[t]), &e);
+            if (k == M_NONE)
+                continue;
+            /* better: kind, then edits, then the name, then earlier (tokens are in order) */
+            if (best_kind == M_NONE || (int)k < best_kind || ((int)k == best_kind && e < best_edits) ||
+                ((int)k == best_kind && e == best_edits && TOKEN_FIELD(best) && !TOKEN_FIELD(d->tok[t]))) {
+                best_kind = (int)k;
+                best_edits = e;
+                best = d->tok[t];
+            }
+        }
+        if (best_kind == M_NONE)
+            return -1;
+        chosen[i] = best;
+        inexact += best_kind != M_EXACT;
+        edits += (unsigned)best_edits;
+        if (TOKEN_FIELD(best))
+            in_address++;
+        else
+            covered += TOKEN_JOINED(best) ? 2 : 1;
+        if (i > 0)
+            prox += proximity(chosen[i - 1], best);
+    }
+    unmatched = d->name_words > covered ? d->name_words - covered : 0;
+    *key = (inexact << 24) | ((edits > 31 ? 31 : edits) << 19) | (in_address << 15) | ((prox > 127 ? 127 : prox) << 8) |
+           (unmatched > 255 ? 255 : unmatched);
+    return 0;
+}
+
+/* Moves the k smallest matches (match_cmp order; 0 < k < n) to m[0..k), unordered: a
+ * max-heap of the k best so far, each later match replacing the heap's worst if better. */
+static void heap_down(struct match *h, size_t k, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        struct match t;
+        if (l < k && match_cmp(&h[l], &h[top]) > 0)
+            top = l;
+        if (r < k && match_cmp(&h[r], &h[top]) > 0)
+            top = r;
+        if (top == i)
+            return;
+        t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+static void select_smallest(struct match *m, size_t n, size_t k)
+{
+    for (size_t i = k / 2; i-- > 0;)
+        heap_down(m, k, i);
+    for (size_t i = k; i < n; i++)
+        if (match_cmp(&m[i], &m[0]) < 0) {
+            m[0] = m[i];
+            heap_down(m, k, 0);
+        }
+}
+
+/* The i-th dictionary word q matches (the exact word or the prefix range, then the typos),
+ * NONE past the last. */
+static uint32_t qword_nth(const struct search_index *ix, const struct qword *q, size_t i)
+{
+    size_t nrange = q->lo < q->hi ? q->hi - q->lo : q->exact != NONE;
+
+    if (i < nrange)
+        return q->lo < q->hi ? ix->sorted[q->lo + i] : q->exact;
+    i -= nrange;
+    return i < q->ntypos ? q->typos[i].word : NONE;
+}
+
+static void qwords_free(struct qword *q, size_t nq)
+{
+    for (size_t i = 0; i < nq; i++)
+        free(q[i].typos);
+}
+
+/* One pass of search_index_find; relaxed: 4-letter words get an edit too. */
+static long long find_pass(const struct search_index *ix, struct qword *q, size_t nq, int relaxed, int category,
+                           long long offset, long long limit, long long *ids, long long *total)
+{
+    size_t driver = 0, n = 0, cap = 0;
+    struct match *m = NULL;
+    uint32_t w;
+    uint8_t *seen = NULL;
+    long long out = -1;
+
+    *total = 0;
+    for (size_t i = 0; i < nq; i++) {
+        if (qword_prepare(ix, &q[i], i + 1 == nq, relaxed) < 0)
+            goto done;
+        if (q[i].cost < q[driver].cost)
+            driver = i;
+    }
+    if (q[driver].cost == 0) {
+        out = 0;
+        goto done;
+    }
+    if (!(seen = calloc(ix->ndocs / 8 + 1, 1)))
+        goto done;
+    /* every document holding a word the driver matches, once */
+    for (size_t j = 0; (w = qword_nth(ix, &q[driver], j)) != NONE; j++) {
+        const struct word *x = &ix->words[w];
+        const uint32_t *posts = word_posts(x);
+        for (uint32_t i = 0; i < x->n; i++) {
+            uint32_t s = posts[i];
+            const struct doc *d = &ix->docs[s];
+            uint32_t key;
+            if (seen[s / 8] & (1u << (s % 8)))
+                continue;
+            seen[s / 8] |= (uint8_t)(1u << (s % 8));
+            if (!d->alive || (category >= 0 && d->category != category) || rank_key(ix, d, q, nq, &key) < 0)
+                continue;
+            if (n == cap) {
+                void *t = realloc(m, (cap = cap ? cap * 2 : 256) * sizeof *m);
+                if (!t)
+                    goto done;
+                m = t;
+            }
+            m[n++] = (struct match){key, s, d->id};
+        }
+    }
+    *total = (long long)n;
+    out = 0;
+    if ((size_t)offset < n) {
+        size_t need = (size_t)offset + (size_t)limit < n ? (size_t)offset + (size_t)limit : n;
+        if (need < n / 2)
+            select_smallest(m, n, need);
+        qsort(m, need < n / 2 ? need : n, sizeof *m, match_cmp);
+        for (size_t i = (size_t)offset; i < need; i++)
+            ids[out++] = m[i].id;
+    }
+done:
+    free(seen);
+    free(m);
+    qwords_free(q, nq);
+    return out;
+}
+
+long long search_index_find(const struct search_index *ix, const char *q, int category, long long offset,
+                            long long limit, long long *ids, long long *total)
+{
+    struct qword words[SEARCH_QUERY_WORDS_MAX];
+    size_t nq = 0;
+    long long n;
+    int short_word = 0;
+
+    *total = 0;
+    if (!ix->sealed)
+        return -1;
+    while (nq < SEARCH_QUERY_WORDS_MAX && (words[nq].len = fold_next(&q, words[nq].text)) > 0) {
+        short_word |= words[nq].len == 4 && fold_is_alpha(words[nq].text, 4);
+        nq++;
+    }
+    if (nq == 0)
+        return 0;
+    n = find_pass(ix, words, nq, 0, category, offset, limit, ids, total);
+    if (n == 0 && *total == 0 && short_word)
+        n = find_pass(ix, words, nq, 1, category, offset, limit, ids, total);
+    return n;
+}
+
+/* ---- nearby ---- */
+
+double search_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+    double r = M_PI / 180.0, dlat = (lat2 - lat1) * r, dlon = (lon2 - lon1) * r;
+    double a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * r) * cos(lat2 * r) * sin(dlon / 2) * sin(dlon / 2);
+
+    return 2.0 * EARTH_RADIUS_M * asin(a < 1.0 ? sqrt(a) : 1.0);
+}
+
+struct nearest {
+    struct search_hit *out;
+    size_t n, limit;
+    double lat, lon, radius_m;
+};
+
+static void nearest_offer(struct nearest *z, const struct doc *d)
+{
+    double dist = search_distance_m(z->lat, z->lon, d->lat, d->lon);
+    size_t i;
+
+    if (dist > z->radius_m)
+        return;
+    if (z->n == z->limit &&
+        (dist > z->out[z->n - 1].distance_m || (dist == z->out[z->n - 1].distance_m && d->id > z->out[z->n - 1].id)))
+        return;
+    i = z->n < z->limit ? z->n++ : z->n - 1;
+    while (i > 0 &&
+           (z->out[i - 1].distance_m > dist || (z->out[i - 1].distance_m == dist && z->out[i - 1].id > d->id))) {
+        z->out[i] = z->out[i - 1];
+        i--;
+    }
+    z->out[i] = (struct search_hit){d->id, dist};
+}
+
+static void cell_offer(const struct search_index *ix, const struct cell *c, struct nearest *z)
+{
+    for (uint32_t i = 0; c && i < c->slots.n; i++)
+        nearest_offer(z, &ix->docs[c->slots.v[i]]);
+}
+
+/* Every destination within z->radius_m, the nearest z->limit kept. */
+static void nearby_scan(const struct search_index *ix, struct nearest *z)
+{
+    double dlat = z->radius_m / (EARTH_RADIUS_M * M_PI / 180.0), lat0 = z->lat - dlat, lat1 = z->lat + dlat;
+    double maxabs = fabs(lat0) > fabs(lat1) ? fabs(lat0) : fabs(lat1), dlon;
+    long r0 = cell_row(lat0 < -90 ? -90 : lat0), r1 = cell_row(lat1 > 90 ? 90 : lat1), c0, ncols;
+
+    z->n = 0;
+    dlon = maxabs >= 89.9 ? 360.0 : dlat / cos(maxabs * M_PI / 180.0);
+    if (dlon >= 180.0) {
+        c0 = 0;
+        ncols = LON_CELLS;
+    } else {
+        c0 = cell_col(z->lon - dlon);
+        ncols = cell_col(z->lon + dlon) - c0 + 1;
+        if (ncols <= 0)
+            ncols += LON_CELLS;
+    }
+    if ((double)(r1 - r0 + 1) * (double)ncols > (double)ix->cells_n) { /* fewer cells exist than the box has */
+        for (size_t i = 0; i < ix->cells_cap; i++) {
+            long row = (long)(ix->cells[i].key / LON_CELLS), col = (long)(ix->cells[i].key % LON_CELLS);
+            if (ix->cells[i].used && row >= r0 && row <= r1 && (col - c0 + LON_CELLS) % LON_CELLS < ncols)
+                cell_offer(ix, &ix->cells[i], z);
+        }
+        return;
+    }
+    for (long row = r0; row <= r1; row++)
+        for (long j = 0; j < ncols; j++)
+            cell_offer(ix, cell_get(ix, cell_key(row, (c0 + j) % LON_CELLS)), z);
+}
+
+long long search_index_nearby(const struct search_index *ix, double lat, double lon, double radius_m, size_t limit,
+                              struct search_hit *out)
+{
+    struct nearest z = {.out = out, .limit = limit, .lat = lat, .lon = lon};
+
+    if (limit == 0)
+        return 0;
+    /* Growing circles: once one holds limit destinations, none outside it can be nearer. */
+    for (z.radius_m = radius_m < NEARBY_FIRST_M ? radius_m : NEARBY_FIRST_M;; z.radius_m *= 4) {
+        if (z.radius_m > radius_m)
+            z.radius_m = radius_m;
+        nearby_scan(ix, &z);
+        if (z.n >= limit || z.radius_m >= radius_m)
+            break;
+    }
+    return (long long)z.n;
+}
