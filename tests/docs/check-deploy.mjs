@@ -205,7 +205,8 @@ function composeChecks() {
       }
       if (s[svc].depends_on?.[db]?.condition !== "service_healthy") p.push(`${svc}: must wait for ${db} healthy`);
       if (s[svc].depends_on?.[mig]?.condition !== "service_completed_successfully") p.push(`${svc}: must wait for ${mig} to complete`);
-      if (!JSON.stringify(s[svc].healthcheck?.test || "").includes("/readyz")) p.push(`${svc}: health check must use /readyz`);
+      if (JSON.stringify(s[svc].healthcheck?.test) !== JSON.stringify(["CMD", `/usr/local/bin/${svc}`, "healthcheck", "--ready"]))
+        p.push(`${svc}: health check must be ["CMD", "/usr/local/bin/${svc}", "healthcheck", "--ready"] (its /readyz, no curl in the image)`);
     }
     const env = (n) => s[n].environment || {};
     if (env("user-service").USER_SERVICE_ADDR !== "[::]:8081") p.push("user-service must listen dual-stack on [::]:8081");
@@ -293,17 +294,68 @@ function dockerfileChecks() {
     return all;
   };
 
+  // Base images: every Dockerfile names Debian 12 through the ARGs BASE_BUILD / BASE_RUNTIME,
+  // whose defaults are tag@sha256:digest, the same pin in every file.
+  const PINNED = {
+    BASE_BUILD: /^docker\.io\/library\/debian:12@sha256:[0-9a-f]{64}$/,
+    BASE_RUNTIME: /^docker\.io\/library\/debian:12-slim@sha256:[0-9a-f]{64}$/,
+  };
+  const pins = {};
+  const baseRules = (rel, text, stages) => {
+    const p = [];
+    const args = Object.fromEntries([...text.matchAll(/^ARG (BASE_[A-Z]+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
+    const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    if (froms.join() !== stages.map((a) => `\${${a}}`).join()) p.push(`FROM lines are ${froms.join(", ")}, want ${stages.map((a) => `\${${a}}`).join(", ")}`);
+    for (const a of stages) {
+      if (!PINNED[a].test(args[a] || "")) p.push(`ARG ${a} is "${args[a] ?? "(none)"}", not a Debian 12 tag pinned by @sha256 digest`);
+      else if (pins[a] && pins[a][1] !== args[a]) p.push(`ARG ${a} differs from ${pins[a][0]}'s ${pins[a][1]}`);
+      else pins[a] = pins[a] || [rel, args[a]];
+      if (text.search(new RegExp(`^ARG ${a}=`, "m")) > text.search(/^FROM /m)) p.push(`ARG ${a} must come before the first FROM`);
+    }
+    if (!/^# .*pinned by digest/im.test(text) && !/^# .*digest/im.test(text)) p.push("no comment says how the base is pinned");
+    return p;
+  };
+  // The OCI labels of the runtime stage: title, description, version, revision, base.name.
+  const makeVersion = (read("Makefile").match(/^VERSION\s*:=\s*(\S+)/m) || [])[1];
+  const labelRules = (text, title) => {
+    const p = [];
+    const runtime = text.slice(text.lastIndexOf("\nFROM "));
+    const block = (runtime.match(/^LABEL (?:.*\\\n)*.*$/m) || [""])[0];
+    const labels = Object.fromEntries([...block.matchAll(/org\.opencontainers\.image\.([a-z.]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const want = { title, version: "$VERSION", revision: "$COMMIT", "base.name": "$BASE_RUNTIME", source: "$SOURCE_URL" };
+    for (const [k, v] of Object.entries(want)) if (labels[k] !== v) p.push(`label org.opencontainers.image.${k} is ${JSON.stringify(labels[k])}, want "${v}"`);
+    if (!labels.description) p.push("no org.opencontainers.image.description label");
+    for (const a of ["VERSION", "COMMIT", "SOURCE_URL", "BASE_RUNTIME"])
+      if (!new RegExp(`^ARG ${a}(=|$)`, "m").test(runtime)) p.push(`the runtime stage does not declare ARG ${a} (its label would be empty)`);
+    const v = (runtime.match(/^ARG VERSION=(\S+)$/m) || [])[1];
+    if (v !== makeVersion) p.push(`ARG VERSION=${v} differs from the Makefile's VERSION ${makeVersion}`);
+    return p;
+  };
+
   for (const svc of ["user-service", "destination-service"]) {
     const rel = `${svc}/Dockerfile`;
+    check(`dockerfile: ${rel} builds from Debian 12 pinned by digest (ARG BASE_BUILD, BASE_RUNTIME), the same pin everywhere`, () =>
+      baseRules(rel, read(rel), ["BASE_BUILD", "BASE_RUNTIME"]));
+    check(`dockerfile: ${rel} has the OCI labels (title, description, version, revision, source, base.name)`, () =>
+      labelRules(read(rel), svc));
+    check(`dockerfile: ${rel} has no curl: its HEALTHCHECK is \`${svc} healthcheck\``, () => {
+      const text = read(rel);
+      const p = [];
+      const hc = (text.match(/^HEALTHCHECK (?:.*\\\n)*.*$/m) || [""])[0];
+      if (!hc.includes(`CMD ["/usr/local/bin/${svc}", "healthcheck"]`)) p.push(`HEALTHCHECK must be CMD ["/usr/local/bin/${svc}", "healthcheck"], is: ${hc.replace(/\\\n\s*/g, " ") || "(none)"}`);
+      const runtime = text.slice(text.lastIndexOf("\nFROM "));
+      if (/\bcurl\b(?!-)/.test(runtime.split("\n").filter((l) => !l.startsWith("#")).join("\n"))) p.push("the runtime stage mentions curl (installs or runs it)");
+      return p;
+    });
     check(`dockerfile: ${rel} is multi-stage, non-root, with HEALTHCHECK, STOPSIGNAL, ENTRYPOINT and migrate`, () => {
       const text = read(rel);
       const p = [];
       const need = [
-        [/^FROM debian:12 AS build$/m, "a build stage FROM debian:12 AS build"],
-        [/^FROM debian:12-slim$/m, "a runtime stage FROM debian:12-slim"],
+        [/^FROM \$\{BASE_BUILD\} AS build$/m, "a build stage FROM ${BASE_BUILD} AS build"],
+        [/^FROM \$\{BASE_RUNTIME\}$/m, "a runtime stage FROM ${BASE_RUNTIME}"],
         [new RegExp(`make .*build/${svc}`), `make build/${svc}`],
         [/^USER 10001(:10001)?$/m, "USER 10001"],
-        [/^HEALTHCHECK .*\n?.*curl -fsS .*\/healthz/m, "HEALTHCHECK with curl /healthz"],
+        [/^HEALTHCHECK /m, "HEALTHCHECK"],
         [/^STOPSIGNAL SIGTERM$/m, "STOPSIGNAL SIGTERM"],
         [new RegExp(`^ENTRYPOINT \\["/usr/local/bin/${svc}"\\]$`, "m"), "ENTRYPOINT the binary"],
         [/^CMD \["serve"\]$/m, 'CMD ["serve"]'],
@@ -321,22 +373,36 @@ function dockerfileChecks() {
       const binary = path.join(ROOT, BUILD, svc);
       if (!fs.existsSync(binary)) return [`${BUILD}/${svc} is not built (make ${BUILD}/${svc})`];
       const text = read(rel);
-      const runtime = text.slice(text.search(/^FROM debian:12-slim$/m));
+      const runtime = text.slice(text.search(/^FROM \$\{BASE_RUNTIME\}$/m));
       const listed = (runtime.match(/apt-get install[^&]*/s) || [""])[0]
         .replace(/\\\n/g, " ").split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9.+-]+$/.test(w) && !["apt-get", "install"].includes(w));
       const have = closure(listed);
       const p = [];
-      for (const pkg of runtimeLibsFor(binary)) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
-      for (const pkg of ["libevent-2.1-7", "libpq5", "libcjson1", "libcurl4", "libsodium23", "ca-certificates", "curl"])
-        if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
+      const loaded = runtimeLibsFor(binary);
+      for (const pkg of loaded) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
+      // libcurl is user-service's alone (its call to destination-service).
+      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", ...(svc === "user-service" ? ["libcurl4", "ca-certificates"] : [])];
+      for (const pkg of want) if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
+      if (have.has("curl")) p.push("curl is installed (or pulled in) in the runtime stage: the HEALTHCHECK needs none");
+      if (svc === "destination-service") {
+        for (const pkg of have) if (/^libcurl/.test(pkg)) p.push(`${pkg} is installed (or pulled in): destination-service needs no libcurl`);
+        for (const pkg of loaded) if (/^libcurl/.test(pkg)) p.push(`${BUILD}/${svc} loads ${pkg}: link it without libcurl (Makefile DEST_LDLIBS)`);
+        const link = execFileSync("make", ["-s", "-n", "-B", `BUILD=${BUILD}`, `${BUILD}/${svc}`], { cwd: ROOT, encoding: "utf8" })
+          .split("\n").find((l) => l.includes(`-o ${BUILD}/${svc}`)) || "";
+        if (!link) p.push(`make -n prints no link command for ${BUILD}/${svc}`);
+        else if (/-lcurl\b/.test(link)) p.push(`the Makefile links ${svc} with -lcurl: ${link.trim()}`);
+      }
       for (const dev of listed.filter((x) => x.endsWith("-dev") || x === "build-essential")) p.push(`${dev} does not belong in the runtime stage`);
       return p;
     });
   }
-  check("dockerfile: deploy/gateway/Dockerfile runs Debian's nginx as non-root with the repository's template", () => {
+  check("dockerfile: deploy/test-only/postgres/Dockerfile builds from the same digest-pinned Debian 12 slim", () =>
+    baseRules("deploy/test-only/postgres/Dockerfile", read("deploy/test-only/postgres/Dockerfile"), ["BASE_RUNTIME"]));
+  check("dockerfile: deploy/gateway/Dockerfile runs Debian's nginx as non-root with the repository's template, pinned base, OCI labels", () => {
     const text = read("deploy/gateway/Dockerfile");
     const p = [];
-    const need = [[/^FROM debian:12-slim$/m, "FROM debian:12-slim"], [/nginx-light/, "nginx-light"],
+    p.push(...baseRules("deploy/gateway/Dockerfile", text, ["BASE_RUNTIME"]), ...labelRules(text, "gateway"));
+    const need = [[/nginx-light/, "nginx-light"],
       [/^USER 10001(:10001)?$/m, "USER 10001"], [/^HEALTHCHECK /m, "HEALTHCHECK"], [/^STOPSIGNAL SIGQUIT$/m, "STOPSIGNAL SIGQUIT"],
       [/^ENTRYPOINT \["\/bin\/sh", "\/etc\/ecomovex\/gateway\/render.sh"\]$/m, "ENTRYPOINT render.sh"]];
     for (const [re, what] of need) if (!re.test(text)) p.push(`missing: ${what}`);
