@@ -425,6 +425,7 @@ const MODELS = {
   "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment", "batch/v1/Job": "kubernetes-models/batch/v1/Job",
   "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
   "networking.k8s.io/v1/NetworkPolicy": "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
+  "autoscaling/v2/HorizontalPodAutoscaler": "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
 };
 
 function k8sChecks() {
@@ -488,7 +489,10 @@ function k8sChecks() {
     for (const d of deployments) {
       const spec = d.spec.template.spec;
       const n = d.metadata.name;
-      if (!(d.spec.replicas >= 2)) p.push(`${n}: replicas must be at least 2`);
+      // A Deployment an HPA scales leaves replicas to it (`kubectl apply` would reset the count).
+      const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef?.name === n);
+      if (hpa && d.spec.replicas !== undefined) p.push(`${n}: HorizontalPodAutoscaler ${hpa.metadata.name} scales it: drop spec.replicas`);
+      if (!hpa && !(d.spec.replicas >= 2)) p.push(`${n}: replicas must be at least 2`);
       const sel = d.spec.selector.matchLabels || {};
       for (const [k, v] of Object.entries(sel)) if (d.spec.template.metadata?.labels?.[k] !== v) p.push(`${n}: selector does not match the pod labels`);
       const c = spec.containers[0];
@@ -533,6 +537,88 @@ function k8sChecks() {
       if (!["Never", "OnFailure"].includes(spec.restartPolicy)) p.push(`${name}: restartPolicy must be Never or OnFailure`);
       if (!(c.env || []).some((e) => e.name === urlVar)) p.push(`${name}: ${urlVar} is not set`);
       containerRules(name, c, spec, p);
+    }
+    return p;
+  });
+
+  check("k8s: a HorizontalPodAutoscaler per service — on CPU, at least 2 replicas, a Deployment with CPU requests", () => {
+    const p = [];
+    const hpas = byKind("HorizontalPodAutoscaler");
+    for (const svc of ["user-service", "destination-service"]) {
+      const mine = hpas.filter((h) => h.spec.scaleTargetRef?.name === svc);
+      if (mine.length !== 1) { p.push(`${svc}: want one HorizontalPodAutoscaler, found ${mine.length}`); continue; }
+      const h = mine[0];
+      const ref = h.spec.scaleTargetRef;
+      if (ref.kind !== "Deployment" || ref.apiVersion !== "apps/v1") p.push(`${h.metadata.name}: scaleTargetRef must be the apps/v1 Deployment ${svc}`);
+      const d = byKind("Deployment").find((x) => x.metadata.name === svc);
+      if (!d) { p.push(`${h.metadata.name}: no Deployment ${svc}`); continue; }
+      if (!(h.spec.minReplicas >= 2)) p.push(`${h.metadata.name}: minReplicas must be at least 2 (the PodDisruptionBudget keeps 1)`);
+      if (!(h.spec.maxReplicas > (h.spec.minReplicas ?? 1))) p.push(`${h.metadata.name}: maxReplicas must exceed minReplicas`);
+      const cpu = (h.spec.metrics || []).find((m) => m.type === "Resource" && m.resource?.name === "cpu");
+      const u = cpu?.resource?.target;
+      if (!(u?.type === "Utilization" && u.averageUtilization > 0 && u.averageUtilization <= 100)) p.push(`${h.metadata.name}: needs a cpu Utilization target (1-100)`);
+      for (const c of d.spec.template.spec.containers)
+        if (!c.resources?.requests?.cpu) p.push(`${svc}: container ${c.name} has no cpu request, which a Utilization target needs`);
+      // Each pod holds WORKERS database connections: the ceiling must stay below PostgreSQL's
+      // default max_connections (100) with one pod of surge.
+      const workers = Number(configMaps["ecomovex-config"]?.WORKERS ?? 8);
+      if ((h.spec.maxReplicas + 1) * workers > 100) p.push(`${h.metadata.name}: (maxReplicas + 1) x WORKERS = ${(h.spec.maxReplicas + 1) * workers} connections, over PostgreSQL's default 100`);
+    }
+    return p;
+  });
+
+  check("k8s: every Deployment spreads its pods across nodes (kubernetes.io/hostname, DoNotSchedule) and zones", () => {
+    const p = [];
+    for (const d of byKind("Deployment")) {
+      const n = d.metadata.name;
+      const tsc = d.spec.template.spec.topologySpreadConstraints || [];
+      const labels = d.spec.template.metadata?.labels || {};
+      const selects = (t) => Object.keys(t.labelSelector?.matchLabels || {}).length > 0 &&
+        Object.entries(t.labelSelector.matchLabels).every(([k, v]) => labels[k] === v);
+      const host = tsc.find((t) => t.topologyKey === "kubernetes.io/hostname");
+      const zone = tsc.find((t) => t.topologyKey === "topology.kubernetes.io/zone");
+      if (!host) p.push(`${n}: no topologySpreadConstraint on kubernetes.io/hostname`);
+      else {
+        if (host.whenUnsatisfiable !== "DoNotSchedule") p.push(`${n}: the hostname spread must be DoNotSchedule (a rule, not a wish)`);
+        if (host.maxSkew !== 1) p.push(`${n}: the hostname spread's maxSkew must be 1`);
+      }
+      if (!zone) p.push(`${n}: no topologySpreadConstraint on topology.kubernetes.io/zone`);
+      for (const t of tsc) {
+        if (!selects(t)) p.push(`${n}: spread on ${t.topologyKey} does not select the Deployment's own pods`);
+        if (!(t.matchLabelKeys || []).includes("pod-template-hash")) p.push(`${n}: spread on ${t.topologyKey} lacks matchLabelKeys [pod-template-hash] (rollouts)`);
+      }
+    }
+    return p;
+  });
+
+  check("k8s: migrations run before the daemons — each service pod's initContainer runs migrate, the Jobs are applied first", () => {
+    const p = [];
+    const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
+    const want = { "user-service": ["users-migrate", "USER_DB_URL", "USERS_DB_PASSWORD"], "destination-service": ["destinations-migrate", "DEST_DB_URL", "DEST_DB_PASSWORD"] };
+    for (const [svc, [jobName, urlVar, pwKey]] of Object.entries(want)) {
+      const d = byKind("Deployment").find((x) => x.metadata.name === svc);
+      if (!d) { p.push(`no Deployment ${svc}`); continue; }
+      const spec = d.spec.template.spec;
+      const main = spec.containers[0];
+      const inits = spec.initContainers || [];
+      const m = inits.find((c) => c.args?.[0] === "migrate");
+      if (!m) { p.push(`${svc}: no initContainer runs migrate`); continue; }
+      if (inits.indexOf(m) !== inits.length - 1 && inits.length > 1) p.push(`${svc}: the migrate initContainer must be the last one`);
+      if (m.image !== main.image) p.push(`${svc}: the migrate initContainer's image ${m.image} is not the daemon's ${main.image}`);
+      if (JSON.stringify(m.args) !== '["migrate"]') p.push(`${svc}: the initContainer must run plain migrate (no --seed), not ${JSON.stringify(m.args)}`);
+      const env = Object.fromEntries((m.env || []).map((e) => [e.name, e.valueFrom || e.value]));
+      if (env[urlVar]?.configMapKeyRef?.key !== urlVar) p.push(`${svc}: the initContainer's ${urlVar} must come from the ConfigMap, as the daemon's`);
+      if (env.PGPASSWORD?.secretKeyRef?.key !== pwKey) p.push(`${svc}: the initContainer's PGPASSWORD must be the Secret's ${pwKey}`);
+      for (const k of ["JWT_SECRET", "INTERNAL_TOKEN"]) if (env[k]) p.push(`${svc}: the migrate initContainer needs no ${k}`);
+      containerRules(`${svc} initContainer migrate`, m, spec, p);
+      const j = jobs[jobName];
+      if (j && j.spec.template.spec.containers[0].image !== main.image) p.push(`${jobName}: image ${j.spec.template.spec.containers[0].image} differs from ${svc}'s ${main.image}`);
+    }
+    const order = parseYamlDocs(`${K8S_DIR}/kustomization.yaml`)[0].resources || [];
+    const jobFile = objects.find((o) => o.obj.kind === "Job")?.file;
+    for (const svc of ["user-service", "destination-service"]) {
+      const f = objects.find((o) => o.obj.kind === "Deployment" && o.obj.metadata.name === svc)?.file;
+      if (jobFile && f && !(order.indexOf(jobFile) >= 0 && order.indexOf(jobFile) < order.indexOf(f))) p.push(`kustomization.yaml must list ${jobFile} before ${f}`);
     }
     return p;
   });
