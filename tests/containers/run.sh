@@ -14,7 +14,8 @@
 #   compose  docker-compose.yml itself (+ deploy/compose.test-only.yml) through docker-compose
 #            against podman's Docker-compatible API: register, log in, destination 1, a review,
 #            /internal/ refused at the gateway, X-Forwarded-For trusted from the gateway only
-#            (login_attempts keys), `down -v` leaves nothing behind
+#            (login_attempts keys), destination-service moved to another address and found by
+#            the running gateway (GATEWAY_RESOLVER), `down -v` leaves nothing behind
 # Ends with the images' sizes and "containers: N passed, M failed". A failure names the image,
 # the step and the container's last log line. Appends "containers P F" to $RESULTS when set.
 #
@@ -543,6 +544,32 @@ if [[ "$code" == 401 && -n "$seen" && "$got" == "$seen" ]]; then
 else
   fail user-service "compose: forged X-Forwarded-For through the gateway" \
     "status $code, counted under '${got:-nothing}' (want 401 under nginx's client '${seen:-?}')" "${PROJECT}_user-service_1"
+fi
+
+# GATEWAY_RESOLVER (compose: auto): destination-service moved to another address is found by
+# the running gateway, which resolves names per request. (docker-compose 1.29 cannot re-create
+# one service on podman's network, "IPAM option driver has changed", so the container is
+# stopped, taken off the network and put back at another address under its service name.)
+rendered=$(pm exec "$GWC" sh -c 'grep -o "resolver [^;]*;" /tmp/gateway/nginx.conf | grep -v "^resolver <" | tail -n 1' 2>/dev/null)
+gw_started=$("${PODMAN[@]}" inspect --format '{{.State.StartedAt}}' "$GWC" 2>/dev/null)
+moved_to="${ds_addr%.*}.200"
+[[ "$moved_to" == "$ds_addr" ]] && moved_to="${ds_addr%.*}.201"
+{
+  pm stop -t 10 "$DSC" && pm network disconnect "${PROJECT}_default" "$DSC" &&
+    pm network connect --ip "$moved_to" --alias destination-service "${PROJECT}_default" "$DSC" && pm start "$DSC"
+} >"$WORK/compose-recreate.log" 2>&1
+new_addr=$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$DSC" 2>/dev/null)
+CODE=000
+for ((i = 0; i < 100; i++)); do
+  req GET "$GB/api/v1/destinations/1"
+  [[ "$CODE" == 200 ]] && break
+  sleep 0.3
+done
+if [[ "$CODE" == 200 && -n "$new_addr" && "$new_addr" != "$ds_addr" &&
+  "$("${PODMAN[@]}" inspect --format '{{.State.StartedAt}}' "$GWC" 2>/dev/null)" == "$gw_started" ]]; then
+  pass "compose via gateway: destination-service moved to $new_addr (was $ds_addr) answers through the same gateway process (${rendered:-no resolver})"
+else
+  fail gateway "compose: moved upstream" "GET destination 1 $CODE after moving destination-service to '${new_addr:-?}' (was $ds_addr); rendered: '${rendered:-no resolver}'; $(tail -n 2 "$WORK/compose-recreate.log" | tr '\n' ' ')" "$GWC"
 fi
 
 kill "$PUMP_PID" 2>/dev/null

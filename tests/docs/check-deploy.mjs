@@ -222,6 +222,12 @@ function composeChecks() {
       if (g.depends_on?.[svc]?.condition !== "service_healthy") p.push(`gateway: must wait for ${svc} healthy`);
     if (g.environment?.USER_UPSTREAM !== "user-service:8081" || g.environment?.DEST_UPSTREAM !== "destination-service:8082")
       p.push("gateway: upstreams must be user-service:8081 and destination-service:8082");
+    // A recreated service container gets a new address: the gateway must look names up again.
+    const res = String(g.environment?.GATEWAY_RESOLVER ?? "");
+    if (!(res === "auto" || /^[0-9a-f.:\[\],]+$/i.test(res)))
+      p.push(`gateway: GATEWAY_RESOLVER must be auto (the engine's DNS from resolv.conf) or addresses, not "${res}": recreated containers would not be found`);
+    const resRaw = String(raw.services.gateway.environment?.GATEWAY_RESOLVER ?? "");
+    if (/\$\{GATEWAY_RESOLVER:-/.test(resRaw)) p.push("gateway: use ${GATEWAY_RESOLVER-auto} so that an empty value can turn the resolver off");
     const mount = (g.volumes || []).map(String).find((v) => v.includes("/etc/ecomovex/gateway"));
     if (!mount || !exists(mount.split(":")[0])) p.push("gateway: deploy/gateway is not mounted at /etc/ecomovex/gateway");
     const published = Object.entries(s).filter(([, v]) => v.ports && v.ports.length).map(([k]) => k);
@@ -672,10 +678,18 @@ function k8sChecks() {
     }
     const gw = configMaps["gateway-config"] || {};
     for (const key of ["USER_UPSTREAM", "DEST_UPSTREAM"]) {
-      const [host, port] = String(gw[key]).split(":");
+      const [fqdn, port] = String(gw[key]).split(":");
+      const host = fqdn.split(".")[0]; // user-service, or user-service.<namespace>.svc.<domain>
       const svc = byKind("Service").find((s) => s.metadata.name === host);
       if (!svc || !svc.spec.ports.some((x) => String(x.port) === port)) p.push(`gateway ${key} ${gw[key]} is not a Service port`);
     }
+    // nginx's resolver ignores resolv.conf's search domains: at run time only a fully
+    // qualified Service name resolves. Without a resolver, the ClusterIPs are looked up once.
+    if (!("GATEWAY_RESOLVER" in gw)) p.push("gateway-config: GATEWAY_RESOLVER is not set (empty: resolve once at start)");
+    else if (gw.GATEWAY_RESOLVER !== "")
+      for (const key of ["USER_UPSTREAM", "DEST_UPSTREAM"])
+        if (!/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.[a-z0-9.-]+:\d+$/.test(String(gw[key])))
+          p.push(`gateway-config: with GATEWAY_RESOLVER ${gw.GATEWAY_RESOLVER}, ${key} must be <service>.<namespace>.svc.<cluster domain>:port, not ${gw[key]}`);
     const url = configMaps["ecomovex-config"]?.DESTINATION_SERVICE_URL;
     const m = String(url).match(/^http:\/\/([^:/]+):(\d+)$/);
     const svc = m && byKind("Service").find((s) => s.metadata.name === m[1]);
