@@ -444,8 +444,8 @@ for ((i = 0; i < 50; i++)); do
   sleep 0.2
 done
 GPORT=$(free_port)
-printf 'POSTGRES_PASSWORD=%s\nJWT_SECRET=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
-  "$DBPASS" "$JWT" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
+printf 'POSTGRES_PASSWORD=%s\nDB_OWNER_PASSWORD=%s\nDB_APP_PASSWORD=%s\nJWT_SECRET=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
+  "$DBPASS" "$DBPASS-owner" "$DBPASS-app" "$JWT" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
 COMPOSE=(docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/compose.test-only.yml --env-file "$WORK/compose.env")
 
 # The health-check timer podman would run under systemd: each project container's own check.
@@ -518,6 +518,20 @@ login_ip() {
   pm exec -e PGPASSWORD="$DBPASS" "$UDB" psql -h 127.0.0.1 -U ecomovex -d ecomovex_users -tA \
     -c "SELECT string_agg(split_part(key, '|ip:', 2), ',') FROM login_attempts WHERE key LIKE 'email:$1|ip:%'" 2>/dev/null
 }
+# Least privilege (docs/security.md "Database roles"): the services hold their connections
+# as the runtime role, which is no superuser, and the tables belong to the owner role.
+for pair in "$UDB ecomovex_users users" "${PROJECT}_destinations-db_1 ecomovex_destinations destinations"; do
+  read -r dbc dbn pre <<<"$pair"
+  got=$(pm exec -e PGPASSWORD="$DBPASS" "$dbc" psql -h 127.0.0.1 -U ecomovex -d "$dbn" -tA -F ' ' -c \
+    "SELECT (SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = '$dbn' AND application_name = 'ecomovex'),
+            (SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'),
+            (SELECT rolsuper FROM pg_roles WHERE rolname = '${pre}_app')" 2>/dev/null)
+  if [[ "$got" == "${pre}_app ${pre}_owner f" ]]; then
+    pass "compose: the $pre service connects as ${pre}_app (no superuser), the tables belong to ${pre}_owner"
+  else
+    fail "$pre-db" "compose: database roles" "got '$got' (want '${pre}_app ${pre}_owner f')" "$dbc"
+  fi
+done
 ds_addr=$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$DSC" 2>/dev/null)
 # The image has no curl: bash's /dev/tcp sends the request, and the status is read from the
 # answer's first line.

@@ -29,7 +29,10 @@ const addFormats = require("ajv-formats").default;
 
 const argBuild = process.argv.indexOf("--build");
 const BUILD = argBuild > 0 ? process.argv[argBuild + 1] : process.env.BUILD || "build";
-const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD"];
+const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD", "DB_OWNER_PASSWORD",
+  "DB_APP_PASSWORD"];
+// The user of a libpq URI (postgresql://user@host/db) or conninfo string (user=...).
+const dbUser = (url) => (String(url).match(/^postgres(?:ql)?:\/\/([^@:/]+)[@:]/) || String(url).match(/(?:^|\s)user=(\S+)/) || [])[1];
 
 let passed = 0;
 let failed = 0;
@@ -98,7 +101,8 @@ function interpolate(value, env, errors, where) {
 
 function composeChecks() {
   const raw = parseYamlDocs("docker-compose.yml")[0];
-  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24) };
+  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24),
+    DB_OWNER_PASSWORD: "o".repeat(24), DB_APP_PASSWORD: "a".repeat(24) };
   const errs = [];
   const doc = interpolate(raw, fakeEnv, errs, "compose");
   // Compose drops the x- extension fields before validating.
@@ -133,11 +137,12 @@ function composeChecks() {
     return validate.errors.map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
   });
 
-  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and POSTGRES_PASSWORD", () => {
+  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and the three database passwords", () => {
     const missing = [];
     interpolate(raw, {}, missing, "compose");
     const named = new Set(missing.map((m) => m.split(": ")[1]));
-    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD"].filter((v) => !named.has(v))
+    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"]
+      .filter((v) => !named.has(v))
       .map((v) => `${v} is not required (\${${v}:?...}) by the file`);
   });
 
@@ -154,6 +159,42 @@ function composeChecks() {
     }
     const ignored = read(".gitignore").split("\n").map((l) => l.trim());
     if (!ignored.includes("/.env") && !ignored.includes(".env")) p.push(".env is not in .gitignore");
+    return p;
+  });
+
+  // Least privilege (issue 19, docs/security.md "Database roles"): the superuser's password
+  // reaches only the databases and the role one-offs, the migrations run as the owner role,
+  // the services as the runtime role (DML only).
+  check("compose: the services serve as *_app, the migrations run as *_owner, only the role one-offs are superuser", () => {
+    const p = [];
+    const s = raw.services;
+    const env = (n) => s[n]?.environment || {};
+    const secretRef = (v) => (String(v ?? "").match(/^\$\{([A-Z_]+):\?/) || [])[1];
+    const sides = [["users", "user-service", "USER_DB"], ["destinations", "destination-service", "DEST_DB"]];
+    for (const [pre, svc, v] of sides) {
+      const mig = `${pre}-migrate`, roles = `${pre}-db-roles`, db = `${pre}-db`;
+      if (!s[roles]) { p.push(`service ${roles} (deploy/postgres/roles.sql) is missing`); continue; }
+      if (dbUser(env(svc)[`${v}_URL`]) !== `${pre}_app`) p.push(`${svc}: ${v}_URL must connect as ${pre}_app, not ${dbUser(env(svc)[`${v}_URL`])}`);
+      if (secretRef(env(svc).PGPASSWORD) !== "DB_APP_PASSWORD") p.push(`${svc}: PGPASSWORD must be \${DB_APP_PASSWORD:?...}`);
+      if (env(mig)[`${v}_URL`] !== undefined) p.push(`${mig}: must not carry ${v}_URL (the runtime role cannot migrate)`);
+      if (dbUser(env(mig)[`${v}_MIGRATE_URL`]) !== `${pre}_owner`) p.push(`${mig}: ${v}_MIGRATE_URL must connect as ${pre}_owner`);
+      if (secretRef(env(mig).PGPASSWORD) !== "DB_OWNER_PASSWORD") p.push(`${mig}: PGPASSWORD must be \${DB_OWNER_PASSWORD:?...}`);
+      if (s[mig]?.depends_on?.[roles]?.condition !== "service_completed_successfully") p.push(`${mig}: must wait for ${roles} to complete`);
+      if (s[roles].depends_on?.[db]?.condition !== "service_healthy") p.push(`${roles}: must wait for ${db} healthy`);
+      const cmd = (s[roles].command || []).map(String);
+      for (const want of [`owner=${pre}_owner`, `app=${pre}_app`, "/etc/ecomovex/roles.sql"])
+        if (!cmd.includes(want)) p.push(`${roles}: command lacks ${want}`);
+      if (!(s[roles].volumes || []).map(String).includes("./deploy/postgres/roles.sql:/etc/ecomovex/roles.sql:ro"))
+        p.push(`${roles}: deploy/postgres/roles.sql is not mounted at /etc/ecomovex/roles.sql`);
+      if (secretRef(env(roles).PGPASSWORD) !== "POSTGRES_PASSWORD") p.push(`${roles}: PGPASSWORD must be the superuser's`);
+    }
+    if (!String(s["destinations-db-roles"]?.command || []).includes("earthdistance"))
+      p.push("destinations-db-roles: must create earthdistance (not a trusted extension) as the superuser");
+    for (const [n, v] of Object.entries(s)) {
+      const e = v.environment || {};
+      if (!/-db(-roles)?$/.test(n) && Object.values(e).some((x) => secretRef(x) === "POSTGRES_PASSWORD"))
+        p.push(`${n}: must not get the superuser's password (POSTGRES_PASSWORD)`);
+    }
     return p;
   });
 
@@ -183,8 +224,8 @@ function composeChecks() {
   check("compose: services, start order, health checks, volumes and the one published port", () => {
     const p = [];
     const s = doc.services;
-    const want = ["users-db", "destinations-db", "users-migrate", "destinations-migrate", "user-service",
-      "destination-service", "gateway"];
+    const want = ["users-db", "destinations-db", "users-db-roles", "destinations-db-roles", "users-migrate",
+      "destinations-migrate", "user-service", "destination-service", "gateway"];
     for (const n of want) if (!s[n]) p.push(`service ${n} is missing`);
     if (p.length) return p;
     for (const db of ["users-db", "destinations-db"]) {
@@ -532,7 +573,7 @@ function k8sChecks() {
   check("k8s: migration Jobs — one per database, running migrate with the right URL", () => {
     const p = [];
     const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
-    const want = { "users-migrate": ["ecomovex/user-service", "USER_DB_URL"], "destinations-migrate": ["ecomovex/destination-service", "DEST_DB_URL"] };
+    const want = { "users-migrate": ["ecomovex/user-service", "USER_DB_MIGRATE_URL"], "destinations-migrate": ["ecomovex/destination-service", "DEST_DB_MIGRATE_URL"] };
     for (const [name, [image, urlVar]] of Object.entries(want)) {
       const j = jobs[name];
       if (!j) { p.push(`Job ${name} is missing`); continue; }
@@ -600,7 +641,8 @@ function k8sChecks() {
   check("k8s: migrations run before the daemons — each service pod's initContainer runs migrate, the Jobs are applied first", () => {
     const p = [];
     const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
-    const want = { "user-service": ["users-migrate", "USER_DB_URL", "USERS_DB_PASSWORD"], "destination-service": ["destinations-migrate", "DEST_DB_URL", "DEST_DB_PASSWORD"] };
+    // the owner role migrates (issue 19, item 4): only the initContainer gets its password, never the daemon
+    const want = { "user-service": ["users-migrate", "USER_DB_MIGRATE_URL", "USERS_DB_OWNER_PASSWORD"], "destination-service": ["destinations-migrate", "DEST_DB_MIGRATE_URL", "DEST_DB_OWNER_PASSWORD"] };
     for (const [svc, [jobName, urlVar, pwKey]] of Object.entries(want)) {
       const d = byKind("Deployment").find((x) => x.metadata.name === svc);
       if (!d) { p.push(`no Deployment ${svc}`); continue; }
@@ -613,7 +655,8 @@ function k8sChecks() {
       if (m.image !== main.image) p.push(`${svc}: the migrate initContainer's image ${m.image} is not the daemon's ${main.image}`);
       if (JSON.stringify(m.args) !== '["migrate"]') p.push(`${svc}: the initContainer must run plain migrate (no --seed), not ${JSON.stringify(m.args)}`);
       const env = Object.fromEntries((m.env || []).map((e) => [e.name, e.valueFrom || e.value]));
-      if (env[urlVar]?.configMapKeyRef?.key !== urlVar) p.push(`${svc}: the initContainer's ${urlVar} must come from the ConfigMap, as the daemon's`);
+      if (env[urlVar]?.configMapKeyRef?.key !== urlVar) p.push(`${svc}: the initContainer's ${urlVar} must come from the ConfigMap`);
+      if (JSON.stringify(main.env || []).includes(pwKey)) p.push(`${svc}: the daemon container must not get ${pwKey}`);
       if (env.PGPASSWORD?.secretKeyRef?.key !== pwKey) p.push(`${svc}: the initContainer's PGPASSWORD must be the Secret's ${pwKey}`);
       for (const k of ["JWT_SECRET", "INTERNAL_TOKEN"]) if (env[k]) p.push(`${svc}: the migrate initContainer needs no ${k}`);
       containerRules(`${svc} initContainer migrate`, m, spec, p);
@@ -694,6 +737,32 @@ function k8sChecks() {
     const m = String(url).match(/^http:\/\/([^:/]+):(\d+)$/);
     const svc = m && byKind("Service").find((s) => s.metadata.name === m[1]);
     if (!svc || !svc.spec.ports.some((x) => String(x.port) === m[2])) p.push(`DESTINATION_SERVICE_URL ${url} is not the destination-service Service`);
+    return p;
+  });
+
+  // Least privilege (issue 19): Deployments serve as *_app with its password, the migration
+  // Jobs run as *_owner with the owner's.
+  check("k8s: the Deployments serve as *_app, the migration Jobs run as *_owner", () => {
+    const p = [];
+    const cfg = configMaps["ecomovex-config"] || {};
+    const sides = [["users", "user-service", "users-migrate", "USER_DB", "USERS_DB"],
+      ["destinations", "destination-service", "destinations-migrate", "DEST_DB", "DEST_DB"]];
+    const envOf = (obj) => obj?.spec?.template?.spec?.containers?.[0]?.env || [];
+    for (const [pre, dep, job, v, secret] of sides) {
+      if (dbUser(cfg[`${v}_URL`]) !== `${pre}_app`) p.push(`ecomovex-config ${v}_URL must connect as ${pre}_app`);
+      if (dbUser(cfg[`${v}_MIGRATE_URL`]) !== `${pre}_owner`) p.push(`ecomovex-config ${v}_MIGRATE_URL must connect as ${pre}_owner`);
+      const d = byKind("Deployment").find((x) => x.metadata.name === dep);
+      const j = byKind("Job").find((x) => x.metadata.name === job);
+      if (!d || !j) { p.push(`Deployment ${dep} or Job ${job} is missing`); continue; }
+      const pw = (env) => env.find((e) => e.name === "PGPASSWORD")?.valueFrom?.secretKeyRef?.key;
+      if (pw(envOf(d)) !== `${secret}_PASSWORD`) p.push(`${dep}: PGPASSWORD must be ${secret}_PASSWORD (the runtime role's), not ${pw(envOf(d))}`);
+      if (pw(envOf(j)) !== `${secret}_OWNER_PASSWORD`) p.push(`${job}: PGPASSWORD must be ${secret}_OWNER_PASSWORD, not ${pw(envOf(j))}`);
+      const url = envOf(j).find((e) => e.name === `${v}_MIGRATE_URL`)?.valueFrom?.configMapKeyRef?.key;
+      if (url !== `${v}_MIGRATE_URL`) p.push(`${job}: ${v}_MIGRATE_URL must come from ecomovex-config ${v}_MIGRATE_URL`);
+      if (envOf(j).some((e) => e.name === `${v}_URL`)) p.push(`${job}: must not carry ${v}_URL (the runtime role cannot migrate)`);
+    }
+    const read = cfg.DEST_DB_READ_URL;
+    if (read && dbUser(read) !== "destinations_app") p.push("DEST_DB_READ_URL must connect as destinations_app");
     return p;
   });
 
