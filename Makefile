@@ -7,7 +7,10 @@ VERSION   := 0.1.0
 BUILD     ?= build
 RUN_DIR   ?= run
 CC        ?= cc
-PKGS      := libevent libpq libcjson libcurl libsodium
+# libcurl is user-service's alone (its call to destination-service): destination-service links
+# without it, so its image needs no libcurl (docs/operations.md "Images").
+DEST_PKGS := libevent libpq libcjson libsodium
+PKGS      := $(DEST_PKGS) libcurl
 SANITIZE  ?=
 
 WARN      := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wformat=2
@@ -22,6 +25,7 @@ endif
 CFLAGS    = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -pthread -MMD -MP -Icommon \
             -DECOMOVEX_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -pthread -lm
+DEST_LDLIBS = $(shell pkg-config --libs $(DEST_PKGS)) -pthread -lm
 
 # The commit for build_info: git's short hash, "unknown" outside a git checkout or without git
 # (the images pass it in: make COMMIT=...). Only metrics.o carries it; a stamp file that changes
@@ -78,7 +82,7 @@ $(BUILD)/user-service: $(BUILD)/obj/user-service/main.o $(BUILD)/libuser.a $(BUI
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/destination-service: $(BUILD)/obj/destination-service/main.o $(BUILD)/libdest.a $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(DEST_LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libuser.a $(BUILD)/libdest.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)

@@ -35,14 +35,16 @@ static void usage(const struct service_def *d, FILE *f)
     fprintf(f,
             "%s %s — %s\n\n"
             "usage: %s [serve]            run the HTTP daemon (default)\n"
-            "       %s migrate [--seed]   apply pending migrations (and load the demo data)\n"
+            "       %s migrate [--seed]   apply pending migrations (and load the demo data) as the\n"
+            "                             owner role of %s (else %s)\n"
             "       %s healthcheck [--ready]  exit 0 if the daemon at %s answers /healthz (/readyz) 200\n"
             "%s"
             "       %s --help | --version\n\n"
             "Configuration is read from the environment; see README.md for every variable.\n"
             "  %s (default %s), %s, WORKERS, LOG_LEVEL, JWT_SECRET, INTERNAL_TOKEN, ...\n",
-            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->name, d->addr_var,
-            d->commands_help ? d->commands_help : "", d->name, d->addr_var, d->addr_default, d->db_var);
+            d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->migrate_db_var ? d->migrate_db_var : d->db_var,
+            d->db_var, d->name, d->addr_var, d->commands_help ? d->commands_help : "", d->name, d->addr_var,
+            d->addr_default, d->db_var);
 }
 
 /* The container probe: no logging set-up, no secrets, only the listen address. */
@@ -74,6 +76,12 @@ static int cmd_migrate(const struct service_def *d, int argc, char **argv)
         }
     }
     snprintf(seed, sizeof seed, "%s/seed", dir);
+    /* migrations are DDL: the owner role's URL when one is given, not the runtime role's */
+    if (d->migrate_db_var) {
+        const char *owner = config_env_str(d->migrate_db_var, "");
+        if (owner[0])
+            return migrate_run(owner, dir, with_seed ? seed : NULL);
+    }
     return migrate_run(service_db_url, dir, with_seed ? seed : NULL);
 }
 

@@ -15,6 +15,9 @@ struct service_def {
     const char *summary; /* one line for --help */
     const char *addr_var, *addr_default;
     const char *db_var, *db_default;
+    /* The owner's URL that `migrate` uses ("USER_DB_MIGRATE_URL"); unset or empty: db_var.
+     * The daemon itself runs on db_var, a role with DML only (docs/security.md). */
+    const char *migrate_db_var;
     const char *migrations_default; /* "migrations/users" */
     const struct route *routes;
     size_t nroutes;

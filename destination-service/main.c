@@ -54,6 +54,7 @@ static const struct service_def def = {
     .addr_default = "127.0.0.1:8082",
     .db_var = "DEST_DB_URL",
     .db_default = "postgresql:///ecomovex_destinations",
+    .migrate_db_var = "DEST_DB_MIGRATE_URL",
     .migrations_default = "migrations/destinations",
     .routes = routes,
     .nroutes = sizeof routes / sizeof routes[0],

@@ -1,5 +1,9 @@
 # Sourced by the run and db scripts: where the databases are and the secrets to use.
 #   RUN_DIR must be set. Exports USER_DB_URL / DEST_DB_URL (a private cluster when unset),
+#   and for a private cluster also USER_DB_MIGRATE_URL / DEST_DB_MIGRATE_URL (its owner role,
+#   which `migrate` uses) and USER_DB_ADMIN_URL / DEST_DB_ADMIN_URL (its superuser, for the
+#   tests and scripts/db.sh only): the daemons serve as the runtime role, DML only,
+#   exactly as in compose and Kubernetes (deploy/postgres/roles.sql).
 #   JWT_SECRET and INTERNAL_TOKEN (generated once into $RUN_DIR/secrets.env when unset).
 # shellcheck shell=bash
 
@@ -28,17 +32,34 @@ ecomovex_secrets() {
   export JWT_SECRET="${JWT_SECRET_OVERRIDE:-$JWT_SECRET}" INTERNAL_TOKEN="${INTERNAL_TOKEN_OVERRIDE:-$INTERNAL_TOKEN}"
 }
 
-# Starts the private clusters that are needed and exports both URLs.
+# The extensions of the destinations database that its owner may not create (not trusted).
+DEST_DB_EXTENSIONS="cube earthdistance"
+
+# Creates (if needed) and starts one private cluster, its database and its two roles.
+ecomovex_database_up() {
+  local name=$1 db=$2
+  shift 2
+  "$PG" start "$RUN_DIR" "$name" >/dev/null
+  "$PG" createdb "$RUN_DIR" "$name" "$db" >/dev/null
+  "$PG" roles "$RUN_DIR" "$name" "$db" "$@" >/dev/null
+}
+
+# Starts the private clusters that are needed and exports the URLs.
 ecomovex_databases_up() {
   if [ "$USERS_LOCAL" = 1 ]; then
-    "$PG" start "$RUN_DIR" users >/dev/null
-    "$PG" createdb "$RUN_DIR" users "$USERS_DB_NAME" >/dev/null
-    USER_DB_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME")
+    ecomovex_database_up users "$USERS_DB_NAME"
+    USER_DB_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME" users_app)
+    USER_DB_MIGRATE_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME" users_owner)
+    USER_DB_ADMIN_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME")
+    export USER_DB_MIGRATE_URL USER_DB_ADMIN_URL
   fi
   if [ "$DEST_LOCAL" = 1 ]; then
-    "$PG" start "$RUN_DIR" destinations >/dev/null
-    "$PG" createdb "$RUN_DIR" destinations "$DEST_DB_NAME" >/dev/null
-    DEST_DB_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME")
+    # shellcheck disable=SC2086  # a list of names
+    ecomovex_database_up destinations "$DEST_DB_NAME" $DEST_DB_EXTENSIONS
+    DEST_DB_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME" destinations_app)
+    DEST_DB_MIGRATE_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME" destinations_owner)
+    DEST_DB_ADMIN_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME")
+    export DEST_DB_MIGRATE_URL DEST_DB_ADMIN_URL
   fi
   export USER_DB_URL DEST_DB_URL
 }

@@ -6,8 +6,13 @@
 #   start    RUNDIR NAME          create the cluster if needed, start it (idempotent)
 #   stop     RUNDIR NAME          stop it if running (ok if not running / not created)
 #   status   RUNDIR NAME          exit 0 if running, 1 otherwise
-#   conninfo RUNDIR NAME DBNAME   print a libpq connection string
+#   conninfo RUNDIR NAME DBNAME [ROLE]   print a libpq connection string (as ROLE;
+#                                 default the superuser "postgres")
 #   createdb RUNDIR NAME DBNAME   create the database if it does not exist
+#   roles    RUNDIR NAME DBNAME [EXTENSION...]   give the database its two roles,
+#                                 NAME_owner (owns it, runs the migrations) and NAME_app
+#                                 (DML only, what the daemon serves with), and create the
+#                                 extensions only a superuser may (deploy/postgres/roles.sql)
 #   dropdb   RUNDIR NAME DBNAME   drop the database if it exists (WITH (FORCE))
 #   destroy  RUNDIR NAME          stop and delete the cluster
 #   psql     RUNDIR NAME DBNAME [args...]   exec psql connected to the database
@@ -51,8 +56,9 @@ usage() {
 usage: $PROG start    RUNDIR NAME
        $PROG stop     RUNDIR NAME
        $PROG status   RUNDIR NAME
-       $PROG conninfo RUNDIR NAME DBNAME
+       $PROG conninfo RUNDIR NAME DBNAME [ROLE]
        $PROG createdb RUNDIR NAME DBNAME
+       $PROG roles    RUNDIR NAME DBNAME [EXTENSION...]
        $PROG dropdb   RUNDIR NAME DBNAME
        $PROG destroy  RUNDIR NAME
        $PROG psql     RUNDIR NAME DBNAME [psql args...]
@@ -75,15 +81,34 @@ RUNDIR_ARG=$2
 NAME=$3
 shift 3
 DBNAME=""
+ROLE=$PG_SUPERUSER
+EXTENSIONS=""
 
 case "$CMD" in
   start|stop|status|destroy)
     if [[ $# -ne 0 ]]; then usage; exit 2; fi
     ;;
-  conninfo|createdb|dropdb)
+  createdb|dropdb)
     if [[ $# -ne 1 ]]; then usage; exit 2; fi
     DBNAME=$1
     shift
+    ;;
+  conninfo)
+    if [[ $# -lt 1 || $# -gt 2 ]]; then usage; exit 2; fi
+    DBNAME=$1
+    ROLE=${2:-$PG_SUPERUSER}
+    shift $#
+    [[ "$ROLE" =~ ^[A-Za-z0-9_]+$ ]] || die "invalid role name '$ROLE'"
+    ;;
+  roles)
+    if [[ $# -lt 1 ]]; then usage; exit 2; fi
+    DBNAME=$1
+    shift
+    for e in "$@"; do
+      [[ "$e" =~ ^[a-z_][a-z0-9_]*$ ]] || die "invalid extension name '$e'"
+    done
+    EXTENSIONS="$*"
+    shift $#
     ;;
   psql)
     if [[ $# -lt 1 ]]; then usage; exit 2; fi
@@ -100,7 +125,7 @@ esac
 [[ "$NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]] ||
   die "invalid instance name '$NAME' (expected e.g. 'users' or 'destinations')"
 if [[ -n "$DBNAME" || "$CMD" == conninfo || "$CMD" == createdb ||
-      "$CMD" == dropdb || "$CMD" == psql ]]; then
+      "$CMD" == dropdb || "$CMD" == psql || "$CMD" == roles ]]; then
   [[ -n "$DBNAME" ]] || die "DBNAME must not be empty"
 fi
 
@@ -378,7 +403,7 @@ cmd_conninfo() {
     die "instance '$NAME' in $RUNDIR is not created; run: $PROG start $RUNDIR_ARG $NAME"
   set_paths
   printf 'host=%s port=%s dbname=%s user=%s\n' \
-    "$(conn_quote "$SOCKDIR")" "$PG_PORT" "$(conn_quote "$DBNAME")" "$PG_SUPERUSER"
+    "$(conn_quote "$SOCKDIR")" "$PG_PORT" "$(conn_quote "$DBNAME")" "$ROLE"
 }
 
 db_exists() {
@@ -405,6 +430,21 @@ SQL
     db_exists || die "failed to create database '$DBNAME' in instance '$NAME'"
   fi
   info "database '$DBNAME' created in instance '$NAME'"
+}
+
+# The owner / runtime split of one database; the same SQL as compose's and the docs'.
+# No passwords: the private cluster authenticates its socket with trust.
+cmd_roles() {
+  local sql
+  sql="$(dirname -- "$(realpath -- "$0")")/../deploy/postgres/roles.sql"
+  [[ -f "$sql" ]] || die "$sql not found"
+  take_lock
+  resolve_base
+  if [[ -n "$BASE" ]]; then set_paths; fi
+  require_running
+  run_psql "$DBNAME" -v db="$DBNAME" -v owner="${NAME//-/_}_owner" -v app="${NAME//-/_}_app" \
+    -v owner_password= -v app_password= -v extensions="$EXTENSIONS" -f "$sql" >/dev/null ||
+    die "failed to set up the roles of database '$DBNAME' in instance '$NAME'"
 }
 
 cmd_dropdb() {
@@ -461,6 +501,7 @@ case "$CMD" in
   status) cmd_status ;;
   conninfo) cmd_conninfo ;;
   createdb) cmd_createdb ;;
+  roles) cmd_roles ;;
   dropdb) cmd_dropdb ;;
   destroy) cmd_destroy ;;
   psql) cmd_psql "$@" ;;

@@ -2,7 +2,8 @@
 # tests/check-docs.sh — checks of the API description and the deployment files.
 #   1. npm ci (only when node_modules is missing or older than package-lock.json)
 #   2. redocly lint docs/openapi.yaml                 (@redocly/cli, pinned in package-lock.json)
-#   3. nginx -t on deploy/gateway/nginx.conf, rendered by deploy/gateway/render.sh
+#   3. nginx -t on deploy/gateway/nginx.conf, rendered by deploy/gateway/render.sh, with and
+#      without GATEWAY_RESOLVER (run-time DNS), and render.sh's refusals
 #   4. tests/docs/check-deploy.mjs: docker-compose.yml against the Compose Specification
 #      schema, the Dockerfiles, and deploy/k8s/*.yaml against the Kubernetes API schemas,
 #      each with the project's own rules (one line per check)
@@ -69,12 +70,57 @@ else
   prefix=$(mktemp -d /tmp/ecomovex-gateway-check.XXXXXX)
   chmod 755 "$prefix"
   if GATEWAY_PREFIX=$prefix GATEWAY_LISTEN=127.0.0.1:18080 USER_UPSTREAM=127.0.0.1:18081 \
-     DEST_UPSTREAM=127.0.0.1:18082 GATEWAY_LOG_STDOUT=0 GATEWAY_EXEC=0 sh deploy/gateway/render.sh &&
+     DEST_UPSTREAM=127.0.0.1:18082 GATEWAY_RESOLVER= GATEWAY_LOG_STDOUT=0 GATEWAY_EXEC=0 sh deploy/gateway/render.sh &&
      out=$("$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr -g 'daemon off;' 2>&1); then
     pass "gateway: deploy/gateway/nginx.conf renders and passes nginx -t ($("$NGINX" -v 2>&1 | sed 's/.*: //'))"
   else
     echo "${out:-render.sh failed}"
     fail "gateway: deploy/gateway/nginx.conf renders and passes nginx -t"
+  fi
+  # With GATEWAY_RESOLVER: a `resolver` of the given servers (or, for auto, resolv.conf's first
+  # usable one: nginx asks its servers in turn) and every proxy_pass through a variable, so that
+  # nginx resolves the names per request; without it, keep-alive groups and no resolver.
+  printf 'search example.org\nnameserver 10.89.0.1\nnameserver fe80::1%%eth0\nnameserver fd00::53\n' >"$prefix/resolv.conf"
+  for c in "127.0.0.11|resolver 127.0.0.11 valid=5s;" "auto|resolver 10.89.0.1 valid=5s;" \
+           "10.96.0.10,[fd00::a]|resolver 10.96.0.10 [fd00::a] valid=5s;" "auto6|resolver [fd00::53] valid=5s;"; do
+    r=${c%%|*} want=${c#*|}
+    if [ "$r" = auto6 ]; then
+      r=auto
+      printf 'nameserver fe80::1%%eth0\nnameserver fd00::53\nnameserver 10.89.0.1\n' >"$prefix/resolv.conf"
+    fi
+    if GATEWAY_PREFIX=$prefix GATEWAY_LISTEN=127.0.0.1:18080 USER_UPSTREAM=user-service:8081 \
+       DEST_UPSTREAM=destination-service:8082 GATEWAY_RESOLVER=$r GATEWAY_RESOLV_CONF=$prefix/resolv.conf \
+       GATEWAY_LOG_STDOUT=0 GATEWAY_EXEC=0 sh deploy/gateway/render.sh &&
+       out=$("$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e stderr -g 'daemon off;' 2>&1) &&
+       awk -v w="$want" '!/^ *#/ && index($0, w) { f = 1 } END { exit !f }' "$prefix/nginx.conf" && ! grep -q '^ *upstream ' "$prefix/nginx.conf" &&
+       [ "$(grep -c '^ *proxy_pass \$\(user\|dest\)_upstream;$' "$prefix/nginx.conf")" = "$(grep -c '^ *proxy_pass ' "$prefix/nginx.conf")" ] &&
+       grep -q 'map \$scheme \$user_upstream { default http://user-service:8081; }' "$prefix/nginx.conf"; then
+      pass "gateway: GATEWAY_RESOLVER=$r renders '$want', every proxy_pass through a per-request variable, and passes nginx -t"
+    else
+      echo "${out:-render.sh failed or the rendered file lacks '$want' / variable proxy_pass}"
+      fail "gateway: GATEWAY_RESOLVER=$r renders '$want' with variable proxy_pass"
+    fi
+    out=
+  done
+  if GATEWAY_PREFIX=$prefix GATEWAY_LISTEN=127.0.0.1:18080 USER_UPSTREAM=127.0.0.1:18081,127.0.0.1:18083 \
+     DEST_UPSTREAM=127.0.0.1:18082 GATEWAY_RESOLVER= GATEWAY_LOG_STDOUT=0 GATEWAY_EXEC=0 sh deploy/gateway/render.sh &&
+     ! grep -q '^ *resolver ' "$prefix/nginx.conf" &&
+     grep -q '^ *upstream user_service { server 127.0.0.1:18081 max_fails=0; server 127.0.0.1:18083 max_fails=0; keepalive 32;' "$prefix/nginx.conf" &&
+     [ "$(grep -c '^ *proxy_pass http://\(user\|destination\)_service;$' "$prefix/nginx.conf")" = "$(grep -c '^ *proxy_pass ' "$prefix/nginx.conf")" ]; then
+    pass "gateway: without GATEWAY_RESOLVER, keep-alive upstream groups (one server per replica) and no resolver"
+  else
+    fail "gateway: without GATEWAY_RESOLVER, keep-alive upstream groups (one server per replica) and no resolver"
+  fi
+  bad=
+  for c in "GATEWAY_RESOLVER=127.0.0.11 USER_UPSTREAM=a:1,b:1" "GATEWAY_RESOLVER=1.1.1.1;x" \
+           "GATEWAY_RESOLVER=auto GATEWAY_RESOLV_CONF=/nonexistent" "GATEWAY_RESOLVER=1.1.1.1 GATEWAY_RESOLVER_VALID=5s;x"; do
+    # shellcheck disable=SC2086 # word splitting into VAR=value assignments is intended
+    if env GATEWAY_PREFIX="$prefix" GATEWAY_LOG_STDOUT=0 GATEWAY_EXEC=0 $c sh deploy/gateway/render.sh 2>/dev/null; then bad="$bad [$c]"; fi
+  done
+  if [ -z "$bad" ]; then
+    pass "gateway: render.sh refuses a replica list with a resolver, unsafe resolver values and an empty resolv.conf"
+  else
+    fail "gateway: render.sh accepted$bad"
   fi
   rm -rf "$prefix"
 fi

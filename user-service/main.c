@@ -104,6 +104,7 @@ static const struct service_def def = {
     .addr_default = "127.0.0.1:8081",
     .db_var = "USER_DB_URL",
     .db_default = "postgresql:///ecomovex_users",
+    .migrate_db_var = "USER_DB_MIGRATE_URL",
     .migrations_default = "migrations/users",
     .routes = routes,
     .nroutes = sizeof routes / sizeof routes[0],

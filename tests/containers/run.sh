@@ -2,8 +2,10 @@
 # tests/containers/run.sh — `make test-containers`: the images built from the committed
 # Dockerfiles and run as deployed, with podman (as root). Parts, each ending with a summary line:
 #   base     a Debian 12 base image: present, pulled, or made once (scripts/container-base.sh)
-#   build    user-service, destination-service, gateway and the test-only PostgreSQL stand-in;
-#            later runs reuse the cached layers
+#   build    user-service, destination-service, gateway and the test-only PostgreSQL stand-in,
+#            each from its digest-pinned base (the local base's digest); later runs reuse layers
+#   image    what the images hold: no curl in the service images, no libcurl at all in
+#            destination-service's, HEALTHCHECK = the daemon's `healthcheck`, the OCI labels
 #   run      each service image on its own: uid 10001, read-only root, `migrate --seed` as a
 #            one-off container, serve, /healthz, /readyz, the image's own HEALTHCHECK
 #   between  user-service's review creation calls destination-service in the other container;
@@ -12,7 +14,8 @@
 #   compose  docker-compose.yml itself (+ deploy/compose.test-only.yml) through docker-compose
 #            against podman's Docker-compatible API: register, log in, destination 1, a review,
 #            /internal/ refused at the gateway, X-Forwarded-For trusted from the gateway only
-#            (login_attempts keys), `down -v` leaves nothing behind
+#            (login_attempts keys), destination-service moved to another address and found by
+#            the running gateway (GATEWAY_RESOLVER), `down -v` leaves nothing behind
 # Ends with the images' sizes and "containers: N passed, M failed". A failure names the image,
 # the step and the container's last log line. Appends "containers P F" to $RESULTS when set.
 #
@@ -198,10 +201,18 @@ fi
 
 # ------------------------------------------------------------------------------ build
 part build
+# The Dockerfiles pin their base by digest (BASE_BUILD, BASE_RUNTIME; user-service/Dockerfile
+# says how). No registry here: the same pins, pointed at the digest of the local base image.
+BASE_DIGEST=$("${PODMAN[@]}" image inspect --format '{{.Digest}}' docker.io/library/debian:12-slim 2>/dev/null)
+BASE_BUILD_REF="docker.io/library/debian:12@$("${PODMAN[@]}" image inspect --format '{{.Digest}}' docker.io/library/debian:12 2>/dev/null)"
+BASE_RUNTIME_REF="docker.io/library/debian:12-slim@$BASE_DIGEST"
+VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
+COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 build() { # NAME DOCKERFILE TAG
   local t0 log="$WORK/build-$1.log"
   t0=$(date +%s)
-  if pm build "${BUILD_FLAGS[@]}" -f "$2" -t "$3" . >"$log" 2>&1; then
+  if pm build "${BUILD_FLAGS[@]}" --build-arg "BASE_BUILD=$BASE_BUILD_REF" --build-arg "BASE_RUNTIME=$BASE_RUNTIME_REF" \
+    --build-arg "VERSION=$VERSION" --build-arg "COMMIT=$COMMIT" -f "$2" -t "$3" . >"$log" 2>&1; then
     local cached size
     cached=$(grep -c 'Using cache' "$log")
     size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$3")
@@ -218,6 +229,52 @@ build destination-service destination-service/Dockerfile "localhost/ecomovex/des
 build gateway deploy/gateway/Dockerfile "localhost/ecomovex/gateway:$TAG" || ok=0
 build test-only-postgres deploy/test-only/postgres/Dockerfile localhost/ecomovex/test-only-postgres:15 || ok=0
 [[ "$ok" == 1 ]] || finish
+
+# ------------------------------------------------------------------------------ image
+# What the images contain, read from inside them (docs/operations.md "Images").
+part image
+# in_image IMAGE SCRIPT: runs SCRIPT with the image's sh, its output in $WORK/in-image.
+in_image() {
+  pm run --rm "${ULIMITS[@]}" --network none --entrypoint /bin/sh "localhost/ecomovex/$1:$TAG" -c "$2" >"$WORK/in-image" 2>&1
+}
+label() { "${PODMAN[@]}" image inspect --format "{{index .Config.Labels \"org.opencontainers.image.$2\"}}" "localhost/ecomovex/$1:$TAG" 2>/dev/null; }
+for img in user-service destination-service; do
+  # No curl: neither the program nor its package (the HEALTHCHECK uses the daemon itself).
+  if in_image "$img" 'command -v curl; dpkg-query -W -f "\${Status}\n" curl 2>/dev/null | grep -q "install ok installed" && echo "package curl installed"; true' &&
+    [[ ! -s "$WORK/in-image" ]]; then
+    pass "$img: no curl in the image (neither on PATH nor as a package)"
+  else
+    fail "$img" "no curl" "found: $(tr '\n' ' ' <"$WORK/in-image" | head -c 200)"
+  fi
+  hc=$("${PODMAN[@]}" image inspect --format '{{join .Config.Healthcheck.Test " "}}' "localhost/ecomovex/$img:$TAG" 2>/dev/null)
+  if [[ "$hc" == "CMD /usr/local/bin/$img healthcheck"* && "$hc" != *curl* ]]; then
+    pass "$img: HEALTHCHECK is the daemon's own subcommand ($hc)"
+  else
+    fail "$img" "HEALTHCHECK" "is '$hc', want 'CMD /usr/local/bin/$img healthcheck'"
+  fi
+done
+for img in user-service destination-service gateway; do
+  got="$(label "$img" title)|$(label "$img" version)|$(label "$img" revision)|$(label "$img" base.name)"
+  want="$img|$VERSION|$COMMIT|$BASE_RUNTIME_REF"
+  if [[ "$got" == "$want" && -n "$(label "$img" description)" ]]; then
+    pass "$img: OCI labels title, description, version $VERSION, revision $COMMIT, base.name (the base by digest)"
+  else
+    fail "$img" "OCI labels" "title|version|revision|base.name are '$got', want '$want' (and a description)"
+  fi
+done
+# destination-service makes no HTTP calls: no libcurl in its binary or anywhere in its image.
+if in_image destination-service 'ldd /usr/local/bin/destination-service | grep -i curl; find / -xdev -name "libcurl*" 2>/dev/null; dpkg-query -W -f "\${Package} \${Status}\n" "libcurl*" 2>/dev/null | grep "install ok installed"; true' &&
+  [[ ! -s "$WORK/in-image" ]]; then
+  pass "destination-service: no libcurl in the image (not linked, no file, no package)"
+else
+  fail destination-service "no libcurl" "found: $(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"
+fi
+# user-service does call out (destination-service): its libcurl must be there and load.
+if in_image user-service 'ldd /usr/local/bin/user-service | grep -q "libcurl.so.4 => /" && /usr/local/bin/user-service --version'; then
+  pass "user-service: libcurl present and the binary loads ($(tail -n 1 "$WORK/in-image"))"
+else
+  fail user-service "libcurl" "$(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"
+fi
 
 # ------------------------------------------------------------------------------ run
 part run
@@ -387,8 +444,8 @@ for ((i = 0; i < 50; i++)); do
   sleep 0.2
 done
 GPORT=$(free_port)
-printf 'POSTGRES_PASSWORD=%s\nJWT_SECRET=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
-  "$DBPASS" "$JWT" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
+printf 'POSTGRES_PASSWORD=%s\nDB_OWNER_PASSWORD=%s\nDB_APP_PASSWORD=%s\nJWT_SECRET=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
+  "$DBPASS" "$DBPASS-owner" "$DBPASS-app" "$JWT" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
 COMPOSE=(docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/compose.test-only.yml --env-file "$WORK/compose.env")
 
 # The health-check timer podman would run under systemd: each project container's own check.
@@ -461,10 +518,28 @@ login_ip() {
   pm exec -e PGPASSWORD="$DBPASS" "$UDB" psql -h 127.0.0.1 -U ecomovex -d ecomovex_users -tA \
     -c "SELECT string_agg(split_part(key, '|ip:', 2), ',') FROM login_attempts WHERE key LIKE 'email:$1|ip:%'" 2>/dev/null
 }
+# Least privilege (docs/security.md "Database roles"): the services hold their connections
+# as the runtime role, which is no superuser, and the tables belong to the owner role.
+for pair in "$UDB ecomovex_users users" "${PROJECT}_destinations-db_1 ecomovex_destinations destinations"; do
+  read -r dbc dbn pre <<<"$pair"
+  got=$(pm exec -e PGPASSWORD="$DBPASS" "$dbc" psql -h 127.0.0.1 -U ecomovex -d "$dbn" -tA -F ' ' -c \
+    "SELECT (SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = '$dbn' AND application_name = 'ecomovex'),
+            (SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'),
+            (SELECT rolsuper FROM pg_roles WHERE rolname = '${pre}_app')" 2>/dev/null)
+  if [[ "$got" == "${pre}_app ${pre}_owner f" ]]; then
+    pass "compose: the $pre service connects as ${pre}_app (no superuser), the tables belong to ${pre}_owner"
+  else
+    fail "$pre-db" "compose: database roles" "got '$got' (want '${pre}_app ${pre}_owner f')" "$dbc"
+  fi
+done
 ds_addr=$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$DSC" 2>/dev/null)
-code=$(pm exec "$DSC" curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-  -H 'X-Forwarded-For: 203.0.113.7' --data-binary '{"email":"direct@example.org","password":"wrong-password"}' \
-  http://user-service:8081/api/v1/auth/login 2>/dev/null)
+# The image has no curl: bash's /dev/tcp sends the request, and the status is read from the
+# answer's first line.
+code=$(pm exec "$DSC" timeout 10 bash -c '
+  body="{\"email\":\"direct@example.org\",\"password\":\"wrong-password\"}"
+  exec 3<>/dev/tcp/user-service/8081 || exit 1
+  printf "POST /api/v1/auth/login HTTP/1.0\r\nHost: user-service\r\nContent-Type: application/json\r\nX-Forwarded-For: 203.0.113.7\r\nContent-Length: %d\r\n\r\n%s" "${#body}" "$body" >&3
+  IFS=" " read -r _ status _ <&3 && echo "$status"' 2>/dev/null)
 got=$(login_ip direct@example.org)
 if [[ "$code" == 401 && -n "$ds_addr" && "$got" == "$ds_addr" ]]; then
   pass "compose: a login sent straight to user-service from another container with a forged X-Forwarded-For is counted under that container's $ds_addr, not 203.0.113.7"
@@ -483,6 +558,32 @@ if [[ "$code" == 401 && -n "$seen" && "$got" == "$seen" ]]; then
 else
   fail user-service "compose: forged X-Forwarded-For through the gateway" \
     "status $code, counted under '${got:-nothing}' (want 401 under nginx's client '${seen:-?}')" "${PROJECT}_user-service_1"
+fi
+
+# GATEWAY_RESOLVER (compose: auto): destination-service moved to another address is found by
+# the running gateway, which resolves names per request. (docker-compose 1.29 cannot re-create
+# one service on podman's network, "IPAM option driver has changed", so the container is
+# stopped, taken off the network and put back at another address under its service name.)
+rendered=$(pm exec "$GWC" sh -c 'grep -o "resolver [^;]*;" /tmp/gateway/nginx.conf | grep -v "^resolver <" | tail -n 1' 2>/dev/null)
+gw_started=$("${PODMAN[@]}" inspect --format '{{.State.StartedAt}}' "$GWC" 2>/dev/null)
+moved_to="${ds_addr%.*}.200"
+[[ "$moved_to" == "$ds_addr" ]] && moved_to="${ds_addr%.*}.201"
+{
+  pm stop -t 10 "$DSC" && pm network disconnect "${PROJECT}_default" "$DSC" &&
+    pm network connect --ip "$moved_to" --alias destination-service "${PROJECT}_default" "$DSC" && pm start "$DSC"
+} >"$WORK/compose-recreate.log" 2>&1
+new_addr=$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$DSC" 2>/dev/null)
+CODE=000
+for ((i = 0; i < 100; i++)); do
+  req GET "$GB/api/v1/destinations/1"
+  [[ "$CODE" == 200 ]] && break
+  sleep 0.3
+done
+if [[ "$CODE" == 200 && -n "$new_addr" && "$new_addr" != "$ds_addr" &&
+  "$("${PODMAN[@]}" inspect --format '{{.State.StartedAt}}' "$GWC" 2>/dev/null)" == "$gw_started" ]]; then
+  pass "compose via gateway: destination-service moved to $new_addr (was $ds_addr) answers through the same gateway process (${rendered:-no resolver})"
+else
+  fail gateway "compose: moved upstream" "GET destination 1 $CODE after moving destination-service to '${new_addr:-?}' (was $ds_addr); rendered: '${rendered:-no resolver}'; $(tail -n 2 "$WORK/compose-recreate.log" | tr '\n' ' ')" "$GWC"
 fi
 
 kill "$PUMP_PID" 2>/dev/null

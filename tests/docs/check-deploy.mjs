@@ -29,7 +29,10 @@ const addFormats = require("ajv-formats").default;
 
 const argBuild = process.argv.indexOf("--build");
 const BUILD = argBuild > 0 ? process.argv[argBuild + 1] : process.env.BUILD || "build";
-const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD"];
+const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD", "DB_OWNER_PASSWORD",
+  "DB_APP_PASSWORD"];
+// The user of a libpq URI (postgresql://user@host/db) or conninfo string (user=...).
+const dbUser = (url) => (String(url).match(/^postgres(?:ql)?:\/\/([^@:/]+)[@:]/) || String(url).match(/(?:^|\s)user=(\S+)/) || [])[1];
 
 let passed = 0;
 let failed = 0;
@@ -98,7 +101,8 @@ function interpolate(value, env, errors, where) {
 
 function composeChecks() {
   const raw = parseYamlDocs("docker-compose.yml")[0];
-  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24) };
+  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24),
+    DB_OWNER_PASSWORD: "o".repeat(24), DB_APP_PASSWORD: "a".repeat(24) };
   const errs = [];
   const doc = interpolate(raw, fakeEnv, errs, "compose");
   // Compose drops the x- extension fields before validating.
@@ -133,11 +137,12 @@ function composeChecks() {
     return validate.errors.map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
   });
 
-  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and POSTGRES_PASSWORD", () => {
+  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and the three database passwords", () => {
     const missing = [];
     interpolate(raw, {}, missing, "compose");
     const named = new Set(missing.map((m) => m.split(": ")[1]));
-    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD"].filter((v) => !named.has(v))
+    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"]
+      .filter((v) => !named.has(v))
       .map((v) => `${v} is not required (\${${v}:?...}) by the file`);
   });
 
@@ -154,6 +159,42 @@ function composeChecks() {
     }
     const ignored = read(".gitignore").split("\n").map((l) => l.trim());
     if (!ignored.includes("/.env") && !ignored.includes(".env")) p.push(".env is not in .gitignore");
+    return p;
+  });
+
+  // Least privilege (issue 19, docs/security.md "Database roles"): the superuser's password
+  // reaches only the databases and the role one-offs, the migrations run as the owner role,
+  // the services as the runtime role (DML only).
+  check("compose: the services serve as *_app, the migrations run as *_owner, only the role one-offs are superuser", () => {
+    const p = [];
+    const s = raw.services;
+    const env = (n) => s[n]?.environment || {};
+    const secretRef = (v) => (String(v ?? "").match(/^\$\{([A-Z_]+):\?/) || [])[1];
+    const sides = [["users", "user-service", "USER_DB"], ["destinations", "destination-service", "DEST_DB"]];
+    for (const [pre, svc, v] of sides) {
+      const mig = `${pre}-migrate`, roles = `${pre}-db-roles`, db = `${pre}-db`;
+      if (!s[roles]) { p.push(`service ${roles} (deploy/postgres/roles.sql) is missing`); continue; }
+      if (dbUser(env(svc)[`${v}_URL`]) !== `${pre}_app`) p.push(`${svc}: ${v}_URL must connect as ${pre}_app, not ${dbUser(env(svc)[`${v}_URL`])}`);
+      if (secretRef(env(svc).PGPASSWORD) !== "DB_APP_PASSWORD") p.push(`${svc}: PGPASSWORD must be \${DB_APP_PASSWORD:?...}`);
+      if (env(mig)[`${v}_URL`] !== undefined) p.push(`${mig}: must not carry ${v}_URL (the runtime role cannot migrate)`);
+      if (dbUser(env(mig)[`${v}_MIGRATE_URL`]) !== `${pre}_owner`) p.push(`${mig}: ${v}_MIGRATE_URL must connect as ${pre}_owner`);
+      if (secretRef(env(mig).PGPASSWORD) !== "DB_OWNER_PASSWORD") p.push(`${mig}: PGPASSWORD must be \${DB_OWNER_PASSWORD:?...}`);
+      if (s[mig]?.depends_on?.[roles]?.condition !== "service_completed_successfully") p.push(`${mig}: must wait for ${roles} to complete`);
+      if (s[roles].depends_on?.[db]?.condition !== "service_healthy") p.push(`${roles}: must wait for ${db} healthy`);
+      const cmd = (s[roles].command || []).map(String);
+      for (const want of [`owner=${pre}_owner`, `app=${pre}_app`, "/etc/ecomovex/roles.sql"])
+        if (!cmd.includes(want)) p.push(`${roles}: command lacks ${want}`);
+      if (!(s[roles].volumes || []).map(String).includes("./deploy/postgres/roles.sql:/etc/ecomovex/roles.sql:ro"))
+        p.push(`${roles}: deploy/postgres/roles.sql is not mounted at /etc/ecomovex/roles.sql`);
+      if (secretRef(env(roles).PGPASSWORD) !== "POSTGRES_PASSWORD") p.push(`${roles}: PGPASSWORD must be the superuser's`);
+    }
+    if (!String(s["destinations-db-roles"]?.command || []).includes("earthdistance"))
+      p.push("destinations-db-roles: must create earthdistance (not a trusted extension) as the superuser");
+    for (const [n, v] of Object.entries(s)) {
+      const e = v.environment || {};
+      if (!/-db(-roles)?$/.test(n) && Object.values(e).some((x) => secretRef(x) === "POSTGRES_PASSWORD"))
+        p.push(`${n}: must not get the superuser's password (POSTGRES_PASSWORD)`);
+    }
     return p;
   });
 
@@ -183,8 +224,8 @@ function composeChecks() {
   check("compose: services, start order, health checks, volumes and the one published port", () => {
     const p = [];
     const s = doc.services;
-    const want = ["users-db", "destinations-db", "users-migrate", "destinations-migrate", "user-service",
-      "destination-service", "gateway"];
+    const want = ["users-db", "destinations-db", "users-db-roles", "destinations-db-roles", "users-migrate",
+      "destinations-migrate", "user-service", "destination-service", "gateway"];
     for (const n of want) if (!s[n]) p.push(`service ${n} is missing`);
     if (p.length) return p;
     for (const db of ["users-db", "destinations-db"]) {
@@ -205,7 +246,8 @@ function composeChecks() {
       }
       if (s[svc].depends_on?.[db]?.condition !== "service_healthy") p.push(`${svc}: must wait for ${db} healthy`);
       if (s[svc].depends_on?.[mig]?.condition !== "service_completed_successfully") p.push(`${svc}: must wait for ${mig} to complete`);
-      if (!JSON.stringify(s[svc].healthcheck?.test || "").includes("/readyz")) p.push(`${svc}: health check must use /readyz`);
+      if (JSON.stringify(s[svc].healthcheck?.test) !== JSON.stringify(["CMD", `/usr/local/bin/${svc}`, "healthcheck", "--ready"]))
+        p.push(`${svc}: health check must be ["CMD", "/usr/local/bin/${svc}", "healthcheck", "--ready"] (its /readyz, no curl in the image)`);
     }
     const env = (n) => s[n].environment || {};
     if (env("user-service").USER_SERVICE_ADDR !== "[::]:8081") p.push("user-service must listen dual-stack on [::]:8081");
@@ -221,6 +263,12 @@ function composeChecks() {
       if (g.depends_on?.[svc]?.condition !== "service_healthy") p.push(`gateway: must wait for ${svc} healthy`);
     if (g.environment?.USER_UPSTREAM !== "user-service:8081" || g.environment?.DEST_UPSTREAM !== "destination-service:8082")
       p.push("gateway: upstreams must be user-service:8081 and destination-service:8082");
+    // A recreated service container gets a new address: the gateway must look names up again.
+    const res = String(g.environment?.GATEWAY_RESOLVER ?? "");
+    if (!(res === "auto" || /^[0-9a-f.:\[\],]+$/i.test(res)))
+      p.push(`gateway: GATEWAY_RESOLVER must be auto (the engine's DNS from resolv.conf) or addresses, not "${res}": recreated containers would not be found`);
+    const resRaw = String(raw.services.gateway.environment?.GATEWAY_RESOLVER ?? "");
+    if (/\$\{GATEWAY_RESOLVER:-/.test(resRaw)) p.push("gateway: use ${GATEWAY_RESOLVER-auto} so that an empty value can turn the resolver off");
     const mount = (g.volumes || []).map(String).find((v) => v.includes("/etc/ecomovex/gateway"));
     if (!mount || !exists(mount.split(":")[0])) p.push("gateway: deploy/gateway is not mounted at /etc/ecomovex/gateway");
     const published = Object.entries(s).filter(([, v]) => v.ports && v.ports.length).map(([k]) => k);
@@ -293,17 +341,68 @@ function dockerfileChecks() {
     return all;
   };
 
+  // Base images: every Dockerfile names Debian 12 through the ARGs BASE_BUILD / BASE_RUNTIME,
+  // whose defaults are tag@sha256:digest, the same pin in every file.
+  const PINNED = {
+    BASE_BUILD: /^docker\.io\/library\/debian:12@sha256:[0-9a-f]{64}$/,
+    BASE_RUNTIME: /^docker\.io\/library\/debian:12-slim@sha256:[0-9a-f]{64}$/,
+  };
+  const pins = {};
+  const baseRules = (rel, text, stages) => {
+    const p = [];
+    const args = Object.fromEntries([...text.matchAll(/^ARG (BASE_[A-Z]+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
+    const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    if (froms.join() !== stages.map((a) => `\${${a}}`).join()) p.push(`FROM lines are ${froms.join(", ")}, want ${stages.map((a) => `\${${a}}`).join(", ")}`);
+    for (const a of stages) {
+      if (!PINNED[a].test(args[a] || "")) p.push(`ARG ${a} is "${args[a] ?? "(none)"}", not a Debian 12 tag pinned by @sha256 digest`);
+      else if (pins[a] && pins[a][1] !== args[a]) p.push(`ARG ${a} differs from ${pins[a][0]}'s ${pins[a][1]}`);
+      else pins[a] = pins[a] || [rel, args[a]];
+      if (text.search(new RegExp(`^ARG ${a}=`, "m")) > text.search(/^FROM /m)) p.push(`ARG ${a} must come before the first FROM`);
+    }
+    if (!/^# .*pinned by digest/im.test(text) && !/^# .*digest/im.test(text)) p.push("no comment says how the base is pinned");
+    return p;
+  };
+  // The OCI labels of the runtime stage: title, description, version, revision, base.name.
+  const makeVersion = (read("Makefile").match(/^VERSION\s*:=\s*(\S+)/m) || [])[1];
+  const labelRules = (text, title) => {
+    const p = [];
+    const runtime = text.slice(text.lastIndexOf("\nFROM "));
+    const block = (runtime.match(/^LABEL (?:.*\\\n)*.*$/m) || [""])[0];
+    const labels = Object.fromEntries([...block.matchAll(/org\.opencontainers\.image\.([a-z.]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const want = { title, version: "$VERSION", revision: "$COMMIT", "base.name": "$BASE_RUNTIME", source: "$SOURCE_URL" };
+    for (const [k, v] of Object.entries(want)) if (labels[k] !== v) p.push(`label org.opencontainers.image.${k} is ${JSON.stringify(labels[k])}, want "${v}"`);
+    if (!labels.description) p.push("no org.opencontainers.image.description label");
+    for (const a of ["VERSION", "COMMIT", "SOURCE_URL", "BASE_RUNTIME"])
+      if (!new RegExp(`^ARG ${a}(=|$)`, "m").test(runtime)) p.push(`the runtime stage does not declare ARG ${a} (its label would be empty)`);
+    const v = (runtime.match(/^ARG VERSION=(\S+)$/m) || [])[1];
+    if (v !== makeVersion) p.push(`ARG VERSION=${v} differs from the Makefile's VERSION ${makeVersion}`);
+    return p;
+  };
+
   for (const svc of ["user-service", "destination-service"]) {
     const rel = `${svc}/Dockerfile`;
+    check(`dockerfile: ${rel} builds from Debian 12 pinned by digest (ARG BASE_BUILD, BASE_RUNTIME), the same pin everywhere`, () =>
+      baseRules(rel, read(rel), ["BASE_BUILD", "BASE_RUNTIME"]));
+    check(`dockerfile: ${rel} has the OCI labels (title, description, version, revision, source, base.name)`, () =>
+      labelRules(read(rel), svc));
+    check(`dockerfile: ${rel} has no curl: its HEALTHCHECK is \`${svc} healthcheck\``, () => {
+      const text = read(rel);
+      const p = [];
+      const hc = (text.match(/^HEALTHCHECK (?:.*\\\n)*.*$/m) || [""])[0];
+      if (!hc.includes(`CMD ["/usr/local/bin/${svc}", "healthcheck"]`)) p.push(`HEALTHCHECK must be CMD ["/usr/local/bin/${svc}", "healthcheck"], is: ${hc.replace(/\\\n\s*/g, " ") || "(none)"}`);
+      const runtime = text.slice(text.lastIndexOf("\nFROM "));
+      if (/\bcurl\b(?!-)/.test(runtime.split("\n").filter((l) => !l.startsWith("#")).join("\n"))) p.push("the runtime stage mentions curl (installs or runs it)");
+      return p;
+    });
     check(`dockerfile: ${rel} is multi-stage, non-root, with HEALTHCHECK, STOPSIGNAL, ENTRYPOINT and migrate`, () => {
       const text = read(rel);
       const p = [];
       const need = [
-        [/^FROM debian:12 AS build$/m, "a build stage FROM debian:12 AS build"],
-        [/^FROM debian:12-slim$/m, "a runtime stage FROM debian:12-slim"],
+        [/^FROM \$\{BASE_BUILD\} AS build$/m, "a build stage FROM ${BASE_BUILD} AS build"],
+        [/^FROM \$\{BASE_RUNTIME\}$/m, "a runtime stage FROM ${BASE_RUNTIME}"],
         [new RegExp(`make .*build/${svc}`), `make build/${svc}`],
         [/^USER 10001(:10001)?$/m, "USER 10001"],
-        [/^HEALTHCHECK .*\n?.*curl -fsS .*\/healthz/m, "HEALTHCHECK with curl /healthz"],
+        [/^HEALTHCHECK /m, "HEALTHCHECK"],
         [/^STOPSIGNAL SIGTERM$/m, "STOPSIGNAL SIGTERM"],
         [new RegExp(`^ENTRYPOINT \\["/usr/local/bin/${svc}"\\]$`, "m"), "ENTRYPOINT the binary"],
         [/^CMD \["serve"\]$/m, 'CMD ["serve"]'],
@@ -321,22 +420,36 @@ function dockerfileChecks() {
       const binary = path.join(ROOT, BUILD, svc);
       if (!fs.existsSync(binary)) return [`${BUILD}/${svc} is not built (make ${BUILD}/${svc})`];
       const text = read(rel);
-      const runtime = text.slice(text.search(/^FROM debian:12-slim$/m));
+      const runtime = text.slice(text.search(/^FROM \$\{BASE_RUNTIME\}$/m));
       const listed = (runtime.match(/apt-get install[^&]*/s) || [""])[0]
         .replace(/\\\n/g, " ").split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9.+-]+$/.test(w) && !["apt-get", "install"].includes(w));
       const have = closure(listed);
       const p = [];
-      for (const pkg of runtimeLibsFor(binary)) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
-      for (const pkg of ["libevent-2.1-7", "libpq5", "libcjson1", "libcurl4", "libsodium23", "ca-certificates", "curl"])
-        if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
+      const loaded = runtimeLibsFor(binary);
+      for (const pkg of loaded) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
+      // libcurl is user-service's alone (its call to destination-service).
+      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", ...(svc === "user-service" ? ["libcurl4", "ca-certificates"] : [])];
+      for (const pkg of want) if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
+      if (have.has("curl")) p.push("curl is installed (or pulled in) in the runtime stage: the HEALTHCHECK needs none");
+      if (svc === "destination-service") {
+        for (const pkg of have) if (/^libcurl/.test(pkg)) p.push(`${pkg} is installed (or pulled in): destination-service needs no libcurl`);
+        for (const pkg of loaded) if (/^libcurl/.test(pkg)) p.push(`${BUILD}/${svc} loads ${pkg}: link it without libcurl (Makefile DEST_LDLIBS)`);
+        const link = execFileSync("make", ["-s", "-n", "-B", `BUILD=${BUILD}`, `${BUILD}/${svc}`], { cwd: ROOT, encoding: "utf8" })
+          .split("\n").find((l) => l.includes(`-o ${BUILD}/${svc}`)) || "";
+        if (!link) p.push(`make -n prints no link command for ${BUILD}/${svc}`);
+        else if (/-lcurl\b/.test(link)) p.push(`the Makefile links ${svc} with -lcurl: ${link.trim()}`);
+      }
       for (const dev of listed.filter((x) => x.endsWith("-dev") || x === "build-essential")) p.push(`${dev} does not belong in the runtime stage`);
       return p;
     });
   }
-  check("dockerfile: deploy/gateway/Dockerfile runs Debian's nginx as non-root with the repository's template", () => {
+  check("dockerfile: deploy/test-only/postgres/Dockerfile builds from the same digest-pinned Debian 12 slim", () =>
+    baseRules("deploy/test-only/postgres/Dockerfile", read("deploy/test-only/postgres/Dockerfile"), ["BASE_RUNTIME"]));
+  check("dockerfile: deploy/gateway/Dockerfile runs Debian's nginx as non-root with the repository's template, pinned base, OCI labels", () => {
     const text = read("deploy/gateway/Dockerfile");
     const p = [];
-    const need = [[/^FROM debian:12-slim$/m, "FROM debian:12-slim"], [/nginx-light/, "nginx-light"],
+    p.push(...baseRules("deploy/gateway/Dockerfile", text, ["BASE_RUNTIME"]), ...labelRules(text, "gateway"));
+    const need = [[/nginx-light/, "nginx-light"],
       [/^USER 10001(:10001)?$/m, "USER 10001"], [/^HEALTHCHECK /m, "HEALTHCHECK"], [/^STOPSIGNAL SIGQUIT$/m, "STOPSIGNAL SIGQUIT"],
       [/^ENTRYPOINT \["\/bin\/sh", "\/etc\/ecomovex\/gateway\/render.sh"\]$/m, "ENTRYPOINT render.sh"]];
     for (const [re, what] of need) if (!re.test(text)) p.push(`missing: ${what}`);
@@ -359,6 +472,7 @@ const MODELS = {
   "apps/v1/Deployment": "kubernetes-models/apps/v1/Deployment", "batch/v1/Job": "kubernetes-models/batch/v1/Job",
   "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
   "networking.k8s.io/v1/NetworkPolicy": "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
+  "autoscaling/v2/HorizontalPodAutoscaler": "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
 };
 
 function k8sChecks() {
@@ -422,7 +536,10 @@ function k8sChecks() {
     for (const d of deployments) {
       const spec = d.spec.template.spec;
       const n = d.metadata.name;
-      if (!(d.spec.replicas >= 2)) p.push(`${n}: replicas must be at least 2`);
+      // A Deployment an HPA scales leaves replicas to it (`kubectl apply` would reset the count).
+      const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef?.name === n);
+      if (hpa && d.spec.replicas !== undefined) p.push(`${n}: HorizontalPodAutoscaler ${hpa.metadata.name} scales it: drop spec.replicas`);
+      if (!hpa && !(d.spec.replicas >= 2)) p.push(`${n}: replicas must be at least 2`);
       const sel = d.spec.selector.matchLabels || {};
       for (const [k, v] of Object.entries(sel)) if (d.spec.template.metadata?.labels?.[k] !== v) p.push(`${n}: selector does not match the pod labels`);
       const c = spec.containers[0];
@@ -456,7 +573,7 @@ function k8sChecks() {
   check("k8s: migration Jobs — one per database, running migrate with the right URL", () => {
     const p = [];
     const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
-    const want = { "users-migrate": ["ecomovex/user-service", "USER_DB_URL"], "destinations-migrate": ["ecomovex/destination-service", "DEST_DB_URL"] };
+    const want = { "users-migrate": ["ecomovex/user-service", "USER_DB_MIGRATE_URL"], "destinations-migrate": ["ecomovex/destination-service", "DEST_DB_MIGRATE_URL"] };
     for (const [name, [image, urlVar]] of Object.entries(want)) {
       const j = jobs[name];
       if (!j) { p.push(`Job ${name} is missing`); continue; }
@@ -467,6 +584,90 @@ function k8sChecks() {
       if (!["Never", "OnFailure"].includes(spec.restartPolicy)) p.push(`${name}: restartPolicy must be Never or OnFailure`);
       if (!(c.env || []).some((e) => e.name === urlVar)) p.push(`${name}: ${urlVar} is not set`);
       containerRules(name, c, spec, p);
+    }
+    return p;
+  });
+
+  check("k8s: a HorizontalPodAutoscaler per service — on CPU, at least 2 replicas, a Deployment with CPU requests", () => {
+    const p = [];
+    const hpas = byKind("HorizontalPodAutoscaler");
+    for (const svc of ["user-service", "destination-service"]) {
+      const mine = hpas.filter((h) => h.spec.scaleTargetRef?.name === svc);
+      if (mine.length !== 1) { p.push(`${svc}: want one HorizontalPodAutoscaler, found ${mine.length}`); continue; }
+      const h = mine[0];
+      const ref = h.spec.scaleTargetRef;
+      if (ref.kind !== "Deployment" || ref.apiVersion !== "apps/v1") p.push(`${h.metadata.name}: scaleTargetRef must be the apps/v1 Deployment ${svc}`);
+      const d = byKind("Deployment").find((x) => x.metadata.name === svc);
+      if (!d) { p.push(`${h.metadata.name}: no Deployment ${svc}`); continue; }
+      if (!(h.spec.minReplicas >= 2)) p.push(`${h.metadata.name}: minReplicas must be at least 2 (the PodDisruptionBudget keeps 1)`);
+      if (!(h.spec.maxReplicas > (h.spec.minReplicas ?? 1))) p.push(`${h.metadata.name}: maxReplicas must exceed minReplicas`);
+      const cpu = (h.spec.metrics || []).find((m) => m.type === "Resource" && m.resource?.name === "cpu");
+      const u = cpu?.resource?.target;
+      if (!(u?.type === "Utilization" && u.averageUtilization > 0 && u.averageUtilization <= 100)) p.push(`${h.metadata.name}: needs a cpu Utilization target (1-100)`);
+      for (const c of d.spec.template.spec.containers)
+        if (!c.resources?.requests?.cpu) p.push(`${svc}: container ${c.name} has no cpu request, which a Utilization target needs`);
+      // Each pod holds WORKERS database connections: the ceiling must stay below PostgreSQL's
+      // default max_connections (100) with one pod of surge.
+      const workers = Number(configMaps["ecomovex-config"]?.WORKERS ?? 8);
+      if ((h.spec.maxReplicas + 1) * workers > 100) p.push(`${h.metadata.name}: (maxReplicas + 1) x WORKERS = ${(h.spec.maxReplicas + 1) * workers} connections, over PostgreSQL's default 100`);
+    }
+    return p;
+  });
+
+  check("k8s: every Deployment spreads its pods across nodes (kubernetes.io/hostname, DoNotSchedule) and zones", () => {
+    const p = [];
+    for (const d of byKind("Deployment")) {
+      const n = d.metadata.name;
+      const tsc = d.spec.template.spec.topologySpreadConstraints || [];
+      const labels = d.spec.template.metadata?.labels || {};
+      const selects = (t) => Object.keys(t.labelSelector?.matchLabels || {}).length > 0 &&
+        Object.entries(t.labelSelector.matchLabels).every(([k, v]) => labels[k] === v);
+      const host = tsc.find((t) => t.topologyKey === "kubernetes.io/hostname");
+      const zone = tsc.find((t) => t.topologyKey === "topology.kubernetes.io/zone");
+      if (!host) p.push(`${n}: no topologySpreadConstraint on kubernetes.io/hostname`);
+      else {
+        if (host.whenUnsatisfiable !== "DoNotSchedule") p.push(`${n}: the hostname spread must be DoNotSchedule (a rule, not a wish)`);
+        if (host.maxSkew !== 1) p.push(`${n}: the hostname spread's maxSkew must be 1`);
+      }
+      if (!zone) p.push(`${n}: no topologySpreadConstraint on topology.kubernetes.io/zone`);
+      for (const t of tsc) {
+        if (!selects(t)) p.push(`${n}: spread on ${t.topologyKey} does not select the Deployment's own pods`);
+        if (!(t.matchLabelKeys || []).includes("pod-template-hash")) p.push(`${n}: spread on ${t.topologyKey} lacks matchLabelKeys [pod-template-hash] (rollouts)`);
+      }
+    }
+    return p;
+  });
+
+  check("k8s: migrations run before the daemons — each service pod's initContainer runs migrate, the Jobs are applied first", () => {
+    const p = [];
+    const jobs = Object.fromEntries(byKind("Job").map((j) => [j.metadata.name, j]));
+    // the owner role migrates (issue 19, item 4): only the initContainer gets its password, never the daemon
+    const want = { "user-service": ["users-migrate", "USER_DB_MIGRATE_URL", "USERS_DB_OWNER_PASSWORD"], "destination-service": ["destinations-migrate", "DEST_DB_MIGRATE_URL", "DEST_DB_OWNER_PASSWORD"] };
+    for (const [svc, [jobName, urlVar, pwKey]] of Object.entries(want)) {
+      const d = byKind("Deployment").find((x) => x.metadata.name === svc);
+      if (!d) { p.push(`no Deployment ${svc}`); continue; }
+      const spec = d.spec.template.spec;
+      const main = spec.containers[0];
+      const inits = spec.initContainers || [];
+      const m = inits.find((c) => c.args?.[0] === "migrate");
+      if (!m) { p.push(`${svc}: no initContainer runs migrate`); continue; }
+      if (inits.indexOf(m) !== inits.length - 1 && inits.length > 1) p.push(`${svc}: the migrate initContainer must be the last one`);
+      if (m.image !== main.image) p.push(`${svc}: the migrate initContainer's image ${m.image} is not the daemon's ${main.image}`);
+      if (JSON.stringify(m.args) !== '["migrate"]') p.push(`${svc}: the initContainer must run plain migrate (no --seed), not ${JSON.stringify(m.args)}`);
+      const env = Object.fromEntries((m.env || []).map((e) => [e.name, e.valueFrom || e.value]));
+      if (env[urlVar]?.configMapKeyRef?.key !== urlVar) p.push(`${svc}: the initContainer's ${urlVar} must come from the ConfigMap`);
+      if (JSON.stringify(main.env || []).includes(pwKey)) p.push(`${svc}: the daemon container must not get ${pwKey}`);
+      if (env.PGPASSWORD?.secretKeyRef?.key !== pwKey) p.push(`${svc}: the initContainer's PGPASSWORD must be the Secret's ${pwKey}`);
+      for (const k of ["JWT_SECRET", "INTERNAL_TOKEN"]) if (env[k]) p.push(`${svc}: the migrate initContainer needs no ${k}`);
+      containerRules(`${svc} initContainer migrate`, m, spec, p);
+      const j = jobs[jobName];
+      if (j && j.spec.template.spec.containers[0].image !== main.image) p.push(`${jobName}: image ${j.spec.template.spec.containers[0].image} differs from ${svc}'s ${main.image}`);
+    }
+    const order = parseYamlDocs(`${K8S_DIR}/kustomization.yaml`)[0].resources || [];
+    const jobFile = objects.find((o) => o.obj.kind === "Job")?.file;
+    for (const svc of ["user-service", "destination-service"]) {
+      const f = objects.find((o) => o.obj.kind === "Deployment" && o.obj.metadata.name === svc)?.file;
+      if (jobFile && f && !(order.indexOf(jobFile) >= 0 && order.indexOf(jobFile) < order.indexOf(f))) p.push(`kustomization.yaml must list ${jobFile} before ${f}`);
     }
     return p;
   });
@@ -520,14 +721,48 @@ function k8sChecks() {
     }
     const gw = configMaps["gateway-config"] || {};
     for (const key of ["USER_UPSTREAM", "DEST_UPSTREAM"]) {
-      const [host, port] = String(gw[key]).split(":");
+      const [fqdn, port] = String(gw[key]).split(":");
+      const host = fqdn.split(".")[0]; // user-service, or user-service.<namespace>.svc.<domain>
       const svc = byKind("Service").find((s) => s.metadata.name === host);
       if (!svc || !svc.spec.ports.some((x) => String(x.port) === port)) p.push(`gateway ${key} ${gw[key]} is not a Service port`);
     }
+    // nginx's resolver ignores resolv.conf's search domains: at run time only a fully
+    // qualified Service name resolves. Without a resolver, the ClusterIPs are looked up once.
+    if (!("GATEWAY_RESOLVER" in gw)) p.push("gateway-config: GATEWAY_RESOLVER is not set (empty: resolve once at start)");
+    else if (gw.GATEWAY_RESOLVER !== "")
+      for (const key of ["USER_UPSTREAM", "DEST_UPSTREAM"])
+        if (!/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.[a-z0-9.-]+:\d+$/.test(String(gw[key])))
+          p.push(`gateway-config: with GATEWAY_RESOLVER ${gw.GATEWAY_RESOLVER}, ${key} must be <service>.<namespace>.svc.<cluster domain>:port, not ${gw[key]}`);
     const url = configMaps["ecomovex-config"]?.DESTINATION_SERVICE_URL;
     const m = String(url).match(/^http:\/\/([^:/]+):(\d+)$/);
     const svc = m && byKind("Service").find((s) => s.metadata.name === m[1]);
     if (!svc || !svc.spec.ports.some((x) => String(x.port) === m[2])) p.push(`DESTINATION_SERVICE_URL ${url} is not the destination-service Service`);
+    return p;
+  });
+
+  // Least privilege (issue 19): Deployments serve as *_app with its password, the migration
+  // Jobs run as *_owner with the owner's.
+  check("k8s: the Deployments serve as *_app, the migration Jobs run as *_owner", () => {
+    const p = [];
+    const cfg = configMaps["ecomovex-config"] || {};
+    const sides = [["users", "user-service", "users-migrate", "USER_DB", "USERS_DB"],
+      ["destinations", "destination-service", "destinations-migrate", "DEST_DB", "DEST_DB"]];
+    const envOf = (obj) => obj?.spec?.template?.spec?.containers?.[0]?.env || [];
+    for (const [pre, dep, job, v, secret] of sides) {
+      if (dbUser(cfg[`${v}_URL`]) !== `${pre}_app`) p.push(`ecomovex-config ${v}_URL must connect as ${pre}_app`);
+      if (dbUser(cfg[`${v}_MIGRATE_URL`]) !== `${pre}_owner`) p.push(`ecomovex-config ${v}_MIGRATE_URL must connect as ${pre}_owner`);
+      const d = byKind("Deployment").find((x) => x.metadata.name === dep);
+      const j = byKind("Job").find((x) => x.metadata.name === job);
+      if (!d || !j) { p.push(`Deployment ${dep} or Job ${job} is missing`); continue; }
+      const pw = (env) => env.find((e) => e.name === "PGPASSWORD")?.valueFrom?.secretKeyRef?.key;
+      if (pw(envOf(d)) !== `${secret}_PASSWORD`) p.push(`${dep}: PGPASSWORD must be ${secret}_PASSWORD (the runtime role's), not ${pw(envOf(d))}`);
+      if (pw(envOf(j)) !== `${secret}_OWNER_PASSWORD`) p.push(`${job}: PGPASSWORD must be ${secret}_OWNER_PASSWORD, not ${pw(envOf(j))}`);
+      const url = envOf(j).find((e) => e.name === `${v}_MIGRATE_URL`)?.valueFrom?.configMapKeyRef?.key;
+      if (url !== `${v}_MIGRATE_URL`) p.push(`${job}: ${v}_MIGRATE_URL must come from ecomovex-config ${v}_MIGRATE_URL`);
+      if (envOf(j).some((e) => e.name === `${v}_URL`)) p.push(`${job}: must not carry ${v}_URL (the runtime role cannot migrate)`);
+    }
+    const read = cfg.DEST_DB_READ_URL;
+    if (read && dbUser(read) !== "destinations_app") p.push("DEST_DB_READ_URL must connect as destinations_app");
     return p;
   });
 

@@ -462,7 +462,7 @@ def standby_write_is_503(env, standby):
     """A write that reaches a standby (a URL without target_session_attrs, or a primary
     demoted under a connection) is a database that cannot take writes now: 503 + Retry-After,
     not a 500 (SQLSTATE 25006, common/db.c)."""
-    e = dict(env, USER_DB_URL="host=%s port=5432 dbname=ecomovex_users user=postgres" % standby.host,
+    e = dict(env, USER_DB_URL="host=%s port=5432 dbname=ecomovex_users user=users_app" % standby.host,
              USER_SERVICE_ADDR="127.0.0.1:%d" % port())
     d = daemon("user-service-on-standby", "user-service", e, int(e["USER_SERVICE_ADDR"].rsplit(":", 1)[1]))
     d.start()
@@ -495,7 +495,7 @@ def part_read_replica(env, users_host):
                                               % standby.name, db=DEST_DB) != "1":
             time.sleep(0.2)
         dport, uport = port(), port()
-        e = dict(env, DEST_DB_READ_URL="host=%s port=5432 dbname=%s user=postgres" % (standby.host, DEST_DB),
+        e = dict(env, DEST_DB_READ_URL="host=%s port=5432 dbname=%s user=destinations_app" % (standby.host, DEST_DB),
                  DEST_SERVICE_ADDR="127.0.0.1:%d" % dport)
         d = daemon("destination-service-read", "destination-service", e, dport)
         # the feed off: the id must be learnt through the validate call, not the change feed
@@ -608,7 +608,7 @@ class TlsCluster:
 
 
 def migrate_users(env, url):
-    return subprocess.run([os.path.join(BUILD, "user-service"), "migrate"], env=dict(env, USER_DB_URL=url),
+    return subprocess.run([os.path.join(BUILD, "user-service"), "migrate"], env=dict(env, USER_DB_URL=url, USER_DB_MIGRATE_URL=url),
                           capture_output=True, text=True, timeout=60)
 
 
@@ -684,7 +684,7 @@ def main():
         uports, dports = [port(), port()], [port(), port()]
         env = {k: v for k, v in os.environ.items()}
         env.update({
-            "USER_DB_URL": "host=%s,%s port=5432,5432 dbname=ecomovex_users user=postgres "
+            "USER_DB_URL": "host=%s,%s port=5432,5432 dbname=ecomovex_users user=users_app "
                            "target_session_attrs=read-write" % (primary_host, standby.host),
             "MEDIA_DIR": media, "WORKERS": "2", "SHUTDOWN_GRACE_SECONDS": "5", "LOG_LEVEL": "warn",
             "PASSWORD_OPSLIMIT": "1", "PASSWORD_MEMLIMIT_KIB": "8", "ECOMOVEX_DEV": "1",

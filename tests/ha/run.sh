@@ -45,8 +45,15 @@ mkdir -p "$RUN_DIR"
 "$PG" createdb "$RUN_DIR" users "$USERS_DB_NAME" >/dev/null 2>&1 || fail_setup "createdb users"
 PG_FAST=1 "$PG" start "$RUN_DIR" destinations >/dev/null 2>&1 || fail_setup "could not start the destinations cluster"
 "$PG" createdb "$RUN_DIR" destinations "$DEST_DB_NAME" >/dev/null 2>&1 || fail_setup "createdb destinations"
-USER_DB_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME")
-DEST_DB_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME")
+# the owner / runtime roles of a deployment (deploy/postgres/roles.sql); the standbys copy them
+"$PG" roles "$RUN_DIR" users "$USERS_DB_NAME" >/dev/null 2>&1 || fail_setup "roles users"
+# shellcheck disable=SC2086  # a list of names
+"$PG" roles "$RUN_DIR" destinations "$DEST_DB_NAME" $DEST_DB_EXTENSIONS >/dev/null 2>&1 || fail_setup "roles destinations"
+USER_DB_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME" users_app)
+DEST_DB_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME" destinations_app)
+USER_DB_MIGRATE_URL=$("$PG" conninfo "$RUN_DIR" users "$USERS_DB_NAME" users_owner)
+DEST_DB_MIGRATE_URL=$("$PG" conninfo "$RUN_DIR" destinations "$DEST_DB_NAME" destinations_owner)
+export USER_DB_MIGRATE_URL DEST_DB_MIGRATE_URL
 USERS_PGDATA="$(head -n 1 "$RUN_DIR/pg/users.path")/data"
 DEST_PGDATA="$(head -n 1 "$RUN_DIR/pg/destinations.path")/data"
 export USER_DB_URL DEST_DB_URL USERS_PGDATA DEST_PGDATA

@@ -905,7 +905,7 @@ def test_a_full_queue_sheds_at_once_and_a_stuck_statement_times_out(h):
     is refused at once with 503 + Retry-After (QUEUE_MAX), and /healthz never waits."""
     h.dest.stop()
     h.dest.start(extra_env={"WORKERS": "1", "QUEUE_MAX": "2", "DB_STATEMENT_TIMEOUT_MS": "1000"})
-    locker = subprocess.Popen(["psql", "-X", "-q", h.dest_db_url, "-c",
+    locker = subprocess.Popen(["psql", "-X", "-q", h.dest_db_admin_url, "-c",
                                "BEGIN; LOCK TABLE destinations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -88,7 +88,9 @@ class Gateway:
         env = dict(os.environ, GATEWAY_TEMPLATE=TEMPLATE, GATEWAY_PREFIX=self.prefix,
                    GATEWAY_LISTEN="127.0.0.1:%d" % self.port,
                    USER_UPSTREAM=_upstream(self.user_port), DEST_UPSTREAM=_upstream(self.dest_port),
-                   GATEWAY_LOG_STDOUT="0", GATEWAY_EXEC="0")
+                   GATEWAY_LOG_STDOUT="0", GATEWAY_EXEC="0",
+                   # static upstream groups: the tests' loopback lists need no DNS at run time
+                   GATEWAY_RESOLVER="")
         subprocess.run(["sh", RENDER], env=env, check=True, capture_output=True, timeout=10)
         self.conf = os.path.join(self.prefix, "nginx.conf")
         self.out = open(os.path.join(self.log_dir, "nginx.out"), "ab")

@@ -122,6 +122,12 @@ class Harness:
         self.run_dir = os.environ["TEST_RUN_DIR"]
         self.user_db_url = os.environ["USER_DB_URL"]
         self.dest_db_url = os.environ["DEST_DB_URL"]
+        # the daemons serve as the runtime role (DML only); migrate runs as the owner; the
+        # tests' own SQL (set-up, inspection, faults) as the cluster's superuser
+        self.user_db_migrate_url = os.environ.get("USER_DB_MIGRATE_URL", self.user_db_url)
+        self.dest_db_migrate_url = os.environ.get("DEST_DB_MIGRATE_URL", self.dest_db_url)
+        self.user_db_admin_url = os.environ.get("USER_DB_ADMIN_URL", self.user_db_url)
+        self.dest_db_admin_url = os.environ.get("DEST_DB_ADMIN_URL", self.dest_db_url)
         self.jwt_secret = os.environ["JWT_SECRET"]
         self.internal_token = os.environ["INTERNAL_TOKEN"]
         self.issuer = "ecomovex"
@@ -239,8 +245,9 @@ class Harness:
         return os.path.join(ROOT, rel)
 
     # ---- databases ----
-    def psql(self, db, sql):
-        url = self.user_db_url if db == "users" else self.dest_db_url
+    def psql(self, db, sql, url=None):
+        """Runs sql as the cluster's superuser (or as url) and returns its output."""
+        url = url or (self.user_db_admin_url if db == "users" else self.dest_db_admin_url)
         out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
                              capture_output=True, text=True, check=True)
         return out.stdout.strip()
