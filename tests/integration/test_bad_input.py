@@ -352,6 +352,9 @@ ROUTES = {
     ("POST", "/api/v1/messages"): r(body=lambda c: {"content": "hello"}, fields={"content": S(1, 2000, required=True)}),
     ("GET", "/api/v1/messages"): r(qbad={"limit": LIMIT, "before_id": QI(1, ID53)}),
     ("DELETE", "/api/v1/messages"): r(),
+    ("GET", "/internal/v1/users/{id}/session"): r(ids=lambda c: [c.user["id"]], query="ver=0",
+                                                  qbad={"ver": QI(0, 2147483647)},
+                                                  needs_query=True),
 
     # ---- destination-service ----
     ("GET", "/api/v1/destinations"): r(qbad=dict(PAGED, q=["%FF", "%C0%AF", "%ED%A0%80", "%00", "a%00b",
