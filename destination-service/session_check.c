@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "exact_int.h"
 #include "internal_api.h"
 #include "log.h"
 #include "request.h"
@@ -200,6 +201,8 @@ enum session_state session_check(long long sub, int ver, const char *request_id)
     enum session_state st;
     int admin;
 
+    if (sub > EXACT_INT_MAX) /* beyond any user id: user-service would only say 404 */
+        return SESSION_RETIRED;
     if (cache_get(sub, ver, &admin))
         return admin ? SESSION_ACTIVE_ADMIN : SESSION_ACTIVE_USER;
     st = ask(sub, ver, request_id);

@@ -121,6 +121,7 @@ def test_forged_admin_token_of_a_plain_user_or_of_nobody_is_refused(h):
     problem_ok(create(h, h.jwt(u["id"], role="admin")), 403)  # the role is user-service's word
     problem_ok(create(h, h.jwt(987654321, role="admin")), 401)  # no such account
     problem_ok(create(h, h.jwt(u["id"], role="admin", ver=3)), 401)  # a version never issued
+    problem_ok(create(h, h.jwt(2 ** 53, role="admin")), 401)  # beyond any id: refused without asking
 
 
 def test_admin_writes_are_503_fast_while_user_service_is_down_and_reads_go_on(h):
