@@ -80,6 +80,8 @@ static const struct route routes[] = {
     {"POST", "/api/v1/messages", messages_create_idempotent, AUTH_USER},
     {"GET", "/api/v1/messages", messages_list, AUTH_USER},
     {"DELETE", "/api/v1/messages", messages_clear, AUTH_USER},
+
+    {"GET", "/internal/v1/users/{id}/session", users_internal_session, AUTH_INTERNAL},
 };
 
 /* Media before destinations: media_setup may raise o->max_body and sets o->body_caps. */
