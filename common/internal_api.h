@@ -1,5 +1,6 @@
 /* internal_api: the contract between user-service (the client) and destination-service
- * (the server) on /internal/v1, named once for both sides. docs/openapi.yaml describes the
+ * (the server) on /internal/v1, named once for both sides — and the one call the other way,
+ * destination-service asking user-service's session route (below). docs/openapi.yaml describes the
  * same paths and fields under the tag "internal"; a change here changes it too. */
 #ifndef ECOMOVEX_INTERNAL_API_H
 #define ECOMOVEX_INTERNAL_API_H
@@ -29,5 +30,16 @@
 #define INTERNAL_FIELD_MISSING "missing"   /* validate answer: ids that do not */
 
 #define INTERNAL_IDS_MAX 1000 /* ids one call may name (docs/openapi.yaml, tag internal) */
+
+/* The other direction: destination-service (the client) asks user-service (the server)
+ * whether a token it verified is still in force before an admin write (issue 19).
+ * GET INTERNAL_SESSION_PATH_PREFIX ID INTERNAL_SESSION_PATH_SUFFIX?ver=V
+ *   -> 200 {"active":true|false,"admin":true|false}: active when user ID exists and its
+ *      token_version is V; admin is the role in the database now (false when not active). */
+#define INTERNAL_SESSION_PATH_PREFIX "/internal/v1/users/"
+#define INTERNAL_SESSION_PATH_SUFFIX "/session"
+#define INTERNAL_QUERY_VER "ver"
+#define INTERNAL_FIELD_ACTIVE "active"
+#define INTERNAL_FIELD_ADMIN "admin"
 
 #endif

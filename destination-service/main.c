@@ -8,6 +8,7 @@
 #include "read_db.h"
 #include "search_live.h"
 #include "service.h"
+#include "session_check.h"
 
 static const struct route routes[] = {
     {"GET", "/api/v1/destinations", destinations_search, AUTH_NONE},
@@ -30,13 +31,30 @@ static int authorize(struct request *rq, struct reply *rp, enum auth_level level
     if (auth_bearer(rq, rp, &service_auth, &c) < 0)
         return -1;
     rq->auth.user_id = c.sub;
+    rq->auth.token_version = c.ver;
     rq->auth.role = c.role == JWT_ROLE_ADMIN ? ROLE_ADMIN : ROLE_USER;
-    /* destination-service has no users table: the role in a valid token is what we have. */
+    /* A token that does not even claim the role is refused without asking anyone. */
     if (level == AUTH_ADMIN && rq->auth.role != ROLE_ADMIN) {
         problem(rp, 403, "Only administrators may change destinations.");
         return -1;
     }
-    return 0;
+    /* destination-service has no users table: user-service says whether the token is still
+     * in force (not retired by a deletion, a password change or logout-all) and what the role
+     * is now (issue 19). */
+    switch (session_check(c.sub, c.ver, rq->request_id)) {
+    case SESSION_ACTIVE_ADMIN: return 0;
+    case SESSION_ACTIVE_USER:
+        rq->auth.role = ROLE_USER;
+        if (level == AUTH_ADMIN) {
+            problem(rp, 403, "Only administrators may change destinations.");
+            return -1;
+        }
+        return 0;
+    case SESSION_RETIRED: return auth_unauthorized(rp, "The token is no longer valid; log in again.");
+    case SESSION_UNKNOWN: break;
+    }
+    problem_unavailable(rp, SESSION_RETRY_AFTER_S, "The account service (which vouches for admin tokens)");
+    return -1;
 }
 
 static int setup(struct server_options *o)
@@ -44,7 +62,15 @@ static int setup(struct server_options *o)
     o->authorize = authorize;
     destinations_changes_setup();
     read_db_setup(o);
+    if (session_check_setup() < 0)
+        return -1;
     return search_live_start(&o->db);
+}
+
+static void teardown(void)
+{
+    search_live_stop();
+    session_check_teardown();
 }
 
 static const struct service_def def = {
@@ -59,7 +85,7 @@ static const struct service_def def = {
     .routes = routes,
     .nroutes = sizeof routes / sizeof routes[0],
     .setup = setup,
-    .teardown = search_live_stop,
+    .teardown = teardown,
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@ ALLOWED = {
     "destinations": {"media"},
     "missions": set(),
     "media": set(),
+    "idempotency": set(),
 }
 
 def sources():

@@ -7,6 +7,7 @@
 #include "auth_routes.h"
 #include "carbon_routes.h"
 #include "destinations_service.h"
+#include "idempotency.h"
 #include "media_files.h"
 #include "media_routes.h"
 #include "messages_routes.h"
@@ -15,6 +16,14 @@
 #include "reviews_routes.h"
 #include "service.h"
 #include "users_routes.h"
+
+/* The POSTs that create take an Idempotency-Key (user-service/idempotency/idempotency.h). */
+IDEMPOTENT(reviews_create)
+IDEMPOTENT(plans_create)
+IDEMPOTENT(plans_add_stop)
+IDEMPOTENT(carbon_create)
+IDEMPOTENT(media_upload)
+IDEMPOTENT(messages_create)
 
 static const struct route routes[] = {
     {"POST", "/api/v1/auth/register", auth_register, AUTH_NONE},
@@ -28,26 +37,26 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users/{id}", users_get, AUTH_USER},
     {"POST", "/api/v1/users/{id}/eco-points", users_add_points, AUTH_ADMIN},
 
-    {"POST", "/api/v1/reviews", reviews_create, AUTH_USER},
+    {"POST", "/api/v1/reviews", reviews_create_idempotent, AUTH_USER},
     {"GET", "/api/v1/reviews", reviews_list, AUTH_NONE},
     {"GET", "/api/v1/reviews/summary", reviews_summary, AUTH_NONE},
     {"GET", "/api/v1/reviews/{id}", reviews_get, AUTH_NONE},
     {"PATCH", "/api/v1/reviews/{id}", reviews_patch, AUTH_USER},
     {"DELETE", "/api/v1/reviews/{id}", reviews_delete, AUTH_USER},
 
-    {"POST", "/api/v1/plans", plans_create, AUTH_USER},
+    {"POST", "/api/v1/plans", plans_create_idempotent, AUTH_USER},
     {"GET", "/api/v1/plans", plans_list, AUTH_USER},
     {"GET", "/api/v1/plans/{id}", plans_get, AUTH_USER},
     {"PATCH", "/api/v1/plans/{id}", plans_patch, AUTH_USER},
     {"DELETE", "/api/v1/plans/{id}", plans_delete, AUTH_USER},
-    {"POST", "/api/v1/plans/{id}/destinations", plans_add_stop, AUTH_USER},
+    {"POST", "/api/v1/plans/{id}/destinations", plans_add_stop_idempotent, AUTH_USER},
     {"GET", "/api/v1/plans/{id}/destinations", plans_list_stops, AUTH_USER},
     {"PATCH", "/api/v1/plans/{id}/destinations/{id}", plans_patch_stop, AUTH_USER},
     {"DELETE", "/api/v1/plans/{id}/destinations/{id}", plans_delete_stop, AUTH_USER},
     {"GET", "/api/v1/plans/{id}/footprint", plans_footprint, AUTH_USER},
 
     {"GET", "/api/v1/carbon/factors", carbon_list_factors, AUTH_NONE},
-    {"POST", "/api/v1/carbon", carbon_create, AUTH_USER},
+    {"POST", "/api/v1/carbon", carbon_create_idempotent, AUTH_USER},
     {"GET", "/api/v1/carbon", carbon_list, AUTH_USER},
     {"GET", "/api/v1/carbon/summary", carbon_summary, AUTH_USER},
     {"GET", "/api/v1/carbon/{id}", carbon_get, AUTH_USER},
@@ -62,15 +71,17 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users/me/missions", missions_of_me, AUTH_USER},
     {"GET", "/api/v1/leaderboard", missions_leaderboard, AUTH_USER},
 
-    {"POST", "/api/v1/media", media_upload, AUTH_USER},
+    {"POST", "/api/v1/media", media_upload_idempotent, AUTH_USER},
     {"GET", "/api/v1/media", media_list, AUTH_USER},
     {"GET", "/api/v1/media/{id}", media_get, AUTH_USER},
     {"GET", "/api/v1/media/{id}/content", media_content, AUTH_USER},
     {"DELETE", "/api/v1/media/{id}", media_delete, AUTH_USER},
 
-    {"POST", "/api/v1/messages", messages_create, AUTH_USER},
+    {"POST", "/api/v1/messages", messages_create_idempotent, AUTH_USER},
     {"GET", "/api/v1/messages", messages_list, AUTH_USER},
     {"DELETE", "/api/v1/messages", messages_clear, AUTH_USER},
+
+    {"GET", "/internal/v1/users/{id}/session", users_internal_session, AUTH_INTERNAL},
 };
 
 /* Media before destinations: media_setup may raise o->max_body and sets o->body_caps. */

@@ -333,7 +333,7 @@ DPORT=$(free_port)
 US="$NAME-user-service"
 DS="$NAME-destination-service"
 pm run -d --name "$DS" --label "$LABEL" "${NET[@]}" "${ULIMITS[@]}" "${HARDEN[@]}" \
-  -p "127.0.0.1:$DPORT:8082" "${DEST_ENV[@]}" "${SECRETS[@]}" \
+  -p "127.0.0.1:$DPORT:8082" "${DEST_ENV[@]}" "${SECRETS[@]}" -e "USER_SERVICE_URL=http://$US:8081" \
   "localhost/ecomovex/destination-service:$TAG" >/dev/null
 # user-service writes only its media volume (and /tmp): docs/operations.md.
 pm run -d --name "$US" --label "$LABEL" "${NET[@]}" "${ULIMITS[@]}" "${HARDEN[@]}" --tmpfs /tmp \

@@ -673,12 +673,13 @@ function k8sChecks() {
   });
 
   // TRUSTED_PROXIES is the pod CIDR: only these policies keep it from meaning "any pod".
-  check("k8s: NetworkPolicies let only the gateway reach user-service, and only the gateway and user-service reach destination-service", () => {
+  // destination-service reaches user-service for its session check before admin writes (issue 19).
+  check("k8s: NetworkPolicies let only the gateway and destination-service reach user-service, and only the gateway and user-service reach destination-service", () => {
     const p = [];
     const deployments = byKind("Deployment");
     const podsOf = (name) => deployments.find((d) => d.spec.template.metadata?.labels?.["app.kubernetes.io/name"] === name);
     const portOf = (name) => podsOf(name)?.spec.template.spec.containers[0]?.ports?.[0]?.containerPort;
-    const want = { "user-service": ["gateway"], "destination-service": ["gateway", "user-service"] };
+    const want = { "user-service": ["gateway", "destination-service"], "destination-service": ["gateway", "user-service"] };
     for (const [svc, allowed] of Object.entries(want)) {
       const pols = byKind("NetworkPolicy").filter((np) => np.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === svc);
       if (pols.length !== 1) { p.push(`${svc}: want one NetworkPolicy selecting its pods, found ${pols.length}`); continue; }

@@ -295,7 +295,7 @@ def test_orphans_are_marked_not_deleted_and_left_out_of_summaries(h):
 
 
 def orphans(h):
-    admin = h.jwt(1, role="admin")
+    admin = h.admin_jwt()
     r = h.post(h.dest_url + "/api/v1/destinations", {"name": "Orphan cafe %d" % time.time_ns(),
                                                      "latitude": 10.5, "longitude": 106.5,
                                                      "category": "restaurant"}, token=admin)

@@ -17,7 +17,7 @@ API = "/api/v1/destinations"
 
 def create(h):
     r = h.post(h.dest_url + API, {"name": "Fault feed %d" % time.time_ns(), "latitude": 11.5, "longitude": 107.5},
-               token=h.jwt(1, role="admin"))
+               token=h.admin_jwt())
     assert r.status == 201, r
     return r.json()["id"]
 
@@ -73,7 +73,7 @@ def test_destination_service_killed_mid_stream_every_deletion_applied_once(h):
     c0, applied0 = cursor(h), h.metric(h.user_url, "dest_feed_changes_applied_total")
     marked0 = h.metric(h.user_url, "dest_feed_rows_marked_missing_total")
     for did in dids[:2]:
-        assert h.request("DELETE", h.dest_url + API + "/%d" % did, token=h.jwt(1, role="admin")).status == 204
+        assert h.request("DELETE", h.dest_url + API + "/%d" % did, token=h.admin_jwt()).status == 204
     assert wait_until(lambda: marked(h, [rows[d] for d in dids[:2]]) == 2, timeout=3)
     h.dest.stop(signal.SIGKILL)
     failures0 = h.metric(h.user_url, "dest_feed_poll_failures_total")

@@ -352,6 +352,9 @@ ROUTES = {
     ("POST", "/api/v1/messages"): r(body=lambda c: {"content": "hello"}, fields={"content": S(1, 2000, required=True)}),
     ("GET", "/api/v1/messages"): r(qbad={"limit": LIMIT, "before_id": QI(1, ID53)}),
     ("DELETE", "/api/v1/messages"): r(),
+    ("GET", "/internal/v1/users/{id}/session"): r(ids=lambda c: [c.user["id"]], query="ver=0",
+                                                  qbad={"ver": QI(0, 2147483647)},
+                                                  needs_query=True),
 
     # ---- destination-service ----
     ("GET", "/api/v1/destinations"): r(qbad=dict(PAGED, q=["%FF", "%C0%AF", "%ED%A0%80", "%00", "a%00b",
@@ -528,6 +531,10 @@ def auth_headers(h, level, service, c):
         garbage += [("Bearer " + h.jwt(987654321), "unknown user"),
                     ("Bearer " + h.jwt(c.user["id"], ver=7), "old token version"),
                     ("Bearer " + h.jwt(c.admin["id"], role="admin", ver=7), "admin old version")]
+    if service == "dest" and level == "AUTH_ADMIN":  # user-service vouches for admin tokens (issue 19)
+        garbage += [("Bearer " + h.jwt(987654321, role="admin"), "unknown admin"),
+                    ("Bearer " + h.jwt(c.admin["id"], role="admin", ver=7), "admin old version"),
+                    ("Bearer " + h.jwt(c.user["id"], role="admin"), "forged admin role")]
     for value, why in garbage:
         out.append(({"Authorization": value} if value else {}, why))
     if level == "AUTH_ADMIN":

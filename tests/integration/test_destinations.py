@@ -29,7 +29,7 @@ def url(h, path, **query):
 
 
 def admin(h):
-    return h.jwt(1, role="admin")
+    return h.admin_jwt()
 
 
 def user(h):

@@ -41,20 +41,20 @@ def pruned_through(h):
 
 def create(h, name=None):
     body = {"name": name or "Feed place %d" % time.time_ns(), "latitude": 10.25, "longitude": 106.75}
-    r = h.post(h.dest_url + API, body, token=h.jwt(1, role="admin"))
+    r = h.post(h.dest_url + API, body, token=h.admin_jwt())
     assert r.status == 201, r
     return r.json()["id"]
 
 
 def delete(h, did):
-    r = h.request("DELETE", h.dest_url + API + "/%d" % did, token=h.jwt(1, role="admin"))
+    r = h.request("DELETE", h.dest_url + API + "/%d" % did, token=h.admin_jwt())
     assert r.status == 204, r
 
 
 def test_feed_lists_create_update_delete_in_order(h):
     start = head(h)
     did = create(h)
-    r = h.request("PATCH", h.dest_url + API + "/%d" % did, {"green_certified": True}, token=h.jwt(1, role="admin"))
+    r = h.request("PATCH", h.dest_url + API + "/%d" % did, {"green_certified": True}, token=h.admin_jwt())
     assert r.status == 200, r
     delete(h, did)
     got = changes(h, start)

@@ -139,6 +139,16 @@ def test_internal_api_header_names_the_paths_destination_service_serves(h):
     assert named and named == served, (named, served)
 
 
+def test_internal_api_header_names_the_path_user_service_serves(h):
+    # the other direction (issue 19): destination-service asks user-service's session route.
+    with open(os.path.join(ROOT, "common", "internal_api.h"), encoding="utf-8") as f:
+        text = f.read()
+    prefix = re.search(r'^#define INTERNAL_SESSION_PATH_PREFIX "([^"]+)"', text, re.M).group(1)
+    suffix = re.search(r'^#define INTERNAL_SESSION_PATH_SUFFIX "([^"]+)"', text, re.M).group(1)
+    served = {path for _, path in route_table("user-service") if path.startswith("/internal/")}
+    assert served == {prefix + "{id}" + suffix}, (prefix, suffix, served)
+
+
 def test_openapi_security_matches_route_auth_levels(h):
     spec = spec_operations()
     wrong = []

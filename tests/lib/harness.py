@@ -12,6 +12,7 @@ import hmac
 import http.client
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -143,7 +144,8 @@ class Harness:
             "JWT_SECRET": self.jwt_secret, "INTERNAL_TOKEN": self.internal_token,
             "USER_DB_URL": self.user_db_url, "DEST_DB_URL": self.dest_db_url,
             "DEST_SERVICE_ADDR": "127.0.0.1:%d" % dport, "USER_SERVICE_ADDR": "127.0.0.1:%d" % uport,
-            "DESTINATION_SERVICE_URL": self.dest_url, "MEDIA_DIR": self.media_dir,
+            "DESTINATION_SERVICE_URL": self.dest_url, "USER_SERVICE_URL": self.user_url,
+            "MEDIA_DIR": self.media_dir,
             "WORKERS": os.environ.get("TEST_WORKERS", "4"),  # tests/memcheck.sh: 2
             "HTTP_IDLE_TIMEOUT_SECONDS": "2", "SHUTDOWN_GRACE_SECONDS": "5",
             "LOG_LEVEL": "info",
@@ -257,6 +259,18 @@ class Harness:
                        capture_output=True)
 
     # ---- tokens ----
+    def admin_jwt(self):
+        """A token of a real administrator: destination-service asks user-service whether an
+        admin token is still in force (issue 19), so a forged one of a user that does not exist
+        no longer opens admin writes. The account is made once per run, straight in SQL."""
+        if getattr(self, "_admin_token", None) is None:
+            name = "harness-admin-" + secrets.token_hex(6)
+            uid = int(self.psql("users", "INSERT INTO users (username, email, password_hash, role) "
+                                         "VALUES ('%s', '%s@example.com', 'x', 'admin') RETURNING id"
+                                % (name, name)).splitlines()[0])
+            self._admin_token = self.jwt(uid, role="admin", ttl=24 * 3600)
+        return self._admin_token
+
     def jwt(self, sub, role="user", ttl=3600, secret=None, alg="HS256", iss=None, ver=0, header=None, payload=None):
         now = int(time.time())
         hdr = header if header is not None else {"alg": alg, "typ": "JWT"}

@@ -244,6 +244,34 @@ static void test_jpeg_malformed(void **state)
     assert_int_equal(media_strip(MEDIA_JPEG, in.p, in.n, out, 20, &n, &orient, &why), -1);
 }
 
+/* Found by fuzz_media_strip: fill bytes (0xFF) in front of a dropped marker inside the scan
+ * were copied as image data, so they joined the next kept data into a false marker (here
+ * FF B3) and the stored file no longer parsed. The fill goes with its marker; a restart
+ * marker behind fill bytes keeps working; 0xFF fill in front of a stuffed 00 is malformed. */
+static void test_jpeg_fill_before_dropped_marker(void **state)
+{
+    static const uint8_t in[] = {0xff, 0xd8, 0xff, 0xda, 0x00, 0x02, 0x12, 0x34, 0xff, 0xff, 0xff, 0xed, 0x00,
+                                 0x04, 'P',  'S',  0xb3, 0xb3, 0xff, 0xff, 0xd0, 0x56, 0xff, 0xff, 0xd9};
+    static const uint8_t want[] = {0xff, 0xd8, 0xff, 0xda, 0x00, 0x02, 0x12, 0x34,
+                                   0xb3, 0xb3, 0xff, 0xd0, 0x56, 0xff, 0xd9};
+    static const uint8_t stuffed[] = {0xff, 0xd8, 0xff, 0xda, 0x00, 0x02, 0x12, 0xff, 0xff, 0x00, 0xff, 0xd9};
+    uint8_t out[sizeof in], again[sizeof in];
+    size_t n = 0, n2 = 0;
+    int orient = -1;
+    const char *why = NULL;
+
+    (void)state;
+    assert_int_equal(media_strip(MEDIA_JPEG, in, sizeof in, out, sizeof out, &n, &orient, &why), 0);
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(out, want, sizeof want);
+    /* what was stored strips again to itself */
+    assert_int_equal(media_strip(MEDIA_JPEG, out, n, again, sizeof again, &n2, &orient, &why), 0);
+    assert_int_equal(n2, n);
+    assert_memory_equal(again, out, n);
+    assert_int_equal(media_strip(MEDIA_JPEG, stuffed, sizeof stuffed, out, sizeof out, &n, &orient, &why), -1);
+    assert_non_null(why);
+}
+
 static void png_chunk(struct buf *b, const char *type, const void *data, size_t n)
 {
     add32(b, (uint32_t)n, 1);
@@ -393,9 +421,13 @@ static void test_unknown_type(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jpeg),           cmocka_unit_test(test_jpeg_keeps_icc_and_clean_files),
-        cmocka_unit_test(test_jpeg_malformed), cmocka_unit_test(test_png),
-        cmocka_unit_test(test_webp),           cmocka_unit_test(test_orientation),
+        cmocka_unit_test(test_jpeg),
+        cmocka_unit_test(test_jpeg_keeps_icc_and_clean_files),
+        cmocka_unit_test(test_jpeg_malformed),
+        cmocka_unit_test(test_jpeg_fill_before_dropped_marker),
+        cmocka_unit_test(test_png),
+        cmocka_unit_test(test_webp),
+        cmocka_unit_test(test_orientation),
         cmocka_unit_test(test_unknown_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

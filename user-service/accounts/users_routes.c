@@ -3,6 +3,7 @@
  * no route takes another user's id for a write, except the admin's eco-points. */
 #include "users_routes.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -11,6 +12,7 @@
 #include "auth_routes.h"
 #include "exact_int.h"
 #include "hash_gate.h"
+#include "internal_api.h"
 #include "json.h"
 #include "log.h"
 #include "media_files.h"
@@ -197,6 +199,37 @@ void users_get(struct request *rq, struct reply *rp)
         problem(rp, 404, "No user has id %lld.", rq->ids[0]);
     else
         reply_json(rp, 200, user);
+}
+
+void users_internal_session(struct request *rq, struct reply *rp)
+{
+    struct field_errors fe = {0};
+    struct users_identity who = {0};
+    long long ver = 0;
+    int found = 0;
+    enum db_status st;
+    cJSON *o;
+
+    if (query_ll(rq, INTERNAL_QUERY_VER, 0, INT_MAX, &ver, &fe) == 0)
+        field_error(&fe, INTERNAL_QUERY_VER, "is required (the token's version)");
+    if (problem_fields_any(rp, &fe))
+        return;
+    if (rq->ids[0] > EXACT_INT_MAX) { /* beyond any id (and any token's sub) */
+        problem(rp, 404, "No user has id %lld.", rq->ids[0]);
+        return;
+    }
+    if ((st = users_store_identity(rq->worker->db, rq->ids[0], &who, &found)) != DB_OK) {
+        users_db_failed(rp, st);
+        return;
+    }
+    found = found && who.token_version == (int)ver;
+    if (!(o = cJSON_CreateObject()) || !cJSON_AddBoolToObject(o, INTERNAL_FIELD_ACTIVE, found) ||
+        !cJSON_AddBoolToObject(o, INTERNAL_FIELD_ADMIN, found && who.admin)) {
+        cJSON_Delete(o);
+        reply_oom(rp);
+        return;
+    }
+    reply_json(rp, 200, o);
 }
 
 void users_list(struct request *rq, struct reply *rp)

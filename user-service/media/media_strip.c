@@ -110,14 +110,16 @@ static int jpeg_keep(uint8_t m, const uint8_t *p, size_t n)
 }
 
 /* Copies the entropy-coded data from in[*i) up to the next marker that is not a stuffed
- * 0xFF00 or a restart (RSTn); *i is left on that marker's 0xFF. -1 when the data ends first. */
+ * 0xFF00 or a restart (RSTn); *i is left on that marker's first 0xFF, fill bytes included:
+ * fill copied as data would join whatever data is kept after a dropped segment into a false
+ * marker. -1 when the data ends first. */
 static int jpeg_scan(const uint8_t *in, size_t n, size_t *i, struct out *o)
 {
     size_t s = *i;
 
     for (; *i + 1 < n; (*i)++) {
         uint8_t b = in[*i + 1];
-        if (in[*i] == 0xff && b != 0x00 && b != 0xff && !(b >= 0xd0 && b <= 0xd7))
+        if (in[*i] == 0xff && b != 0x00 && !(b >= 0xd0 && b <= 0xd7))
             return put(o, in + s, *i - s);
     }
     return -1;
@@ -142,6 +144,12 @@ static int jpeg_strip(const uint8_t *in, size_t n, struct out *o, int *orient, c
         if (i + 1 >= n || in[i] != 0xff)
             return -1;
         m = in[i + 1];
+        if (in_scan && m >= 0xd0 && m <= 0xd7) {
+            if (put(o, in + i, 2) < 0) /* a restart behind fill bytes: the fill goes */
+                return -1;
+            i += 2;
+            continue;
+        }
         if (m == 0xd9) {
             if (!in_scan) {
                 *why = "The JPEG ends (EOI) before any image data (SOS).";
