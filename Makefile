@@ -9,7 +9,7 @@ RUN_DIR   ?= run
 CC        ?= cc
 # libcurl is user-service's alone (its call to destination-service): destination-service links
 # without it, so its image needs no libcurl (docs/operations.md "Images").
-DEST_PKGS := libevent libpq libcjson libsodium
+DEST_PKGS := libevent libpq libcjson libsodium libcurl
 PKGS      := $(DEST_PKGS) libcurl
 SANITIZE  ?=
 

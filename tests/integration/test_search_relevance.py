@@ -119,7 +119,7 @@ def test_total_counts_every_match_across_pages(h):
 
 
 def test_a_created_destination_is_found_at_once_and_a_deleted_one_is_gone(h):
-    token = h.jwt(1, role="admin")
+    token = h.admin_jwt()
     r = h.post(h.dest_url + API, {"name": "Quán Cà Phê Zyxwv Thử", "latitude": 10.5, "longitude": 106.5,
                                   "category": "restaurant"}, token=token)
     assert r.status == 201, r
