@@ -10,7 +10,8 @@ Environment (set by run.sh): ROOT, RUN_DIR, BIN_DIR, USER_DB_URL, DEST_DB_URL, P
 JWT_SECRET, INTERNAL_TOKEN, BARE_BIN; knobs: BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
 BENCH_THREADS (2), BENCH_LOG_LEVEL (info), BENCH_WORKERS (daemon default when unset),
 BENCH_COMPARE_LOG (1 when BENCH_SECONDS <= 20: rerun two scenarios at the other log level),
-BENCH_ONLY (scenario names' first words, comma-separated), BENCH_HOLD=1 (set up, write
+BENCH_ONLY (scenario names' first words, comma-separated), BENCH_INDEX_WAIT (180: seconds to wait
+after each start for destination-service's search index to hold every destination), BENCH_HOLD=1 (set up, write
 run/bench/hold.env, wait for SIGTERM: for profiling by hand).
 Standard library only.
 """
@@ -43,6 +44,7 @@ HOLD = os.environ.get("BENCH_HOLD", "0") == "1"
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
 N_DEST = int(os.environ.get("BENCH_DESTINATIONS", "100000"))
 N_USERS = int(os.environ.get("BENCH_USERS", "10000"))
+INDEX_WAIT = float(os.environ.get("BENCH_INDEX_WAIT", "180"))
 WARMUP_SECONDS = 2
 MIB = 1024.0
 
@@ -66,7 +68,17 @@ def psql(url, sql=None, file=None, variables=None):
     for k, v in (variables or {}).items():
         cmd += ["-v", "%s=%s" % (k, v)]
     cmd += [url] + (["-c", sql] if sql else ["-f", file])
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("psql %s failed (%d): %s" % (file or sql[:80], out.returncode, out.stderr.strip()))
+    return out.stdout.strip()
+
+
+def owner_url(name):
+    """The database owner's URL (USER_DB_MIGRATE_URL / DEST_DB_MIGRATE_URL): the bench data's
+    TRUNCATE, sequences and ANALYZE need the owner; the daemons' runtime role may only read and
+    write rows. Falls back to the runtime URL where no owner URL is set."""
+    return os.environ.get(name + "_DB_MIGRATE_URL") or os.environ[name + "_DB_URL"]
 
 
 def call(method, url, body=None, token=None, timeout=10):
@@ -108,6 +120,7 @@ class Proc:
         self.proc = None
 
     def start(self, ready_path="/readyz"):
+        self.started = time.time()
         log = open(os.path.join(LOG_DIR, self.name + ".log"), "ab")
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         with open(PIDS_FILE, "a") as f:
@@ -258,6 +271,8 @@ class Bench:
         self.results = []    # (name, result dict or None, peak RSS KiB by daemon)
         self.notes = []
         self.user = self.dest = self.bare = None
+        self.n_dest_rows = None  # destinations in the database: what the search index must hold
+        self.index_loads = []    # one dict per start of destination-service (wait_index)
 
     def daemon_env(self, log_level, workers):
         env = dict(self.base_env)
@@ -270,12 +285,59 @@ class Bench:
             env["WORKERS"] = workers
         return env
 
-    def start_daemons(self, log_level=LOG_LEVEL, workers=WORKERS):
+    def start_daemons(self, log_level=LOG_LEVEL, workers=WORKERS, wait_index=True, why="restart"):
         env = self.daemon_env(log_level, workers)
         self.dest = Proc("destination-service", [os.path.join(BIN_DIR, "destination-service"), "serve"], env,
                          self.dest_port).start()
         self.user = Proc("user-service", [os.path.join(BIN_DIR, "user-service"), "serve"], env,
                          self.user_port).start()
+        if wait_index:
+            self.wait_index(why)
+
+    def wait_index(self, why):
+        """destination-service is ready before its in-memory search index is loaded (a background
+        thread loads it; search and nearby answer from SQL meanwhile). Measuring search or nearby
+        then would measure the fallback, so every start waits until search_index_documents equals
+        the destinations in the database, and records how long that took and the RSS with it."""
+        want = self.n_dest_rows
+        deadline = self.dest.started + INDEX_WAIT
+        docs = 0.0
+        while True:
+            try:
+                docs = self.dest.metric("search_index_documents")
+            except OSError:
+                pass
+            if docs == want or time.time() >= deadline:
+                break
+            time.sleep(0.1)
+        took = time.time() - self.dest.started
+        loaded = docs == want
+        # The daemon's "search index: N destinations loaded in X ms" line comes from its loader
+        # thread, whose log buffer may not be flushed yet: the size is read from the metric.
+        log_ms = None
+        index_bytes = self.dest.metric("search_index_bytes") if loaded else None
+        try:
+            with open(os.path.join(LOG_DIR, "destination-service.log"), errors="replace") as f:
+                for m in re.finditer(r"search index: (\d+) destinations loaded in (\d+) ms \((\d+) KiB\)",
+                                     f.read()):
+                    log_ms = int(m.group(2))  # the last one: this start's
+        except OSError:
+            pass
+        rec = {"why": why, "loaded": loaded, "docs": int(docs), "want": want, "seconds": took,
+               "log_ms": log_ms if loaded else None,
+               "index_kib": int(index_bytes / 1024) if index_bytes is not None else None,
+               "rss": self.dest.status_kib("VmRSS"), "detail": self.dest.rollup()}
+        self.index_loads.append(rec)
+        if loaded:
+            say("search index loaded: %d destinations in %.1f s after start (log: %s ms; search_index_bytes "
+                "%s KiB); destination-service RSS %.1f MiB" % (docs, took, "-" if log_ms is None else log_ms,
+                                                               rec["index_kib"], rec["rss"] / MIB))
+        else:
+            say("warning: search index holds %d of %d destinations after %.0f s; search and nearby may "
+                "measure the SQL fallback" % (docs, want, took))
+            self.notes.append("search index NOT loaded after %s (%d of %d destinations after %.0f s): search and "
+                              "nearby figures may be the SQL fallback's" % (why, docs, want, took))
+        return rec
 
     def stop_daemons(self):
         for p in (self.user, self.dest):
@@ -318,16 +380,21 @@ class Bench:
         # -- data: destinations first (the users data needs the highest destination id)
         say("loading %d destinations ..." % N_DEST)
         t0 = time.time()
-        psql(os.environ["DEST_DB_URL"], file=os.path.join(ROOT, "bench", "data_destinations.sql"),
+        psql(owner_url("DEST"), file=os.path.join(ROOT, "bench", "data_destinations.sql"),
              variables={"n": N_DEST})
         max_dest = int(psql(os.environ["DEST_DB_URL"], "SELECT max(id) FROM destinations"))
+        self.n_dest_rows = int(psql(os.environ["DEST_DB_URL"], "SELECT count(*) FROM destinations"))
 
-        # -- daemons; idle RSS before any request but /readyz
-        self.start_daemons()
+        # -- daemons; idle RSS before any request but /readyz (destination-service's search index
+        #    may still be loading then: its RSS with the index is recorded by wait_index)
+        self.start_daemons(wait_index=False)
         time.sleep(0.5)
         self.idle = {p.name: p.status_kib("VmRSS") for p in (self.user, self.dest)}
         self.idle_detail = {p.name: p.rollup() for p in (self.user, self.dest)}
-        say("idle RSS: " + ", ".join("%s %.1f MiB" % (k, v / MIB) for k, v in self.idle.items()))
+        self.idle_index_docs = int(self.dest.metric("search_index_documents"))
+        say("idle RSS: " + ", ".join("%s %.1f MiB" % (k, v / MIB) for k, v in self.idle.items()) +
+            " (search index then: %d of %d destinations)" % (self.idle_index_docs, self.n_dest_rows))
+        self.wait_index("start-up")
 
         # -- one real registration: its argon2id hash is shared by the SQL-made users
         st, body = call("POST", self.user.url + "/api/v1/auth/register",
@@ -337,7 +404,7 @@ class Bench:
         me_token = json.loads(body)["access_token"]
         pw_hash = psql(os.environ["USER_DB_URL"], "SELECT password_hash FROM users WHERE username = 'bench_owner'")
         say("loading %d users with trips, reviews, plans ..." % N_USERS)
-        psql(os.environ["USER_DB_URL"], file=os.path.join(ROOT, "bench", "data_users.sql"),
+        psql(owner_url("USER"), file=os.path.join(ROOT, "bench", "data_users.sql"),
              variables={"n": N_USERS, "hash": pw_hash, "max_dest": max_dest})
         counts = psql(os.environ["USER_DB_URL"],
                       "SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM carbon_emissions)"
@@ -502,6 +569,20 @@ class Bench:
               self.hwm["user-service"] / MIB, self.hwm["destination-service"] / MIB,
               self.end_rss["user-service"] / MIB, self.end_rss["destination-service"] / MIB))
         w("")
+        w("Idle RSS is read 0.5 s after /readyz; destination-service's search index then held %d of %d "
+          "destinations. Search index, each start of destination-service (waited for before any scenario; "
+          "seconds from the process start until search_index_documents equals the destinations count):" % (
+              self.idle_index_docs, self.n_dest_rows))
+        w("")
+        w("| start | destinations in the index | loaded after s | load (log line) ms | search_index_bytes KiB | "
+          "destination-service RSS MiB with the index | anonymous MiB |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        for x in self.index_loads:
+            w("| %s | %d of %d%s | %.1f | %s | %s | %.1f | %.1f |" % (
+                x["why"], x["docs"], x["want"], "" if x["loaded"] else " (**NOT loaded**)", x["seconds"],
+                "-" if x["log_ms"] is None else x["log_ms"], "-" if x["index_kib"] is None else x["index_kib"],
+                x["rss"] / MIB, x["detail"].get("Anonymous", 0) / MIB))
+        w("")
         w("## Ratios and targets")
         w("")
         w("| check | measured | target | verdict |")
@@ -521,6 +602,22 @@ class Bench:
         if d and d["p99"] is not None:
             w("| destinations/{id} p99 at %d connections | %.2f ms | <= 5 ms | %s |" % (
                 CONNS, d["p99"], verdict(d["p99"] <= 5.0, 5.0 / d["p99"] if d["p99"] else 1)))
+        ratio_row("search ?q= / destinations/{id}", "search ?q=", "destinations/{id}", 0.15)
+        s = self.find("search ?q=")
+        if s and s["p99"] is not None:
+            w("| search ?q= p99 at %d connections | %.2f ms | <= 50 ms | %s |" % (
+                CONNS, s["p99"], verdict(s["p99"] <= 50.0, 50.0 / s["p99"] if s["p99"] else 1)))
+        else:
+            w("| search ?q= p99 at %d connections | n/a | <= 50 ms | not measured |" % CONNS)
+        ratio_row("nearby 5 km / destinations/{id}", "nearby 5 km", "destinations/{id}", 0.40)
+        pg = self.find("pgbench -S (ceiling)")
+        if d and pg and d["p99"] is not None and pg["p99"]:
+            x = d["p99"] / pg["p99"]
+            w("| destinations/{id} p99 / pgbench -S p99 (pgbench's p99: every transaction of its timed run, "
+              "from its per-transaction log, -l) | %.2f (%.2f / %.2f ms) | <= 1.5 | %s |" % (
+                  x, d["p99"], pg["p99"], verdict(x <= 1.5, 1.5 / x if x else 1)))
+        else:
+            w("| destinations/{id} p99 / pgbench -S p99 | n/a | <= 1.5 | not measured |")
         ratio_row("reviews POST / carbon POST", "reviews POST", "carbon POST", 0.60)
         e = self.expand_calls
         w("| expand=destination, 20-stop plan: internal calls | %d (HTTP %d, %d/%d expanded) | 1 | %s |" % (
