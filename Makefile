@@ -7,10 +7,12 @@ VERSION   := 0.1.0
 BUILD     ?= build
 RUN_DIR   ?= run
 CC        ?= cc
-# libcurl is user-service's alone (its call to destination-service): destination-service links
-# without it, so its image needs no libcurl (docs/operations.md "Images").
+# Both daemons link libcurl: user-service calls destination-service with it, and
+# destination-service's session check (destination-service/session_check.c, issue 19 item 1)
+# asks user-service whether an admin token is still valid. So both images ship libcurl4, and
+# neither ships the curl program (docs/operations.md "Images").
 DEST_PKGS := libevent libpq libcjson libsodium libcurl
-PKGS      := $(DEST_PKGS) libcurl
+PKGS      := $(DEST_PKGS)
 SANITIZE  ?=
 
 WARN      := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wformat=2

@@ -4,8 +4,8 @@
 #   base     a Debian 12 base image: present, pulled, or made once (scripts/container-base.sh)
 #   build    user-service, destination-service, gateway and the test-only PostgreSQL stand-in,
 #            each from its digest-pinned base (the local base's digest); later runs reuse layers
-#   image    what the images hold: no curl in the service images, no libcurl at all in
-#            destination-service's, HEALTHCHECK = the daemon's `healthcheck`, the OCI labels
+#   image    what the images hold: no curl in the service images, libcurl in both (each calls
+#            the other), HEALTHCHECK = the daemon's `healthcheck`, the OCI labels
 #   run      each service image on its own: uid 10001, read-only root, `migrate --seed` as a
 #            one-off container, serve, /healthz, /readyz, the image's own HEALTHCHECK
 #   between  user-service's review creation calls destination-service in the other container;
@@ -262,19 +262,16 @@ for img in user-service destination-service gateway; do
     fail "$img" "OCI labels" "title|version|revision|base.name are '$got', want '$want' (and a description)"
   fi
 done
-# destination-service makes no HTTP calls: no libcurl in its binary or anywhere in its image.
-if in_image destination-service 'ldd /usr/local/bin/destination-service | grep -i curl; find / -xdev -name "libcurl*" 2>/dev/null; dpkg-query -W -f "\${Package} \${Status}\n" "libcurl*" 2>/dev/null | grep "install ok installed"; true' &&
-  [[ ! -s "$WORK/in-image" ]]; then
-  pass "destination-service: no libcurl in the image (not linked, no file, no package)"
-else
-  fail destination-service "no libcurl" "found: $(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"
-fi
-# user-service does call out (destination-service): its libcurl must be there and load.
-if in_image user-service 'ldd /usr/local/bin/user-service | grep -q "libcurl.so.4 => /" && /usr/local/bin/user-service --version'; then
-  pass "user-service: libcurl present and the binary loads ($(tail -n 1 "$WORK/in-image"))"
-else
-  fail user-service "libcurl" "$(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"
-fi
+# Both call out, so both need libcurl (the library, not the curl program, checked above):
+# user-service calls destination-service; destination-service's session check asks
+# user-service whether an admin token is still valid (issue 19, item 1).
+for img in user-service destination-service; do
+  if in_image "$img" "ldd /usr/local/bin/$img | grep -q 'libcurl.so.4 => /' && /usr/local/bin/$img --version"; then
+    pass "$img: libcurl present and the binary loads ($(tail -n 1 "$WORK/in-image"))"
+  else
+    fail "$img" "libcurl" "$(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"
+  fi
+done
 
 # ------------------------------------------------------------------------------ run
 part run

@@ -427,18 +427,16 @@ function dockerfileChecks() {
       const p = [];
       const loaded = runtimeLibsFor(binary);
       for (const pkg of loaded) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
-      // libcurl is user-service's alone (its call to destination-service).
-      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", ...(svc === "user-service" ? ["libcurl4", "ca-certificates"] : [])];
+      // Both link libcurl: user-service calls destination-service, and destination-service's
+      // session check asks user-service whether an admin token is still valid (issue 19 item 1).
+      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", "libcurl4", "ca-certificates"];
       for (const pkg of want) if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
       if (have.has("curl")) p.push("curl is installed (or pulled in) in the runtime stage: the HEALTHCHECK needs none");
-      if (svc === "destination-service") {
-        for (const pkg of have) if (/^libcurl/.test(pkg)) p.push(`${pkg} is installed (or pulled in): destination-service needs no libcurl`);
-        for (const pkg of loaded) if (/^libcurl/.test(pkg)) p.push(`${BUILD}/${svc} loads ${pkg}: link it without libcurl (Makefile DEST_LDLIBS)`);
-        const link = execFileSync("make", ["-s", "-n", "-B", `BUILD=${BUILD}`, `${BUILD}/${svc}`], { cwd: ROOT, encoding: "utf8" })
-          .split("\n").find((l) => l.includes(`-o ${BUILD}/${svc}`)) || "";
-        if (!link) p.push(`make -n prints no link command for ${BUILD}/${svc}`);
-        else if (/-lcurl\b/.test(link)) p.push(`the Makefile links ${svc} with -lcurl: ${link.trim()}`);
-      }
+      if (![...loaded].some((pkg) => /^libcurl/.test(pkg))) p.push(`${BUILD}/${svc} loads no libcurl: it needs it (${svc === "user-service" ? "its call to destination-service" : "session_check.c asks user-service about admin tokens, Makefile DEST_PKGS"})`);
+      const link = execFileSync("make", ["-s", "-n", "-B", `BUILD=${BUILD}`, `${BUILD}/${svc}`], { cwd: ROOT, encoding: "utf8" })
+        .split("\n").find((l) => l.includes(`-o ${BUILD}/${svc}`)) || "";
+      if (!link) p.push(`make -n prints no link command for ${BUILD}/${svc}`);
+      else if (!/-lcurl\b/.test(link)) p.push(`the Makefile links ${svc} without -lcurl: ${link.trim()}`);
       for (const dev of listed.filter((x) => x.endsWith("-dev") || x === "build-essential")) p.push(`${dev} does not belong in the runtime stage`);
       return p;
     });
