@@ -95,9 +95,11 @@ else
 fi
 
 mkdir -p "$prefix/logs" "$prefix/tmp"
-sed -e "s|@LISTEN@|$listens|g" -e "s|@UPSTREAMS@|$upstreams|g" -e "s|@USER_PASS@|$user_pass|g" \
-    -e "s|@DEST_PASS@|$dest_pass|g" -e "s|@PREFIX@|$prefix|g" "$template" >"$prefix/nginx.conf.new"
-if grep -q '@[A-Z_]*@' "$prefix/nginx.conf.new"; then
+# Directives only: the template's comments name the placeholders and keep them as written.
+nc='/^[[:space:]]*#/!'
+sed -e "${nc}s|@LISTEN@|$listens|g" -e "${nc}s|@UPSTREAMS@|$upstreams|g" -e "${nc}s|@USER_PASS@|$user_pass|g" \
+    -e "${nc}s|@DEST_PASS@|$dest_pass|g" -e "${nc}s|@PREFIX@|$prefix|g" "$template" >"$prefix/nginx.conf.new"
+if grep -v '^[[:space:]]*#' "$prefix/nginx.conf.new" | grep -q '@[A-Z_]*@'; then
   echo "render.sh: placeholders left in $prefix/nginx.conf.new" >&2
   exit 2
 fi

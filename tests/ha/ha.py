@@ -700,7 +700,8 @@ def main():
             started.append(d)
         gw = Gateway(uports, dports, LOG_DIR, name="gateway-ha", port=gw_port).start()
         conf = open(gw.conf).read()
-        blocks = re.findall(r"\n\s*upstream (\w+) \{([^}]*)\}", conf)
+        conf = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#"))
+        blocks = re.findall(r"\bupstream (\w+) \{([^}]*)\}", conf)
         check("gateway: two servers in each upstream, retries on error timeout http_502 http_503, never a sent POST",
               len(blocks) == 2 and all(b.count("server 127.0.0.1:") == 2 for _, b in blocks) and "proxy_next_upstream error timeout http_502 http_503;" in conf
               and not re.search(r"proxy_next_upstream [^;]*non_idempotent", conf))
