@@ -237,7 +237,9 @@ def test_cursor_past_retention_reconciles_once_with_the_same_result(h):
     kept = pruned_through(h)
     h.user.stop()
     try:
-        delete(h, did)
+        # straight in the database: an admin write through the API asks user-service whether the
+        # token still holds (docs/security.md), and it is down; the log's trigger records it alike
+        h.psql("destinations", "DELETE FROM destinations WHERE id = %d" % did)
         h.psql("destinations", "UPDATE destination_change_log_state SET pruned_through ="
                                " (SELECT max(seq) FROM destination_change_log);"
                                " DELETE FROM destination_change_log WHERE seq <"
