@@ -17,7 +17,8 @@ struct db {
     PGconn *conn;
     unsigned char prepared[DB_MAX_STATEMENTS]; /* by statement id, for this connection */
     char last_constraint[64];
-    int in_tx;                 /* between db_begin and db_commit / db_rollback */
+    int depth;                 /* open transactions: 0 none, 1 a transaction, more its savepoints */
+    int nested;                /* db_nest on: each statement at depth 1 gets its own savepoint */
     long long next_attempt_ms; /* monotonic time before which we do not retry */
     int backoff_ms;
 };
@@ -134,11 +135,11 @@ static int ensure(struct db *db)
 {
     /* Inside a transaction whose connection broke, a fresh connection would silently run the
      * rest in autocommit: refuse until the caller ends the transaction. */
-    if (db->in_tx && !db->conn)
+    if (db->depth && !db->conn)
         return -1;
     /* Outside one, a connection must never be left mid-transaction by a slip elsewhere:
      * every later request on this worker would fail with 25P02. */
-    if (!db->in_tx && db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+    if (!db->depth && db->conn && PQstatus(db->conn) == CONNECTION_OK &&
         PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
         log_msg(LOG_ERROR, NULL, "a connection was left inside a transaction; rolling it back");
         PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -243,7 +244,10 @@ static enum db_status prepare(struct db *db, struct db_statement *s, int id, con
     return st;
 }
 
-PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *params, enum db_status *st)
+static enum db_status simple(struct db *db, const char *sql);
+
+/* Runs s on this connection (prepared there first if need be). */
+static PGresult *exec_prepared(struct db *db, struct db_statement *s, const char *const *params, enum db_status *st)
 {
     char name[STMT_NAME_MAX];
     int id = statement_id(s);
@@ -280,6 +284,26 @@ PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *para
     return NULL;
 }
 
+PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *params, enum db_status *st)
+{
+    PGresult *r;
+
+    if (!db->nested || db->depth != 1)
+        return exec_prepared(db, s, params, st);
+    /* A statement of code that runs without a transaction of its own, inside db_nest: its own
+     * savepoint, so that its failure undoes it alone, as in autocommit, and the enclosing
+     * transaction goes on. */
+    if ((*st = simple(db, "SAVEPOINT stmt")) != DB_OK)
+        return NULL;
+    r = exec_prepared(db, s, params, st);
+    if (simple(db, r ? "RELEASE SAVEPOINT stmt" : "ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt") != DB_OK && r) {
+        PQclear(r);
+        *st = DB_UNAVAILABLE;
+        r = NULL;
+    }
+    return r;
+}
+
 static enum db_status simple(struct db *db, const char *sql)
 {
     PGresult *r;
@@ -301,8 +325,8 @@ enum db_status db_begin(struct db *db)
         metrics_add(m_unavailable, 1);
         return DB_UNAVAILABLE;
     }
-    if ((st = simple(db, "BEGIN")) == DB_OK)
-        db->in_tx = 1;
+    if ((st = simple(db, db->depth ? "SAVEPOINT tx" : "BEGIN")) == DB_OK)
+        db->depth++;
     return st;
 }
 
@@ -311,6 +335,10 @@ enum db_status db_commit(struct db *db)
     enum db_status st = DB_UNAVAILABLE;
     PGresult *r;
 
+    if (db->depth > 1) {
+        db->depth--;
+        return simple(db, "RELEASE SAVEPOINT tx");
+    }
     if (db->conn) {
         r = PQexec(db->conn, "COMMIT");
         st = classify(db, r);
@@ -321,15 +349,28 @@ enum db_status db_commit(struct db *db)
         }
         PQclear(r);
     }
-    db->in_tx = 0;
+    db->depth = 0;
+    db->nested = 0;
     return st;
 }
 
 void db_rollback(struct db *db)
 {
+    if (db->depth > 1) {
+        db->depth--;
+        if (db->conn)
+            simple(db, "ROLLBACK TO SAVEPOINT tx; RELEASE SAVEPOINT tx");
+        return;
+    }
     if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         simple(db, "ROLLBACK");
-    db->in_tx = 0;
+    db->depth = 0;
+    db->nested = 0;
+}
+
+void db_nest(struct db *db, int on)
+{
+    db->nested = on && db->depth == 1;
 }
 
 enum db_status db_finish(struct db *db, enum db_status st)

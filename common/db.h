@@ -31,10 +31,18 @@ struct db_statement {
 PGresult *db_exec(struct db *db, struct db_statement *s, const char *const *params, enum db_status *st);
 
 /* Transactions on this worker's connection. db_begin may reconnect; inside a transaction a
- * failure leaves the transaction aborted until db_rollback. Return DB_OK or the failure. */
+ * failure leaves the transaction aborted until db_rollback. Return DB_OK or the failure.
+ * Inside a transaction, db_begin opens a savepoint of it, which db_commit releases and
+ * db_rollback undoes: code that has its own transaction can run inside an enclosing one. */
 enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
+
+/* Inside a transaction (depth 1), db_nest(db, 1) gives every statement run outside a
+ * transaction of its own a savepoint, so its failure undoes it alone and the enclosing
+ * transaction goes on, as statements do in autocommit; db_nest(db, 0), db_commit or
+ * db_rollback end that. For wrapping a whole handler in one transaction (idempotency.c). */
+void db_nest(struct db *db, int on);
 
 /* Ends the transaction: commits when st is DB_OK, rolls back otherwise. Returns the
  * transaction's outcome (st, or the commit's failure). */

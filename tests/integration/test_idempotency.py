@@ -4,6 +4,7 @@ processed is 409; a malformed key is 400; keys are per user."""
 import hashlib
 import json
 import secrets
+import subprocess
 
 from harness import problem_ok
 from accounts import api, new_user
@@ -100,7 +101,25 @@ def test_another_user_with_the_same_key_is_independent(h):
 
 def test_a_key_still_in_flight_is_409(h):
     u = new_user(h)
-    # another replica's claim of this very request, not answered yet
+    # another replica running this very request: its transaction holds the key's lock
+    lock = "SELECT pg_advisory_xact_lock(hashtextextended('%d' || ' ' || 'POST /api/v1/carbon' || ' ' || 'busy', 0))"
+    holder = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                               h.user_db_admin_url],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        holder.stdin.write("BEGIN;\n" + lock % u["id"] + ";\n\\echo locked\n")
+        holder.stdin.flush()
+        for line in holder.stdout:  # the lock's (empty) row, then our mark
+            if line.strip() == "locked":
+                break
+        r = post(h, u, "/carbon", TRIP, "busy")
+        problem_ok(r, 409)
+        assert r.header("Retry-After")
+        assert count(h, "carbon_emissions", u) == 0
+    finally:
+        holder.communicate("ROLLBACK;\n", timeout=10)
+    # a claim left without an answer by an earlier version (one transaction for the claim, another
+    # for the write) is 409 too, until it is a minute old
     digest = hashlib.sha256(b"POST\n/api/v1/carbon\n" + TRIP).hexdigest()
     h.psql("users", "INSERT INTO idempotency_keys (user_id, route, key, request_hash) "
                     "VALUES (%d, 'POST /api/v1/carbon', 'busy', '%s')" % (u["id"], digest))
@@ -134,3 +153,75 @@ def test_a_refused_request_is_replayed_too(h):
     ja, jb = a.json(), b.json()
     assert ja.pop("instance") != jb.pop("instance")  # each answer names its own request
     assert ja == jb
+
+
+def test_a_failed_commit_keeps_neither_the_write_nor_the_key(h):
+    """The claim, the write and the stored answer are one transaction: when storing the answer
+    fails, the trip is not written either, the client hears 503, and a retry runs afresh
+    (with the claim in a transaction of its own, the trip would stay and the key would be
+    stuck: 409 for a minute, then a second trip)."""
+    u = new_user(h)
+    key = "fail-" + secrets.token_hex(6)
+    h.psql("users", "CREATE FUNCTION test_refuse_answer() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE EXCEPTION 'refused by the test'; END$$; "
+                    "CREATE TRIGGER test_refuse_answer BEFORE UPDATE ON idempotency_keys FOR EACH ROW "
+                    "WHEN (NEW.key = '%s' AND NEW.status IS NOT NULL) EXECUTE FUNCTION test_refuse_answer()" % key)
+    try:
+        r = post(h, u, "/carbon", TRIP, key)
+        problem_ok(r, 503)
+        assert r.header("Retry-After")
+        assert count(h, "carbon_emissions", u) == 0
+        assert h.psql("users", "SELECT count(*) FROM idempotency_keys WHERE user_id = %d" % u["id"]) == "0"
+    finally:
+        h.psql("users", "DROP TRIGGER test_refuse_answer ON idempotency_keys; DROP FUNCTION test_refuse_answer()")
+    first = post(h, u, "/carbon", TRIP, key)
+    assert first.status == 201 and first.header("Idempotent-Replayed") is None, first
+    again = post(h, u, "/carbon", TRIP, key)
+    assert again.status == 201 and again.header("Idempotent-Replayed") == "true", again
+    assert count(h, "carbon_emissions", u) == 1
+
+
+def test_a_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
+    """A handler's own transaction is a savepoint of the request's: a plan the database refuses
+    (check_violation, here raised by a trigger) rolls back to it, the handler answers 422, and
+    that answer is kept in the same transaction and replayed (if the handler's rollback undid
+    the whole request, the claim would go with it and the retry would run afresh)."""
+    u = new_user(h)
+    body = json.dumps({"place_name": "Refused", "start_date": "2026-12-01", "end_date": "2026-12-03"}).encode()
+    h.psql("users", "CREATE FUNCTION test_refuse_plan() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE check_violation USING MESSAGE = 'refused by the test'; END$$; "
+                    "CREATE TRIGGER test_refuse_plan BEFORE INSERT ON plans FOR EACH ROW "
+                    "WHEN (NEW.place_name = 'Refused') EXECUTE FUNCTION test_refuse_plan()")
+    try:
+        a = post(h, u, "/plans", body, "plan-refused")
+        b = post(h, u, "/plans", body, "plan-refused")
+    finally:
+        h.psql("users", "DROP TRIGGER test_refuse_plan ON plans; DROP FUNCTION test_refuse_plan()")
+    problem_ok(a, 422)
+    problem_ok(b, 422)
+    assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
+    assert count(h, "plans", u) == 0
+
+
+def test_a_lone_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
+    """A statement a handler runs without a transaction of its own (a car trip: no eco award,
+    one INSERT) gets its own savepoint inside the request's transaction: refused by the
+    database (foreign_key_violation, raised by a trigger, as when the account is deleted meanwhile),
+    it is answered 404 and that answer
+    is kept and replayed (without the savepoint the whole transaction would be aborted and the
+    client would hear 503)."""
+    u = new_user(h)
+    car = json.dumps({"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 3.25}).encode()
+    h.psql("users", "CREATE FUNCTION test_refuse_trip() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE foreign_key_violation USING MESSAGE = 'refused by the test'; END$$; "
+                    "CREATE TRIGGER test_refuse_trip BEFORE INSERT ON carbon_emissions FOR EACH ROW "
+                    "WHEN (NEW.distance_km = 3.25) EXECUTE FUNCTION test_refuse_trip()")
+    try:
+        a = post(h, u, "/carbon", car, "trip-refused")
+        b = post(h, u, "/carbon", car, "trip-refused")
+    finally:
+        h.psql("users", "DROP TRIGGER test_refuse_trip ON carbon_emissions; DROP FUNCTION test_refuse_trip()")
+    problem_ok(a, 404)
+    problem_ok(b, 404)
+    assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
+    assert count(h, "carbon_emissions", u) == 0

@@ -89,33 +89,64 @@ static void replay(struct reply *rp, struct idem_row *row)
         reply_oom(rp);
 }
 
-/* Keeps rp as the key's answer when it may be replayed, else releases the key. */
-static void record(struct request *rq, struct reply *rp, const char *scope, const char *key)
+/* The key's answer, in the transaction that ran the handler: a success (2xx) is always
+ * kept, with its body when that can be replayed; a client error (4xx) is kept when it can
+ * be replayed whole. 1 when the caller commits, 0 when it rolls everything back: 5xx and
+ * 429 (the client may retry), 409 (the state may change), or an answer that cannot be kept
+ * (the key is then free again, as if never sent). -1 when keeping it failed (*st). */
+static int record(struct request *rq, struct reply *rp, const char *scope, const char *key, enum db_status *st)
 {
     const char *loc = reply_get_header(rp, "Location");
     const char *ct = rp->content_type ? content_type_static(rp->content_type) : NULL;
-    int keep = rp->status >= 200 && rp->status < 500 && rp->status != 429 && rp->status != 409 &&
-               rp->body_len <= IDEMPOTENCY_BODY_MAX && (!rp->content_type || ct) &&
-               (!rp->body || strlen(rp->body) == rp->body_len) && (!loc || strlen(loc) < 512);
+    int success = rp->status >= 200 && rp->status < 300;
+    int whole = rp->body_len <= IDEMPOTENCY_BODY_MAX && (!rp->content_type || ct) &&
+                (!rp->body || strlen(rp->body) == rp->body_len);
     char *body = NULL;
-    enum db_status st;
 
-    if (keep && rp->body) {
+    if (loc && strlen(loc) >= 512)
+        loc = NULL;
+    if (!success && (rp->status < 400 || rp->status >= 500 || rp->status == 429 || rp->status == 409 || !whole))
+        return 0;
+    if (whole && rp->body) {
         if (!(body = malloc(rp->body_len + 1))) {
-            keep = 0;
-        } else {
-            memcpy(body, rp->body, rp->body_len);
-            body[rp->body_len] = '\0';
+            *st = DB_ERROR;
+            return -1;
         }
+        memcpy(body, rp->body, rp->body_len);
+        body[rp->body_len] = '\0';
     }
-    if (keep)
-        st = idem_store_answer(rq->worker->db, rq->auth.user_id, scope, key, rp->status, ct, loc, body);
-    else
-        st = idem_store_release(rq->worker->db, rq->auth.user_id, scope, key);
-    if (st != DB_OK) /* the claim stays; it counts as abandoned after IDEMPOTENCY_STALE_S */
-        log_msg(LOG_WARN, rq->request_id, "idempotency: %s the key's answer failed (status %d)",
-                keep ? "keeping" : "releasing", (int)st);
+    /* A success too large to keep is replayed as its status and Location, without the body. */
+    *st = idem_store_answer(rq->worker->db, rq->auth.user_id, scope, key, rp->status, whole ? ct : NULL, loc, body);
     free(body);
+    return *st == DB_OK ? 1 : -1;
+}
+
+/* Runs handler with the key claimed: the claim, the handler's writes and the answer are one
+ * transaction, so a crash or a failed commit anywhere leaves neither the write nor the key,
+ * and a retry runs afresh. The handler's own transactions become savepoints (db_nest). */
+static void run_claimed(struct request *rq, struct reply *rp, route_handler handler, const char *scope, const char *key)
+{
+    struct db *db = rq->worker->db;
+    enum db_status st = DB_OK;
+    int keep;
+
+    idem_store_nest(db, 1);
+    handler(rq, rp);
+    idem_store_nest(db, 0);
+    keep = record(rq, rp, scope, key, &st);
+    if (keep == 1)
+        st = idem_store_end(db, 1);
+    else
+        idem_store_end(db, 0);
+    if (keep == 0)
+        return;
+    if (st != DB_OK) { /* nothing of the request was kept: say so, not what the handler said */
+        log_msg(LOG_WARN, rq->request_id, "idempotency: the request's transaction failed (status %d)", (int)st);
+        reply_free(rp);
+        if (st == DB_SERIALIZATION || st == DB_ERROR)
+            st = DB_UNAVAILABLE; /* 503 with Retry-After: a retry runs the request again */
+        problem_db(rp, st, &(struct db_answers){.database = "The users database"});
+    }
 }
 
 void idempotency_run(struct request *rq, struct reply *rp, route_handler handler)
@@ -124,7 +155,7 @@ void idempotency_run(struct request *rq, struct reply *rp, route_handler handler
     char scope[ROUTE_SCOPE_MAX], hash[IDEMPOTENCY_HASH_HEX];
     struct idem_row row;
     enum db_status st;
-    int r;
+    int r = -1;
 
     if (!key || rq->auth.user_id <= 0 || !rq->worker || !rq->worker->db) {
         handler(rq, rp);
@@ -138,18 +169,24 @@ void idempotency_run(struct request *rq, struct reply *rp, route_handler handler
     snprintf(scope, sizeof scope, "%s %s", rq->method, rq->route ? rq->route->pattern : rq->path);
     idempotency_fingerprint(rq->method, rq->path, rq->query, rq->body, rq->body_len, hash);
     maybe_prune(rq);
-    r = idem_store_claim(rq->worker->db, rq->auth.user_id, scope, key, hash, IDEMPOTENCY_TTL_S, IDEMPOTENCY_STALE_S,
-                         &row, &st);
-    if (r < 0) {
+    if ((st = idem_store_begin(rq->worker->db)) == DB_OK) {
+        r = idem_store_claim(rq->worker->db, rq->auth.user_id, scope, key, hash, IDEMPOTENCY_TTL_S, IDEMPOTENCY_STALE_S,
+                             &row, &st);
+        if (r == 1) {
+            run_claimed(rq, rp, handler, scope, key);
+            return;
+        }
+        idem_store_end(rq->worker->db, 0);
+    }
+    if (st != DB_OK) {
         if (st == DB_SERIALIZATION)
             st = DB_UNAVAILABLE; /* answered 503 with Retry-After: a retry finds the key settled */
         problem_db(rp, st, &(struct db_answers){.database = "The users database"});
         return;
     }
-    if (r == 1) {
-        handler(rq, rp);
-        record(rq, rp, scope, key);
-        return;
+    if (r == 2) {
+        row.status = 0;
+        memcpy(row.hash, hash, sizeof row.hash);
     }
     if (strcmp(row.hash, hash) != 0) {
         struct field_errors fe = {0};

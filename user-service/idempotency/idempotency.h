@@ -6,9 +6,14 @@
  * in the users database for (user, route); a second request with the same key and the same
  * SHA-256 of method, path, query and body within IDEMPOTENCY_TTL_S gets the first answer back
  * (status, Content-Type, body, Location) with Idempotent-Replayed: true and no second write;
- * another body is 422; a key whose first request is still running is 409. Answers of 5xx
- * and 429, and bodies over IDEMPOTENCY_BODY_MAX, are not kept: the key is released and a
- * retry runs the handler again. */
+ * another body is 422; a key whose first request is still running is 409.
+ *
+ * The claim, everything the handler writes and the stored answer are one transaction (the
+ * handler's own transactions become savepoints of it), so no crash or failed commit can
+ * leave a write without its key or a key without its write: a retry then runs afresh.
+ * Answers of 5xx, 429 and 409 are not kept: the transaction is rolled back, writes and claim
+ * with it, and a retry runs the handler again. A success whose body is over
+ * IDEMPOTENCY_BODY_MAX is replayed as its status and Location only. */
 #ifndef IDEMPOTENCY_H
 #define IDEMPOTENCY_H
 

@@ -17,14 +17,16 @@ static struct db_statement q_claim = {
     "WHERE k.created_at < now() - make_interval(secs => $5::int) "
     "OR (k.status IS NULL AND k.created_at < now() - make_interval(secs => $6::int)) RETURNING 1",
     6, 0};
+/* Inside the transaction that will run the request: a second request with the same key
+ * finds the lock taken instead of waiting on the first one's uncommitted claim. */
+static struct db_statement q_lock = {
+    "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ' ' || $2 || ' ' || $3, 0))", 3, 0};
 static struct db_statement q_get = {"SELECT request_hash, status, content_type, location, body FROM idempotency_keys "
                                     "WHERE user_id = $1 AND route = $2 AND key = $3",
                                     3, 0};
 static struct db_statement q_answer = {"UPDATE idempotency_keys SET status = $4, content_type = $5, location = $6, "
                                        "body = $7 WHERE user_id = $1 AND route = $2 AND key = $3",
                                        7, 0};
-static struct db_statement q_release = {
-    "DELETE FROM idempotency_keys WHERE user_id = $1 AND route = $2 AND key = $3 AND status IS NULL", 3, 0};
 /* Bounded, so a prune never holds up the request that runs it; the created_at index finds them. */
 static struct db_statement q_prune = {"DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
                                       "WHERE created_at < now() - make_interval(secs => $1::int) LIMIT $2)",
@@ -47,6 +49,12 @@ int idem_store_claim(struct db *db, long long user, const char *route, const cha
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     snprintf(stale, sizeof stale, "%d", stale_s);
     memset(row, 0, sizeof *row);
+    if (!(r = db_exec(db, &q_lock, p, st)))
+        return -1;
+    claimed = PQntuples(r) == 1 && db_bool(r, 0, 0);
+    PQclear(r);
+    if (!claimed)
+        return 2;
     if (!(r = db_exec(db, &q_claim, p, st)))
         return -1;
     claimed = PQntuples(r) == 1;
@@ -78,6 +86,24 @@ int idem_store_claim(struct db *db, long long user, const char *route, const cha
     return 0;
 }
 
+enum db_status idem_store_begin(struct db *db)
+{
+    return db_begin(db);
+}
+
+void idem_store_nest(struct db *db, int on)
+{
+    db_nest(db, on);
+}
+
+enum db_status idem_store_end(struct db *db, int commit)
+{
+    if (commit)
+        return db_commit(db);
+    db_rollback(db);
+    return DB_OK;
+}
+
 enum db_status idem_store_answer(struct db *db, long long user, const char *route, const char *key, int status,
                                  const char *content_type, const char *location, const char *body)
 {
@@ -89,19 +115,6 @@ enum db_status idem_store_answer(struct db *db, long long user, const char *rout
     snprintf(uid, sizeof uid, "%lld", user);
     snprintf(s, sizeof s, "%d", status);
     if ((r = db_exec(db, &q_answer, p, &st)))
-        PQclear(r);
-    return st;
-}
-
-enum db_status idem_store_release(struct db *db, long long user, const char *route, const char *key)
-{
-    char uid[24];
-    const char *p[3] = {uid, route, key};
-    enum db_status st;
-    PGresult *r;
-
-    snprintf(uid, sizeof uid, "%lld", user);
-    if ((r = db_exec(db, &q_release, p, &st)))
         PQclear(r);
     return st;
 }

@@ -18,17 +18,23 @@ struct idem_row {
     size_t body_len;
 };
 
-/* Claims (user, route, key) with hash: 1 when claimed (a new key, an expired one, or a claim
- * abandoned for stale_s seconds), 0 when the key is held (*row filled), or -1 with *st. */
+/* Claims (user, route, key) with hash, inside the caller's transaction: 1 when claimed (a new
+ * key, an expired one, or a claim left without an answer for stale_s seconds by an earlier
+ * version), 0 when the key is held (*row filled), 2 when another transaction is claiming it
+ * now, or -1 with *st. The claim holds until that transaction ends. */
 int idem_store_claim(struct db *db, long long user, const char *route, const char *key, const char *hash, int ttl_s,
                      int stale_s, struct idem_row *row, enum db_status *st);
+
+/* The transaction a keyed request runs in (db.h's, for idempotency.c, which sees no libpq):
+ * begin; nest on while the handler runs (its transactions and lone statements become
+ * savepoints); end commits when commit is 1, else rolls back, and returns the outcome. */
+enum db_status idem_store_begin(struct db *db);
+void idem_store_nest(struct db *db, int on);
+enum db_status idem_store_end(struct db *db, int commit);
 
 /* Records the answer of a claimed key. */
 enum db_status idem_store_answer(struct db *db, long long user, const char *route, const char *key, int status,
                                  const char *content_type, const char *location, const char *body);
-
-/* Releases a claimed key (its answer is not kept). */
-enum db_status idem_store_release(struct db *db, long long user, const char *route, const char *key);
 
 /* Deletes up to limit keys older than ttl_s; returns how many or -1. */
 long idem_store_prune(struct db *db, int ttl_s, int limit);
