@@ -154,7 +154,8 @@ int auth_keygen_command(int argc, char **argv)
     sodium_bin2base64(b64, sizeof b64, seed, sizeof seed, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     printf("# user-service only (a secret):\nJWT_SIGNING_KID=%s\nJWT_SIGNING_KEY=%s\n", kid, b64);
     sodium_bin2base64(b64, sizeof b64, s.pk, sizeof s.pk, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    printf("# every service, added to JWT_VERIFY_KEYS (public):\n%s:%s\n", kid, b64);
+    printf("# every service (public; when rotating, add this entry to the list in use):\nJWT_VERIFY_KEYS=%s:%s\n", kid,
+           b64);
     sodium_memzero(seed, sizeof seed);
     sodium_memzero(&s, sizeof s);
     return 0;

@@ -31,8 +31,9 @@ struct auth_config {
  * are used and a warning logged. The seed is wiped from the environment once read. */
 void auth_config_from_env(struct auth_config *c, int signs);
 
-/* `user-service keygen [KID]`: prints a new signing key (seed), its kid, and the public
- * key entry for JWT_VERIFY_KEYS. Returns the exit status. */
+/* `user-service keygen [KID]`: prints a new signing key as JWT_SIGNING_KID=, JWT_SIGNING_KEY=
+ * and JWT_VERIFY_KEYS=kid:public-key lines (a .env or `. file` reads them as they are).
+ * Returns the exit status. */
 int auth_keygen_command(int argc, char **argv);
 
 /* Verifies "Authorization: Bearer <jwt>". Returns 0 and fills *out, or -1 with a 401
