@@ -7,7 +7,7 @@ daemon's RSS, checks that expand=destination costs one internal call, and prints
 the ratios (also written to bench/results/<UTC date-time>.md).
 
 Environment (set by run.sh): ROOT, RUN_DIR, BIN_DIR, USER_DB_URL, DEST_DB_URL, PGBENCH_DB_URL,
-JWT_SECRET, INTERNAL_TOKEN, BARE_BIN; knobs: BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
+JWT_SIGNING_KID/JWT_SIGNING_KEY/JWT_VERIFY_KEYS, INTERNAL_TOKEN, BARE_BIN; knobs: BENCH_SECONDS (10), BENCH_CONNECTIONS (64),
 BENCH_THREADS (2), BENCH_LOG_LEVEL (info), BENCH_WORKERS (daemon default when unset),
 BENCH_COMPARE_LOG (1 when BENCH_SECONDS <= 20: rerun two scenarios at the other log level),
 BENCH_ONLY (scenario names' first words, comma-separated), BENCH_INDEX_WAIT (180: seconds to wait
@@ -17,8 +17,6 @@ Standard library only.
 """
 import base64
 import datetime
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -30,6 +28,9 @@ import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+import ed25519  # noqa: E402  (tests/lib: Ed25519 through libsodium)
 
 ROOT = os.environ["ROOT"]
 RUN_DIR = os.environ["RUN_DIR"]
@@ -100,13 +101,12 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def mint(sub, secret, ttl=6 * 3600):
+def mint(sub, key, ttl=6 * 3600):
+    """A user token as user-service signs it (EdDSA under key's kid)."""
     now = int(time.time())
-    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64url(json.dumps({"sub": str(sub), "role": "user", "iat": now, "exp": now + ttl,
-                              "iss": "ecomovex", "ver": 0}).encode())
-    sig = b64url(hmac.new(secret.encode(), (head + "." + body).encode(), hashlib.sha256).digest())
-    return head + "." + body + "." + sig
+    return ed25519.token({"alg": "EdDSA", "typ": "JWT", "kid": key.kid},
+                         {"sub": str(sub), "role": "user", "iat": now, "exp": now + ttl, "iss": "ecomovex", "ver": 0},
+                         key=key)
 
 
 # ---------------------------------------------------------------- processes
@@ -266,7 +266,7 @@ def pgbench(url, seconds=SECONDS):
 
 class Bench:
     def __init__(self):
-        self.secret = os.environ["JWT_SECRET"]
+        self.secret = ed25519.Key.from_env(os.environ)  # user-service's signing key
         self.base_env = dict(os.environ)
         self.results = []    # (name, result dict or None, peak RSS KiB by daemon)
         self.notes = []
@@ -287,7 +287,8 @@ class Bench:
 
     def start_daemons(self, log_level=LOG_LEVEL, workers=WORKERS, wait_index=True, why="restart"):
         env = self.daemon_env(log_level, workers)
-        self.dest = Proc("destination-service", [os.path.join(BIN_DIR, "destination-service"), "serve"], env,
+        self.dest = Proc("destination-service", [os.path.join(BIN_DIR, "destination-service"), "serve"],
+                         ed25519.env_for("destination-service", env),
                          self.dest_port).start()
         self.user = Proc("user-service", [os.path.join(BIN_DIR, "user-service"), "serve"], env,
                          self.user_port).start()
@@ -415,7 +416,7 @@ class Bench:
             int(psql(os.environ["DEST_DB_URL"], "SELECT count(*) FROM destinations")), max_dest, counts)
         say("data set: %s (%.0f s)" % (self.dataset, time.time() - t0))
 
-        # -- tokens for the writes: every bench user, minted with the shared secret
+        # -- tokens for the writes: every bench user, minted with user-service's signing key
         tokens_file = os.path.join(RUN_DIR, "tokens.txt")
         ids = psql(os.environ["USER_DB_URL"], "SELECT id FROM users WHERE username LIKE 'bench\\_user\\_%' ORDER BY id")
         ids = [int(x) for x in ids.split()]
@@ -497,7 +498,8 @@ class Bench:
         """BENCH_HOLD=1: set everything up, write run/bench/hold.env, and wait for SIGTERM/SIGINT
         (for profiling by hand: perf, callgrind, other WORKERS)."""
         env = {"USER_DB_URL": os.environ["USER_DB_URL"], "DEST_DB_URL": os.environ["DEST_DB_URL"],
-               "PGBENCH_DB_URL": os.environ["PGBENCH_DB_URL"], "JWT_SECRET": self.secret,
+               "PGBENCH_DB_URL": os.environ["PGBENCH_DB_URL"],
+               "JWT_VERIFY_KEYS": os.environ["JWT_VERIFY_KEYS"],
                "INTERNAL_TOKEN": os.environ["INTERNAL_TOKEN"], "USER_URL": self.user.url, "DEST_URL": self.dest.url,
                "BARE_URL": self.bare.url, "USER_PID": self.user.proc.pid, "DEST_PID": self.dest.proc.pid,
                "BARE_PID": self.bare.proc.pid, "MAX_DEST": max_dest, "TOKENS_FILE": tokens_file,

@@ -58,7 +58,7 @@ rm -rf "$RUN_DIR/logs" "$RUN_DIR/secrets.env" "$RUN_DIR/pids"
 echo "bench: starting PostgreSQL clusters under run/bench"
 PG_FAST=${BENCH_PG_FAST:-0} ecomovex_databases_up
 ecomovex_secrets
-export JWT_SECRET INTERNAL_TOKEN
+export INTERNAL_TOKEN
 MIGRATIONS_DIR="$ROOT/migrations/users" "$BIN_DIR/user-service" migrate --seed >/dev/null
 MIGRATIONS_DIR="$ROOT/migrations/destinations" "$BIN_DIR/destination-service" migrate --seed >/dev/null
 

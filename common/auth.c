@@ -1,6 +1,7 @@
 /* auth: bearer tokens and the internal token. */
 #include "auth.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,7 +13,11 @@
 #include "log.h"
 #include "problem.h"
 
-#define DEV_SECRET "ecomovex-development-secret-not-for-production-use"
+/* The development key pair's seed is the BLAKE2b hash of this text: public, like DEV_INTERNAL_TOKEN,
+ * which is why development mode refuses non-loopback listen addresses (service.c). */
+#define DEV_SEED_TEXT "ecomovex-development-signing-key-not-for-production-use"
+#define DEV_KID "dev"
+#define KEYGEN_KID_RANDOM 4 /* bytes of randomness in a generated kid: "k" + 8 hex digits */
 #define DEV_INTERNAL_TOKEN "ecomovex-development-internal-token"
 #define DEFAULT_ISSUER "ecomovex"
 #define DEFAULT_TTL_S 3600
@@ -34,17 +39,126 @@ static const char *secret_or_dev(const char *name, size_t min, const char *dev, 
     return dev;
 }
 
-void auth_config_from_env(struct auth_config *c)
+static void dev_seed(unsigned char seed[JWT_SEED_LEN])
+{
+    crypto_generichash(seed, JWT_SEED_LEN, (const unsigned char *)DEV_SEED_TEXT, strlen(DEV_SEED_TEXT), NULL, 0);
+}
+
+/* Reads JWT_SIGNING_KID / JWT_SIGNING_KEY into c->signer, then wipes the seed: from our buffer
+ * and from the environment (so /proc/PID/environ and any child process no longer show it). */
+static void signer_from_env(struct auth_config *c, int dev)
+{
+    const char *kid = config_env_str("JWT_SIGNING_KID", NULL);
+    char *text = getenv("JWT_SIGNING_KEY");
+    unsigned char seed[JWT_SEED_LEN];
+    const char *why;
+
+    if (text && *text) {
+        if (jwt_parse_key(text, seed, sizeof seed, &why) != 0)
+            config_fail("JWT_SIGNING_KEY", why);
+        sodium_memzero(text, strlen(text));
+        unsetenv("JWT_SIGNING_KEY");
+        if (!kid)
+            config_fail("JWT_SIGNING_KID",
+                        "not set (the key id of JWT_SIGNING_KEY; `user-service keygen` prints both)");
+    } else {
+        if (!dev)
+            config_fail("JWT_SIGNING_KEY", "not set (base64url of a 32-byte Ed25519 seed: run `user-service keygen`, "
+                                           "or ECOMOVEX_DEV=1 for development)");
+        log_msg(LOG_WARN, NULL, "JWT_SIGNING_KEY not set: using the development key pair (ECOMOVEX_DEV=1)");
+        dev_seed(seed);
+        kid = DEV_KID;
+    }
+    if (!jwt_kid_ok(kid))
+        config_fail("JWT_SIGNING_KID", "must be 1 to 32 characters of A-Z a-z 0-9 . _ -");
+    if (jwt_signer_from_seed(&c->signer, kid, seed) != 0)
+        config_fail("JWT_SIGNING_KEY", "could not derive the key pair");
+    sodium_memzero(seed, sizeof seed);
+    c->can_sign = 1;
+}
+
+static void verify_keys_from_env(struct auth_config *c, int signs, int dev)
+{
+    const char *v = config_env_str("JWT_VERIFY_KEYS", NULL), *why;
+
+    memset(&c->verify, 0, sizeof c->verify);
+    if (v && jwt_parse_keyset(v, &c->verify, &why) != 0)
+        config_fail("JWT_VERIFY_KEYS", why);
+    if (signs) {
+        /* The signer always accepts its own tokens; a listed entry for its kid must be the same key. */
+        if (jwt_keyset_add(&c->verify, c->signer.kid, c->signer.pk, &why) != 0)
+            config_fail("JWT_VERIFY_KEYS", strcmp(why, "one kid names two different keys") == 0
+                                               ? "names JWT_SIGNING_KID with another public key"
+                                               : why);
+        return;
+    }
+    if (c->verify.n > 0)
+        return;
+    if (!dev)
+        config_fail("JWT_VERIFY_KEYS", "not set (kid:public-key entries, comma-separated, from `user-service keygen`; "
+                                       "or ECOMOVEX_DEV=1 for development)");
+    log_msg(LOG_WARN, NULL, "JWT_VERIFY_KEYS not set: using the development public key (ECOMOVEX_DEV=1)");
+    {
+        struct jwt_signer d;
+        unsigned char seed[JWT_SEED_LEN];
+
+        dev_seed(seed);
+        if (jwt_signer_from_seed(&d, DEV_KID, seed) != 0 || jwt_keyset_add(&c->verify, d.kid, d.pk, &why) != 0)
+            config_fail("JWT_VERIFY_KEYS", "could not derive the development key");
+        sodium_memzero(&d, sizeof d);
+    }
+}
+
+void auth_config_from_env(struct auth_config *c, int signs)
 {
     int dev = config_dev_mode();
 
-    c->jwt_secret = secret_or_dev("JWT_SECRET", AUTH_SECRET_MIN, DEV_SECRET, dev);
-    c->jwt_secret_len = strlen(c->jwt_secret);
+    memset(c, 0, sizeof *c);
+    if (config_env_str("JWT_SECRET", NULL))
+        config_fail("JWT_SECRET",
+                    "HS256 tokens are no longer accepted: unset it and set JWT_SIGNING_KEY (user-service) "
+                    "and JWT_VERIFY_KEYS (docs/security.md, \"Token keys\")");
+    if (signs)
+        signer_from_env(c, dev);
+    else if (config_env_str("JWT_SIGNING_KEY", NULL))
+        config_fail("JWT_SIGNING_KEY", "this service only verifies tokens: give the private key to user-service alone "
+                                       "and this one JWT_VERIFY_KEYS");
+    verify_keys_from_env(c, signs, dev);
     c->issuer = config_env_str("JWT_ISSUER", DEFAULT_ISSUER);
     c->ttl_s = config_env_long("JWT_TTL_SECONDS", DEFAULT_TTL_S, 60, TTL_MAX_S);
     c->internal_token = secret_or_dev("INTERNAL_TOKEN", AUTH_INTERNAL_TOKEN_MIN, DEV_INTERNAL_TOKEN, dev);
     if (strlen(c->internal_token) > AUTH_INTERNAL_TOKEN_MAX)
         config_fail("INTERNAL_TOKEN", "too long (at most 200 bytes)");
+}
+
+int auth_keygen_command(int argc, char **argv)
+{
+    unsigned char seed[JWT_SEED_LEN], rnd[KEYGEN_KID_RANDOM];
+    char kid[JWT_KID_MAX + 1];
+    char b64[sodium_base64_ENCODED_LEN(JWT_SEED_LEN, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    struct jwt_signer s;
+
+    if (argc > 1 || (argc == 1 && !jwt_kid_ok(argv[0]))) {
+        fprintf(stderr, "usage: user-service keygen [KID]   (KID: 1 to 32 of A-Z a-z 0-9 . _ -)\n");
+        return 2;
+    }
+    if (argc == 1) {
+        snprintf(kid, sizeof kid, "%s", argv[0]);
+    } else {
+        randombytes_buf(rnd, sizeof rnd);
+        snprintf(kid, sizeof kid, "k%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    }
+    randombytes_buf(seed, sizeof seed);
+    if (jwt_signer_from_seed(&s, kid, seed) != 0)
+        return 1;
+    sodium_bin2base64(b64, sizeof b64, seed, sizeof seed, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    printf("# user-service only (a secret):\nJWT_SIGNING_KID=%s\nJWT_SIGNING_KEY=%s\n", kid, b64);
+    sodium_bin2base64(b64, sizeof b64, s.pk, sizeof s.pk, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    printf("# every service (public; when rotating, add this entry to the list in use):\nJWT_VERIFY_KEYS=%s:%s\n", kid,
+           b64);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(&s, sizeof s);
+    return 0;
 }
 
 int auth_unauthorized(struct reply *rp, const char *detail)
@@ -55,9 +169,10 @@ int auth_unauthorized(struct reply *rp, const char *detail)
 }
 
 /* A few tokens verified lately, per worker thread: a client sends the same token on every
- * request, and verifying it (base64, HMAC, two JSON parses) was a third of the work of
- * GET /users/me (docs/performance.md). Only tokens that verified are kept, compared whole,
- * and used only until their exp; the key never changes while the process runs. */
+ * request, and verifying it (base64, two JSON parses and an Ed25519 signature, which costs
+ * far more than the HMAC that was once a third of the work of GET /users/me,
+ * docs/performance.md) is worth skipping. Only tokens that verified are kept, compared
+ * whole, and used only until their exp; the keys never change while the process runs. */
 #define TOKEN_CACHE_SLOTS 64
 
 struct token_slot {
@@ -106,8 +221,7 @@ int auth_bearer(const struct request *rq, struct reply *rp, const struct auth_co
         *out = slot->claims;
         return 0;
     }
-    st =
-        jwt_verify(h, len, c->issuer, (const unsigned char *)c->jwt_secret, c->jwt_secret_len, now, AUTH_LEEWAY_S, out);
+    st = jwt_verify(h, len, c->issuer, &c->verify, now, AUTH_LEEWAY_S, out);
     if (st == JWT_EXPIRED)
         return auth_unauthorized(rp, "The token has expired; log in again.");
     if (st != JWT_OK)

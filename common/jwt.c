@@ -1,9 +1,9 @@
 /*
- * jwt.c - HS256 JSON Web Tokens: signing and strict verification.
+ * jwt.c - EdDSA (Ed25519) JSON Web Tokens: signing and strict verification.
  *
  * Verification order: structure and alphabet first (cheap, no allocation),
- * then the header's algorithm, then the HMAC, and only then is the payload
- * JSON parsed, so unauthenticated input never reaches the claims parser.
+ * then the header's algorithm and key id, then the signature, and only then is
+ * the payload JSON parsed, so unauthenticated input never reaches the claims parser.
  */
 #include "jwt.h"
 #include "exact_int.h"
@@ -15,10 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define JWT_ALG_NAME "HS256"
+#define JWT_ALG_NAME "EdDSA"
 #define JWT_TYP_NAME "JWT"
 #define JWT_KEY_ALG "alg"
 #define JWT_KEY_TYP "typ"
+#define JWT_KEY_KID "kid"
 #define JWT_CLAIM_SUB "sub"
 #define JWT_CLAIM_ROLE "role"
 #define JWT_CLAIM_IAT "iat"
@@ -28,10 +29,15 @@
 #define JWT_ROLE_USER_STR "user"
 #define JWT_ROLE_ADMIN_STR "admin"
 
-/* The header we emit; verification accepts it with or without "typ". */
-#define JWT_HEADER_JSON "{\"" JWT_KEY_ALG "\":\"" JWT_ALG_NAME "\",\"" JWT_KEY_TYP "\":\"" JWT_TYP_NAME "\"}"
+/* The header we emit (kid filled in); verification accepts it with or without "typ". */
+#define JWT_HEADER_FMT                                                                                                 \
+    "{\"" JWT_KEY_ALG "\":\"" JWT_ALG_NAME "\",\"" JWT_KEY_TYP "\":\"" JWT_TYP_NAME "\",\"" JWT_KEY_KID "\":\"%s\"}"
+#define JWT_HEADER_MAX 128
 
-#define JWT_SIG_LEN crypto_auth_hmacsha256_BYTES
+#define JWT_SIG_LEN crypto_sign_BYTES
+#define JWT_KEYSET_SEP ','
+#define JWT_KID_SEP ':'
+#define JWT_B64_KEY_MAX 64 /* a 32-byte key is 43 characters of base64url */
 #define JWT_B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define JWT_SEGMENTS 3 /* header.payload.signature */
 #define JWT_SEPARATOR '.'
@@ -85,20 +91,6 @@ static const char *jwt_role_name(enum jwt_role role)
     return NULL;
 }
 
-static void jwt_hmac(const unsigned char *key, size_t keylen, const char *msg, size_t len,
-                     unsigned char mac[JWT_SIG_LEN])
-{
-    crypto_auth_hmacsha256_state st;
-
-    /* init/update/final instead of the one-shot call: the latter insists on a
-       32-byte key, while an HS256 secret may be any length >= JWT_MIN_KEY_LEN. */
-    crypto_auth_hmacsha256_init(&st, key, keylen);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, len);
-    crypto_auth_hmacsha256_final(&st, mac);
-    /* The state holds the key-derived inner/outer pads. */
-    sodium_memzero(&st, sizeof st);
-}
-
 /* Appends base64url(bin) at buf[*pos], keeping buf NUL-terminated. */
 static int jwt_b64_append(char *buf, size_t cap, size_t *pos, const void *bin, size_t len)
 {
@@ -121,26 +113,150 @@ static int jwt_char_append(char *buf, size_t cap, size_t *pos, char ch)
     return 0;
 }
 
-int jwt_sign(const struct jwt_claims *c, const char *issuer, const unsigned char *key, size_t keylen, char *out,
-             size_t cap)
+_Static_assert(JWT_SEED_LEN == crypto_sign_SEEDBYTES, "seed length");
+_Static_assert(JWT_PUBLIC_KEY_LEN == crypto_sign_PUBLICKEYBYTES, "public key length");
+_Static_assert(JWT_SECRET_KEY_LEN == crypto_sign_SECRETKEYBYTES, "secret key length");
+
+int jwt_kid_ok(const char *kid)
 {
+    size_t n;
+
+    if (kid == NULL)
+        return 0;
+    for (n = 0; kid[n] != '\0'; n++)
+        if (n >= JWT_KID_MAX || !(jwt_is_b64url_char(kid[n]) || kid[n] == '.'))
+            return 0;
+    return n > 0;
+}
+
+int jwt_signer_from_seed(struct jwt_signer *s, const char *kid, const unsigned char seed[JWT_SEED_LEN])
+{
+    if (s == NULL || seed == NULL || !jwt_kid_ok(kid))
+        return -1;
+    memset(s, 0, sizeof *s);
+    memcpy(s->kid, kid, strlen(kid) + 1);
+    return crypto_sign_seed_keypair(s->pk, s->sk, seed) == 0 ? 0 : -1;
+}
+
+int jwt_parse_key(const char *text, unsigned char *out, size_t n, const char **why)
+{
+    size_t len = 0;
+
+    if (text == NULL || sodium_base642bin(out, n, text, strlen(text), NULL, &len, NULL, JWT_B64_VARIANT) != 0) {
+        *why = "not base64url without padding, or longer than a key";
+        return -1;
+    }
+    if (len != n) {
+        *why = "not a 32-byte key in base64url (43 characters)";
+        return -1;
+    }
+    return 0;
+}
+
+int jwt_keyset_add(struct jwt_keyset *ks, const char *kid, const unsigned char pk[JWT_PUBLIC_KEY_LEN], const char **why)
+{
+    size_t i;
+
+    if (!jwt_kid_ok(kid)) {
+        *why = "a kid must be 1 to 32 characters of A-Z a-z 0-9 . _ -";
+        return -1;
+    }
+    for (i = 0; i < ks->n; i++) {
+        if (strcmp(ks->keys[i].kid, kid) != 0)
+            continue;
+        if (memcmp(ks->keys[i].pk, pk, JWT_PUBLIC_KEY_LEN) == 0)
+            return 0;
+        *why = "one kid names two different keys";
+        return -1;
+    }
+    if (ks->n >= JWT_MAX_VERIFY_KEYS) {
+        *why = "too many keys (at most 4)";
+        return -1;
+    }
+    memcpy(ks->keys[ks->n].kid, kid, strlen(kid) + 1);
+    memcpy(ks->keys[ks->n].pk, pk, JWT_PUBLIC_KEY_LEN);
+    ks->n++;
+    return 0;
+}
+
+static int jwt_is_space(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+int jwt_parse_keyset(const char *text, struct jwt_keyset *ks, const char **why)
+{
+    const char *p = text;
+
+    memset(ks, 0, sizeof *ks);
+    if (text == NULL) {
+        *why = "not set";
+        return -1;
+    }
+    for (;;) {
+        char kid[JWT_KID_MAX + 1], key[JWT_B64_KEY_MAX];
+        unsigned char pk[JWT_PUBLIC_KEY_LEN];
+        const char *end, *colon;
+        size_t klen, vlen;
+
+        while (jwt_is_space(*p))
+            p++;
+        end = strchr(p, JWT_KEYSET_SEP);
+        if (end == NULL)
+            end = p + strlen(p);
+        colon = memchr(p, JWT_KID_SEP, (size_t)(end - p));
+        if (colon == NULL) {
+            *why = "expected kid:key entries separated by commas";
+            return -1;
+        }
+        klen = (size_t)(colon - p);
+        vlen = (size_t)(end - colon - 1);
+        while (vlen > 0 && jwt_is_space(colon[vlen]))
+            vlen--;
+        if (klen == 0 || klen > JWT_KID_MAX) {
+            *why = "a kid must be 1 to 32 characters of A-Z a-z 0-9 . _ -";
+            return -1;
+        }
+        if (vlen >= sizeof key) {
+            *why = "not a 32-byte key in base64url (43 characters)";
+            return -1;
+        }
+        memcpy(kid, p, klen);
+        kid[klen] = '\0';
+        memcpy(key, colon + 1, vlen);
+        key[vlen] = '\0';
+        if (jwt_parse_key(key, pk, sizeof pk, why) != 0 || jwt_keyset_add(ks, kid, pk, why) != 0)
+            return -1;
+        if (*end == '\0')
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+int jwt_sign(const struct jwt_claims *c, const char *issuer, const struct jwt_signer *s, char *out, size_t cap)
+{
+    char header[JWT_HEADER_MAX];
     char payload[JWT_BUF_LEN];
     char token[JWT_BUF_LEN]; /* token + NUL: anything longer would not verify */
-    unsigned char mac[JWT_SIG_LEN];
+    unsigned char sig[JWT_SIG_LEN];
     const char *role;
     size_t pos = 0;
-    int n;
+    int n, h;
     int rc = -1;
 
-    if (c == NULL || issuer == NULL || key == NULL || out == NULL)
+    if (c == NULL || issuer == NULL || s == NULL || out == NULL)
         goto out;
-    if (keylen < JWT_MIN_KEY_LEN || !jwt_issuer_ok(issuer))
+    if (!jwt_kid_ok(s->kid) || !jwt_issuer_ok(issuer))
         goto out;
     role = jwt_role_name(c->role);
     /* Refuse to mint tokens that jwt_verify would reject. */
     if (role == NULL || c->sub <= 0 || c->ver < 0 || !jwt_time_ok(c->iat) || !jwt_time_ok(c->exp))
         goto out;
 
+    h = snprintf(header, sizeof header, JWT_HEADER_FMT, s->kid);
+    if (h < 0 || (size_t)h >= sizeof header)
+        goto out;
     n = snprintf(payload, sizeof payload,
                  "{\"" JWT_CLAIM_SUB "\":\"%lld\",\"" JWT_CLAIM_ROLE "\":\"%s\",\"" JWT_CLAIM_IAT
                  "\":%lld,\"" JWT_CLAIM_EXP "\":%lld,\"" JWT_CLAIM_ISS "\":\"%s\",\"" JWT_CLAIM_VER "\":%d}",
@@ -149,13 +265,14 @@ int jwt_sign(const struct jwt_claims *c, const char *issuer, const unsigned char
         goto out;
 
     token[0] = '\0';
-    if (jwt_b64_append(token, sizeof token, &pos, JWT_HEADER_JSON, strlen(JWT_HEADER_JSON)) != 0 ||
+    if (jwt_b64_append(token, sizeof token, &pos, header, (size_t)h) != 0 ||
         jwt_char_append(token, sizeof token, &pos, JWT_SEPARATOR) != 0 ||
         jwt_b64_append(token, sizeof token, &pos, payload, (size_t)n) != 0)
         goto out;
-    jwt_hmac(key, keylen, token, pos, mac);
+    if (crypto_sign_detached(sig, NULL, (const unsigned char *)token, pos, s->sk) != 0)
+        goto out;
     if (jwt_char_append(token, sizeof token, &pos, JWT_SEPARATOR) != 0 ||
-        jwt_b64_append(token, sizeof token, &pos, mac, sizeof mac) != 0)
+        jwt_b64_append(token, sizeof token, &pos, sig, sizeof sig) != 0)
         goto out;
 
     if (pos + 1 > cap)
@@ -237,11 +354,14 @@ out:
     return rc;
 }
 
-static enum jwt_status jwt_check_header(unsigned char *buf, size_t len)
+/* Checks the header and returns (in *key) the verification key its kid names. */
+static enum jwt_status jwt_check_header(unsigned char *buf, size_t len, const struct jwt_keyset *ks,
+                                        const struct jwt_verify_key **key)
 {
     cJSON *root = NULL;
     const cJSON *item;
     enum jwt_status st = JWT_MALFORMED;
+    size_t i;
 
     if (jwt_parse_object(buf, len, &root) != 0)
         goto out;
@@ -250,17 +370,29 @@ static enum jwt_status jwt_check_header(unsigned char *buf, size_t len)
         st = JWT_BAD_ALG;
         goto out;
     }
-    /* Nothing but alg and typ: members such as "crit", "kid" or "jku" would ask
+    /* Nothing but alg, kid and typ: members such as "crit", "jwk" or "jku" would ask
        us to honour semantics we do not implement. */
     for (item = root->child; item != NULL; item = item->next) {
         if (strcmp(item->string, JWT_KEY_ALG) == 0)
+            continue;
+        if (strcmp(item->string, JWT_KEY_KID) == 0 && cJSON_IsString(item))
             continue;
         if (strcmp(item->string, JWT_KEY_TYP) == 0 && cJSON_IsString(item) &&
             strcmp(item->valuestring, JWT_TYP_NAME) == 0)
             continue;
         goto out;
     }
-    st = JWT_OK;
+    item = cJSON_GetObjectItemCaseSensitive(root, JWT_KEY_KID);
+    if (item == NULL)
+        goto out; /* every token we sign names its key */
+    st = JWT_UNKNOWN_KID;
+    for (i = 0; ks != NULL && i < ks->n && i < JWT_MAX_VERIFY_KEYS; i++) {
+        if (strcmp(ks->keys[i].kid, item->valuestring) == 0) {
+            *key = &ks->keys[i];
+            st = JWT_OK;
+            break;
+        }
+    }
 out:
     cJSON_Delete(root);
     return st;
@@ -355,14 +487,14 @@ out:
     return st;
 }
 
-enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer, const unsigned char *key, size_t keylen,
+enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer, const struct jwt_keyset *ks,
                            long long now, long long leeway, struct jwt_claims *out)
 {
     struct jwt_segment seg[JWT_SEGMENTS];
     unsigned char header[JWT_BUF_LEN];
     unsigned char payload[JWT_BUF_LEN];
     unsigned char sig[JWT_SIG_LEN];
-    unsigned char mac[JWT_SIG_LEN];
+    const struct jwt_verify_key *key = NULL;
     struct jwt_claims claims;
     size_t hlen, plen, siglen;
     enum jwt_status st = JWT_MALFORMED;
@@ -377,7 +509,7 @@ enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer, co
         jwt_b64_decode(&seg[1], payload, JWT_MAX_LEN, &plen) != 0)
         goto out;
 
-    st = jwt_check_header(header, hlen);
+    st = jwt_check_header(header, hlen, ks, &key);
     if (st != JWT_OK)
         goto out;
 
@@ -386,11 +518,10 @@ enum jwt_status jwt_verify(const char *token, size_t len, const char *issuer, co
         goto out;
 
     st = JWT_BAD_SIGNATURE;
-    if (key == NULL || keylen < JWT_MIN_KEY_LEN)
-        goto out;
-    /* The signed input is the raw "header.payload" text, up to the second dot. */
-    jwt_hmac(key, keylen, token, (size_t)(seg[1].p - token) + seg[1].n, mac);
-    if (sodium_memcmp(mac, sig, sizeof mac) != 0) /* constant time */
+    /* The signed input is the raw "header.payload" text, up to the second dot.
+       libsodium refuses non-canonical signatures and small-order keys. */
+    if (crypto_sign_verify_detached(sig, (const unsigned char *)token, (size_t)(seg[1].p - token) + seg[1].n,
+                                    key->pk) != 0)
         goto out;
 
     memset(&claims, 0, sizeof claims);
@@ -416,6 +547,7 @@ const char *jwt_status_str(enum jwt_status s)
     case JWT_OK: return "ok";
     case JWT_MALFORMED: return "malformed token";
     case JWT_BAD_ALG: return "unsupported algorithm";
+    case JWT_UNKNOWN_KID: return "unknown key id";
     case JWT_BAD_SIGNATURE: return "bad signature";
     case JWT_EXPIRED: return "token expired";
     case JWT_BAD_ISSUER: return "wrong issuer";

@@ -41,7 +41,7 @@ static void usage(const struct service_def *d, FILE *f)
             "%s"
             "       %s --help | --version\n\n"
             "Configuration is read from the environment; see README.md for every variable.\n"
-            "  %s (default %s), %s, WORKERS, LOG_LEVEL, JWT_SECRET, INTERNAL_TOKEN, ...\n",
+            "  %s (default %s), %s, WORKERS, LOG_LEVEL, JWT_VERIFY_KEYS, INTERNAL_TOKEN, ...\n",
             d->name, ECOMOVEX_VERSION, d->summary, d->name, d->name, d->migrate_db_var ? d->migrate_db_var : d->db_var,
             d->db_var, d->name, d->addr_var, d->commands_help ? d->commands_help : "", d->name, d->addr_var,
             d->addr_default, d->db_var);
@@ -160,7 +160,9 @@ int service_main(int argc, char **argv, const struct service_def *d)
     service_db_url = config_env_str(d->db_var, d->db_default);
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(d, argc - 2, argv + 2);
-    auth_config_from_env(&service_auth);
+    if (d->signs_tokens && strcmp(cmd, "keygen") == 0)
+        return auth_keygen_command(argc - 2, argv + 2);
+    auth_config_from_env(&service_auth, d->signs_tokens);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(d);
     if (d->command) {

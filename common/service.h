@@ -28,6 +28,9 @@ struct service_def {
     /* Extra subcommands ("reconcile"): returns an exit status, or -1 if cmd is unknown. */
     int (*command)(const char *cmd, int argc, char **argv);
     const char *commands_help; /* extra lines for --help */
+    /* 1 for user-service: it holds the private key and signs tokens (auth_config_from_env),
+     * and has the keygen command. Every other service only verifies. */
+    int signs_tokens;
 };
 
 /* The shared configuration, read once by service_main before setup runs. */

@@ -4,7 +4,10 @@
 #   which `migrate` uses) and USER_DB_ADMIN_URL / DEST_DB_ADMIN_URL (its superuser, for the
 #   tests and scripts/db.sh only): the daemons serve as the runtime role, DML only,
 #   exactly as in compose and Kubernetes (deploy/postgres/roles.sql).
-#   JWT_SECRET and INTERNAL_TOKEN (generated once into $RUN_DIR/secrets.env when unset).
+#   The token keys (JWT_SIGNING_KID / JWT_SIGNING_KEY, user-service's Ed25519 private key, and
+#   JWT_VERIFY_KEYS, the public key every service verifies with) and INTERNAL_TOKEN, generated
+#   once into $RUN_DIR/secrets.env. Start destination-service through ecomovex_verifier_env:
+#   it refuses the signing key.
 # shellcheck shell=bash
 
 ECOMOVEX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,18 +21,42 @@ DEST_LOCAL=0
 [ -n "${USER_DB_URL:-}" ] || USERS_LOCAL=1
 [ -n "${DEST_DB_URL:-}" ] || DEST_LOCAL=1
 
+# Prints "KID KEY PUBLIC": a new Ed25519 key pair, base64url, as `user-service keygen` does
+# (a PKCS#8 / SPKI DER file ends with the 32-byte seed / public key).
+ecomovex_keypair() {
+  local kid=$1 der
+  der=$(mktemp)
+  openssl genpkey -algorithm ed25519 -outform DER -out "$der" 2>/dev/null || { rm -f "$der"; return 1; }
+  printf '%s %s %s\n' "$kid" \
+    "$(tail -c 32 "$der" | base64 | tr '+/' '-_' | tr -d '=\n')" \
+    "$(openssl pkey -inform DER -in "$der" -pubout -outform DER | tail -c 32 | base64 | tr '+/' '-_' | tr -d '=\n')"
+  rm -f "$der"
+}
+
 ecomovex_secrets() {
-  local f="$RUN_DIR/secrets.env"
+  local f="$RUN_DIR/secrets.env" kid key pub
   mkdir -p "$RUN_DIR"
-  if [ ! -f "$f" ]; then
+  # a secrets.env from before the Ed25519 keys (it held JWT_SECRET) is made again
+  if [ ! -f "$f" ] || ! grep -q '^JWT_SIGNING_KEY=' "$f"; then
+    read -r kid key pub < <(ecomovex_keypair "k$(date +%Y%m%d)")
+    [ -n "$pub" ] || { echo "env.sh: could not make a key pair (openssl genpkey ed25519)" >&2; return 1; }
     (umask 077; {
-      echo "JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')"
+      echo "JWT_SIGNING_KID=$kid"
+      echo "JWT_SIGNING_KEY=$key"
+      echo "JWT_VERIFY_KEYS=$kid:$pub"
       echo "INTERNAL_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '\n=+/')"
     } >"$f")
   fi
   # shellcheck disable=SC1090
   . "$f"
-  export JWT_SECRET="${JWT_SECRET_OVERRIDE:-$JWT_SECRET}" INTERNAL_TOKEN="${INTERNAL_TOKEN_OVERRIDE:-$INTERNAL_TOKEN}"
+  unset JWT_SECRET
+  export JWT_SIGNING_KID JWT_SIGNING_KEY JWT_VERIFY_KEYS
+  export INTERNAL_TOKEN="${INTERNAL_TOKEN_OVERRIDE:-$INTERNAL_TOKEN}"
+}
+
+# Runs "$@" without the signing key: for destination-service, which only verifies.
+ecomovex_verifier_env() {
+  env -u JWT_SIGNING_KEY -u JWT_SIGNING_KID "$@"
 }
 
 # The extensions of the destinations database that its owner may not create (not trusted).

@@ -28,7 +28,7 @@ export USER_SERVICE_URL=${USER_SERVICE_URL:-http://$USER_SERVICE_ADDR}
 export MEDIA_DIR=${MEDIA_DIR:-$RUN_DIR/media}
 mkdir -p "$MEDIA_DIR"
 
-"$ECOMOVEX_ROOT/$BUILD/destination-service" serve & pids+=($!)
+ecomovex_verifier_env "$ECOMOVEX_ROOT/$BUILD/destination-service" serve & pids+=($!)
 "$ECOMOVEX_ROOT/$BUILD/user-service" serve & pids+=($!)
 
 for url in "http://$DEST_SERVICE_ADDR/readyz" "http://$USER_SERVICE_ADDR/readyz"; do

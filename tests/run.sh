@@ -48,7 +48,7 @@ setup_databases() {
   trap teardown_databases EXIT
   PG_FAST=1 ecomovex_databases_up || return 1
   ecomovex_secrets
-  export INTERNAL_TOKEN JWT_SECRET
+  export INTERNAL_TOKEN
   # Each database is migrated by its own daemon's `migrate --seed` (skipped when that
   # binary is not built, for a suite run with SERVICES naming one side only).
   if [ -x "$ROOT/$BUILD/user-service" ]; then

@@ -123,7 +123,9 @@ static const struct service_def def = {
     .teardown = teardown,
     .command = command,
     .commands_help = "       user-service reconcile          mark reviews and plan stops whose destination is gone\n"
-                     "       user-service make-admin EMAIL   make the account of EMAIL an administrator\n",
+                     "       user-service make-admin EMAIL   make the account of EMAIL an administrator\n"
+                     "       user-service keygen [KID]       print a new token signing key and its public key\n",
+    .signs_tokens = 1,
 };
 
 int main(int argc, char **argv)

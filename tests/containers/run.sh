@@ -44,7 +44,10 @@ HARDEN=(--read-only --cap-drop ALL --security-opt no-new-privileges)
 WORK=$(mktemp -d /tmp/ecomovex-containers.XXXXXX)
 # Throwaway secrets for this run only.
 DBPASS=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-JWT=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+# the token key pair, as `user-service keygen` makes it (scripts/env.sh: openssl)
+# shellcheck source=../../scripts/env.sh
+RUN_DIR=$WORK . "$ROOT/scripts/env.sh"
+read -r JWT_KID JWT_KEY JWT_PUB < <(ecomovex_keypair k1)
 ITOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 passed=0
@@ -306,7 +309,9 @@ fi
 
 USER_ENV=(-e PGPASSWORD="$DBPASS" -e "USER_DB_URL=postgresql://ecomovex@$NAME-users-db:5432/ecomovex_users")
 DEST_ENV=(-e PGPASSWORD="$DBPASS" -e "DEST_DB_URL=postgresql://ecomovex@$NAME-dest-db:5432/ecomovex_destinations")
-SECRETS=(-e "JWT_SECRET=$JWT" -e "INTERNAL_TOKEN=$ITOKEN" -e SHUTDOWN_GRACE_SECONDS=5)
+# both get the public key; only user-service gets the private one (USER_SECRETS)
+SECRETS=(-e "JWT_VERIFY_KEYS=$JWT_KID:$JWT_PUB" -e "INTERNAL_TOKEN=$ITOKEN" -e SHUTDOWN_GRACE_SECONDS=5)
+USER_SECRETS=("${SECRETS[@]}" -e "JWT_SIGNING_KID=$JWT_KID" -e "JWT_SIGNING_KEY=$JWT_KEY")
 GRACE=10 # podman stop -t: the grace period given, above the daemons' SHUTDOWN_GRACE_SECONDS
 pm volume create --label "$LABEL" "$NAME-media" >/dev/null
 
@@ -334,7 +339,7 @@ pm run -d --name "$DS" --label "$LABEL" "${NET[@]}" "${ULIMITS[@]}" "${HARDEN[@]
   "localhost/ecomovex/destination-service:$TAG" >/dev/null
 # user-service writes only its media volume (and /tmp): docs/operations.md.
 pm run -d --name "$US" --label "$LABEL" "${NET[@]}" "${ULIMITS[@]}" "${HARDEN[@]}" --tmpfs /tmp \
-  -v "$NAME-media:/var/lib/ecomovex/media" -p "127.0.0.1:$UPORT:8081" "${USER_ENV[@]}" "${SECRETS[@]}" \
+  -v "$NAME-media:/var/lib/ecomovex/media" -p "127.0.0.1:$UPORT:8081" "${USER_ENV[@]}" "${USER_SECRETS[@]}" \
   -e "DESTINATION_SERVICE_URL=http://$DS:8082" "localhost/ecomovex/user-service:$TAG" >/dev/null
 
 serve_checks() { # IMAGE CONTAINER PORT
@@ -441,8 +446,8 @@ for ((i = 0; i < 50; i++)); do
   sleep 0.2
 done
 GPORT=$(free_port)
-printf 'POSTGRES_PASSWORD=%s\nDB_OWNER_PASSWORD=%s\nDB_APP_PASSWORD=%s\nJWT_SECRET=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
-  "$DBPASS" "$DBPASS-owner" "$DBPASS-app" "$JWT" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
+printf 'POSTGRES_PASSWORD=%s\nDB_OWNER_PASSWORD=%s\nDB_APP_PASSWORD=%s\nJWT_SIGNING_KID=%s\nJWT_SIGNING_KEY=%s\nJWT_VERIFY_KEYS=%s\nINTERNAL_TOKEN=%s\nECOMOVEX_TAG=%s\nGATEWAY_PORT=%s\n' \
+  "$DBPASS" "$DBPASS-owner" "$DBPASS-app" "$JWT_KID" "$JWT_KEY" "$JWT_KID:$JWT_PUB" "$ITOKEN" "$TAG" "127.0.0.1:$GPORT" >"$WORK/compose.env"
 COMPOSE=(docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/compose.test-only.yml --env-file "$WORK/compose.env")
 
 # The health-check timer podman would run under systemd: each project container's own check.

@@ -29,7 +29,7 @@ const addFormats = require("ajv-formats").default;
 
 const argBuild = process.argv.indexOf("--build");
 const BUILD = argBuild > 0 ? process.argv[argBuild + 1] : process.env.BUILD || "build";
-const SECRET_VARS = ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD", "DB_OWNER_PASSWORD",
+const SECRET_VARS = ["JWT_SIGNING_KEY", "JWT_SIGNING_KID", "JWT_VERIFY_KEYS", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "PGPASSWORD", "DB_OWNER_PASSWORD",
   "DB_APP_PASSWORD"];
 // The user of a libpq URI (postgresql://user@host/db) or conninfo string (user=...).
 const dbUser = (url) => (String(url).match(/^postgres(?:ql)?:\/\/([^@:/]+)[@:]/) || String(url).match(/(?:^|\s)user=(\S+)/) || [])[1];
@@ -101,7 +101,8 @@ function interpolate(value, env, errors, where) {
 
 function composeChecks() {
   const raw = parseYamlDocs("docker-compose.yml")[0];
-  const fakeEnv = { JWT_SECRET: "j".repeat(48), INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24),
+  const fakeEnv = { JWT_SIGNING_KEY: "s".repeat(43), JWT_SIGNING_KID: "k1", JWT_VERIFY_KEYS: "k1:" + "v".repeat(43),
+    INTERNAL_TOKEN: "i".repeat(24), POSTGRES_PASSWORD: "p".repeat(24),
     DB_OWNER_PASSWORD: "o".repeat(24), DB_APP_PASSWORD: "a".repeat(24) };
   const errs = [];
   const doc = interpolate(raw, fakeEnv, errs, "compose");
@@ -137,11 +138,11 @@ function composeChecks() {
     return validate.errors.map((e) => `${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
   });
 
-  check("compose: refuses to start without JWT_SECRET, INTERNAL_TOKEN and the three database passwords", () => {
+  check("compose: refuses to start without the token keys, INTERNAL_TOKEN and the three database passwords", () => {
     const missing = [];
     interpolate(raw, {}, missing, "compose");
     const named = new Set(missing.map((m) => m.split(": ")[1]));
-    return ["JWT_SECRET", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"]
+    return ["JWT_SIGNING_KEY", "JWT_SIGNING_KID", "JWT_VERIFY_KEYS", "INTERNAL_TOKEN", "POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"]
       .filter((v) => !named.has(v))
       .map((v) => `${v} is not required (\${${v}:?...}) by the file`);
   });
@@ -257,7 +258,10 @@ function composeChecks() {
     if (!String(env("user-service").USER_DB_URL).includes("@users-db:")) p.push("USER_DB_URL must point at users-db");
     if (!String(env("destination-service").DEST_DB_URL).includes("@destinations-db:")) p.push("DEST_DB_URL must point at destinations-db");
     for (const svc of ["user-service", "destination-service"])
-      for (const k of ["JWT_SECRET", "INTERNAL_TOKEN", "PGPASSWORD"]) if (!env(svc)[k]) p.push(`${svc}: ${k} is not set`);
+      for (const k of ["JWT_VERIFY_KEYS", "INTERNAL_TOKEN", "PGPASSWORD"]) if (!env(svc)[k]) p.push(`${svc}: ${k} is not set`);
+    for (const k of ["JWT_SIGNING_KEY", "JWT_SIGNING_KID"]) if (!env("user-service")[k]) p.push(`user-service: ${k} is not set`);
+    // issue 19: the verifier never holds the private key (it refuses to start with it)
+    for (const [svc, e] of Object.entries(s)) if (svc !== "user-service" && e.environment?.JWT_SIGNING_KEY) p.push(`${svc}: must not get JWT_SIGNING_KEY`);
     const g = s.gateway;
     for (const svc of ["user-service", "destination-service"])
       if (g.depends_on?.[svc]?.condition !== "service_healthy") p.push(`gateway: must wait for ${svc} healthy`);
@@ -413,7 +417,7 @@ function dockerfileChecks() {
       for (const [re, what] of need) if (!re.test(text)) p.push(`missing: ${what}`);
       for (const m of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm))
         for (const src of m[1].split(/\s+/)) if (!exists(src)) p.push(`COPY source ${src} does not exist`);
-      if (/^(ENV|ARG) .*(JWT_SECRET|INTERNAL_TOKEN|PGPASSWORD)/m.test(text)) p.push("a secret is baked into the image");
+      if (/^(ENV|ARG) .*(JWT_SIGNING_KEY|JWT_SECRET|INTERNAL_TOKEN|PGPASSWORD)/m.test(text)) p.push("a secret is baked into the image");
       return p;
     });
     check(`dockerfile: ${rel} runtime packages provide every library ${BUILD}/${svc} loads`, () => {
@@ -521,7 +525,10 @@ function k8sChecks() {
       const sk = e.valueFrom?.secretKeyRef;
       if (cm && !(configMaps[cm.name] && cm.key in configMaps[cm.name])) p.push(`${where}: ${e.name} refers to missing ConfigMap key ${cm.name}/${cm.key}`);
       if (sk && !(secrets[sk.name] && sk.key in secrets[sk.name])) p.push(`${where}: ${e.name} refers to ${sk.name}/${sk.key}, absent from secret.example.yaml`);
-      if (["JWT_SECRET", "INTERNAL_TOKEN", "PGPASSWORD"].includes(e.name) && !sk) p.push(`${where}: ${e.name} must come from a Secret`);
+      if (["JWT_SIGNING_KEY", "JWT_SIGNING_KID", "JWT_VERIFY_KEYS", "INTERNAL_TOKEN", "PGPASSWORD"].includes(e.name) && !sk) p.push(`${where}: ${e.name} must come from a Secret`);
+      // issue 19: only user-service holds the private key
+      if (e.name === "JWT_SIGNING_KEY" && !where.startsWith("user-service")) p.push(`${where}: must not get JWT_SIGNING_KEY (only user-service signs tokens)`);
+      if (e.name === "JWT_SECRET") p.push(`${where}: JWT_SECRET (HS256) is gone; the daemons refuse it`);
     }
     for (const vm of c.volumeMounts || []) if (!(podSpec.volumes || []).some((v) => v.name === vm.name)) p.push(`${where}: volume ${vm.name} is not declared`);
   };
@@ -656,7 +663,7 @@ function k8sChecks() {
       if (env[urlVar]?.configMapKeyRef?.key !== urlVar) p.push(`${svc}: the initContainer's ${urlVar} must come from the ConfigMap`);
       if (JSON.stringify(main.env || []).includes(pwKey)) p.push(`${svc}: the daemon container must not get ${pwKey}`);
       if (env.PGPASSWORD?.secretKeyRef?.key !== pwKey) p.push(`${svc}: the initContainer's PGPASSWORD must be the Secret's ${pwKey}`);
-      for (const k of ["JWT_SECRET", "INTERNAL_TOKEN"]) if (env[k]) p.push(`${svc}: the migrate initContainer needs no ${k}`);
+      for (const k of ["JWT_SIGNING_KEY", "JWT_VERIFY_KEYS", "INTERNAL_TOKEN"]) if (env[k]) p.push(`${svc}: the migrate initContainer needs no ${k}`);
       containerRules(`${svc} initContainer migrate`, m, spec, p);
       const j = jobs[jobName];
       if (j && j.spec.template.spec.containers[0].image !== main.image) p.push(`${jobName}: image ${j.spec.template.spec.containers[0].image} differs from ${svc}'s ${main.image}`);
@@ -778,7 +785,7 @@ function k8sChecks() {
     for (const r of listed) if (!files.includes(r)) p.push(`kustomization.yaml lists missing ${r}`);
     for (const [name, data] of Object.entries(secrets)) {
       for (const [k, v] of Object.entries(data)) if (v !== "CHANGE-ME") p.push(`${name}.${k} must be the placeholder CHANGE-ME, not a value`);
-      // Too short for the daemons: JWT_SECRET >= 32 bytes, INTERNAL_TOKEN >= 16 bytes.
+      // Refused by the daemons: not a base64url key (JWT_SIGNING_KEY, JWT_VERIFY_KEYS), INTERNAL_TOKEN < 16 bytes.
     }
     return p;
   });

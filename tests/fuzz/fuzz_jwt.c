@@ -1,8 +1,9 @@
 /* fuzz_jwt: bearer tokens through jwt_verify(), and sign -> verify round trips.
  *
  * The first byte picks the mode. Mode 0..127: the rest is a token, verified with a fixed
- * key and issuer (as auth_bearer does) at a fixed "now"; an accepted token must carry sane
- * claims, and the same token must fail under another key or issuer. Mode 128..255: the
+ * Ed25519 key set and issuer (as auth_bearer does) at a fixed "now"; an accepted token must
+ * carry sane claims, and the same token must fail under another key (same kid), an empty
+ * key set, or another issuer. Mode 128..255: the
  * rest is read as claims (sub, role, iat, exp, ver, issuer); a token jwt_sign() agrees to
  * make must verify to exactly those claims, and not under another key. */
 #include <sodium.h>
@@ -11,10 +12,9 @@
 
 #include "jwt.h"
 
-static const unsigned char key[] = "fuzzing-key-0123456789abcdef-0123456789";
-static const unsigned char other[] = "fuzzing-key-0123456789abcdef-0123456789X";
-#define KEYLEN (sizeof key - 1)
-#define NOW 1764000000LL /* 2025-11-24 */
+static struct jwt_signer signer;
+static struct jwt_keyset keys, other, none; /* "k1": signer's key / another key / nothing */
+#define NOW 1764000000LL                    /* 2025-11-24 */
 #define LEEWAY 30
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -22,7 +22,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    unsigned char seed[JWT_SEED_LEN];
+    struct jwt_signer o;
+    const char *why;
+
     if (sodium_init() < 0)
+        abort();
+    memset(seed, 0x55, sizeof seed);
+    if (jwt_signer_from_seed(&signer, "k1", seed) != 0 || jwt_keyset_add(&keys, "k1", signer.pk, &why) != 0)
+        abort();
+    memset(seed, 0x66, sizeof seed);
+    if (jwt_signer_from_seed(&o, "k1", seed) != 0 || jwt_keyset_add(&other, "k1", o.pk, &why) != 0)
         abort();
     return 0;
 }
@@ -50,19 +60,19 @@ static void verify_token(const uint8_t *data, size_t size)
         abort();
     if (size)
         memcpy(tok, data, size);
-    st = jwt_verify(tok, size, "ecomovex", key, KEYLEN, NOW, LEEWAY, &c);
+    st = jwt_verify(tok, size, "ecomovex", &keys, NOW, LEEWAY, &c);
     FUZZ_CHECK(jwt_status_str(st) != NULL);
     if (st == JWT_OK) {
         FUZZ_CHECK(c.sub > 0);
         FUZZ_CHECK(c.role == JWT_ROLE_USER || c.role == JWT_ROLE_ADMIN);
         FUZZ_CHECK(c.ver >= 0 && c.exp > NOW - LEEWAY && c.iat >= 0);
-        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", other, sizeof other - 1, NOW, LEEWAY, &c) != JWT_OK);
-        FUZZ_CHECK(jwt_verify(tok, size, "other", key, KEYLEN, NOW, LEEWAY, &c) != JWT_OK);
-        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", key, 16, NOW, LEEWAY, &c) != JWT_OK); /* short key */
+        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", &other, NOW, LEEWAY, &c) != JWT_OK);
+        FUZZ_CHECK(jwt_verify(tok, size, "other", &keys, NOW, LEEWAY, &c) != JWT_OK);
+        FUZZ_CHECK(jwt_verify(tok, size, "ecomovex", &none, NOW, LEEWAY, &c) != JWT_OK);
     }
     /* leeway and now at their extremes must not overflow */
-    (void)jwt_verify(tok, size, "ecomovex", key, KEYLEN, -9223372036854775807LL - 1, 9223372036854775807LL, &c);
-    (void)jwt_verify(tok, size, "ecomovex", key, KEYLEN, 9223372036854775807LL, -5, &c);
+    (void)jwt_verify(tok, size, "ecomovex", &keys, -9223372036854775807LL - 1, 9223372036854775807LL, &c);
+    (void)jwt_verify(tok, size, "ecomovex", &keys, 9223372036854775807LL, -5, &c);
     free(tok);
 }
 
@@ -85,14 +95,14 @@ static void round_trip(const uint8_t *data, size_t size)
     in.ver = (int)take(&data, &size);
     issuer = fuzz_strndup(data, size); /* the rest */
 
-    if (jwt_sign(&in, issuer, key, KEYLEN, token, small ? 64 : sizeof token) == 0) {
+    if (jwt_sign(&in, issuer, &signer, token, small ? 64 : sizeof token) == 0) {
         size_t len = strlen(token);
         FUZZ_CHECK(len > 0 && len <= JWT_MAX_LEN);
-        FUZZ_CHECK(jwt_verify(token, len, issuer, key, KEYLEN, in.exp - 1, 0, &out) == JWT_OK);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, &keys, in.exp - 1, 0, &out) == JWT_OK);
         FUZZ_CHECK(out.sub == in.sub && out.role == in.role && out.iat == in.iat && out.exp == in.exp &&
                    out.ver == in.ver);
-        FUZZ_CHECK(jwt_verify(token, len, issuer, other, sizeof other - 1, in.exp - 1, 0, &out) == JWT_BAD_SIGNATURE);
-        FUZZ_CHECK(jwt_verify(token, len, issuer, key, KEYLEN, in.exp, 0, &out) == JWT_EXPIRED);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, &other, in.exp - 1, 0, &out) == JWT_BAD_SIGNATURE);
+        FUZZ_CHECK(jwt_verify(token, len, issuer, &keys, in.exp, 0, &out) == JWT_EXPIRED);
     }
     free(issuer);
 }

@@ -838,7 +838,8 @@ def test_out_of_file_descriptors_pauses_accepting_without_spinning(h):
     from harness import free_port
 
     port = free_port()
-    env = dict(h.env, DEST_SERVICE_ADDR="127.0.0.1:%d" % port, HTTP_IDLE_TIMEOUT_SECONDS="60", WORKERS="2")
+    env = h.env_for(h.dest.binary, DEST_SERVICE_ADDR="127.0.0.1:%d" % port, HTTP_IDLE_TIMEOUT_SECONDS="60",
+                    WORKERS="2")
     log_path = h.log_dir + "/destination-service-emfile.log"
 
     def limit():

@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import time
 
+import ed25519
 from harness import problem_ok
 from accounts import PASSWORD, api, new_user, register, uniq
 
@@ -115,7 +116,8 @@ def test_token_claims_follow_the_contract(h):
     assert claims["sub"] == str(u["id"]) and claims["role"] == "user" and claims["iss"] == "ecomovex"
     assert claims["exp"] - claims["iat"] == 3600 and abs(claims["iat"] - time.time()) < 60
     header = u["token"].split(".")[0]
-    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "HS256"
+    hdr = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    assert hdr == {"alg": "EdDSA", "typ": "JWT", "kid": h.signing_key.kid}, hdr
 
 
 def test_email_is_trimmed_and_lower_cased_and_login_ignores_case(h):
@@ -455,12 +457,15 @@ def test_bad_tokens_are_401(h):
     u = new_user(h)
     now = int(time.time())
     bad = {
-        "other secret": h.jwt(u["id"], secret="another-secret-that-is-long-enough-1234"),
+        "other key, same kid": h.jwt(u["id"], key=ed25519.Key.generate(h.signing_key.kid)),
+        "unknown kid": h.jwt(u["id"], kid="nobody"),
+        "no kid": h.jwt(u["id"], header={"alg": "EdDSA", "typ": "JWT"}),
+        "HS256 keyed with the public key": h.jwt(u["id"], alg="HS256", hmac_key=h.signing_key.public),
         "expired": h.jwt(u["id"], ttl=-120),
         "malformed": "not.a.token",
         "garbage": "abc",
         "alg none": h.jwt(u["id"], header={"alg": "none", "typ": "JWT"}).rsplit(".", 1)[0] + ".",
-        "alg HS512": h.jwt(u["id"], header={"alg": "HS512", "typ": "JWT"}),
+        "alg HS512": h.jwt(u["id"], header={"alg": "HS512", "typ": "JWT", "kid": h.signing_key.kid}),
         "wrong issuer": h.jwt(u["id"], iss="someone-else"),
         "old version": h.jwt(u["id"], ver=7),
         "missing sub": h.jwt(u["id"], payload={"role": "user", "iat": now, "exp": now + 60, "iss": "ecomovex"}),

@@ -10,6 +10,7 @@ import time
 import unicodedata
 import urllib.parse
 
+import ed25519
 import search_ref
 from harness import b64url, problem_ok
 
@@ -108,7 +109,9 @@ def alg_none_token(h):
 def bad_tokens(h):
     """(label, token) pairs that must all be refused with 401."""
     return [
-        ("bad signature", h.jwt(1, role="admin", secret="x" * 48)),
+        ("bad signature", h.jwt(1, role="admin", key=ed25519.Key.generate(h.signing_key.kid))),
+        ("unknown kid", h.jwt(1, role="admin", kid="nobody")),
+        ("HS256 keyed with the public key", h.jwt(1, role="admin", alg="HS256", hmac_key=h.signing_key.public)),
         ("expired", h.jwt(1, role="admin", ttl=-3600)),
         ("alg none, empty signature", alg_none_token(h)),
         ("alg none, signed anyway", h.jwt(1, role="admin", alg="none")),

@@ -251,13 +251,13 @@ def test_200_concurrent_connections_all_answered(h):
 
 def test_bad_config_value_exits_2_naming_the_variable(h):
     import subprocess
-    env = dict(h.env, WORKERS="lots")
+    env = h.env_for(h.dest.binary, WORKERS="lots")
     p = subprocess.run([h.dest.binary, "serve"], env=env, capture_output=True, text=True, timeout=10)
     assert p.returncode == 2 and "WORKERS" in p.stderr, (p.returncode, p.stderr)
-    env = dict(h.env, JWT_SECRET="short")
+    env = h.env_for(h.dest.binary, JWT_VERIFY_KEYS="k1:short")
     env.pop("ECOMOVEX_DEV", None)
     p = subprocess.run([h.dest.binary, "serve"], env=env, capture_output=True, text=True, timeout=10)
-    assert p.returncode == 2 and "JWT_SECRET" in p.stderr, (p.returncode, p.stderr)
+    assert p.returncode == 2 and "JWT_VERIFY_KEYS" in p.stderr, (p.returncode, p.stderr)
 
 
 def test_help_and_version(h):

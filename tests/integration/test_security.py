@@ -4,13 +4,17 @@
 - answers of destination-service are not trusted blindly (API10): redirects are not
   followed, oversized, malformed and mis-shaped answers are failures, ids that were not
   asked about are neither used nor cached, and hostile numbers do not reach an integer cast;
-- a server-side failure tells the client nothing about its cause (API8)."""
+- a server-side failure tells the client nothing about its cause (API8);
+- tokens are EdDSA under a kid (issue 19 item 2): only user-service holds the private key,
+  HS256 (the former shared secret) is refused everywhere, and keys rotate through
+  JWT_VERIFY_KEYS without logging anyone out."""
 import http.server
 import json
 import secrets
 import threading
 import time
 
+import ed25519
 import harness
 from harness import problem_ok
 from accounts import PASSWORD, api, new_user
@@ -294,7 +298,7 @@ def test_development_mode_serves_only_on_loopback(h):
     from harness import free_port
     for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
         for host, allowed in (("0.0.0.0", False), ("[::]", False), ("127.0.0.1", True)):
-            env = dict(h.env, ECOMOVEX_DEV="1", **{addr: "%s:%d" % (host, free_port())})
+            env = h.env_for(binary, ECOMOVEX_DEV="1", **{addr: "%s:%d" % (host, free_port())})
             code, out = start_briefly(binary, env)
             if allowed:
                 assert code == "running", (binary, host, code, out)
@@ -319,7 +323,7 @@ def test_secrets_are_required_unless_development_mode_is_explicit(h):
     from harness import free_port
 
     def run(binary, addr_var, **env):
-        e = dict(h.env, **{addr_var: "127.0.0.1:%d" % free_port()})
+        e = h.env_for(binary, **{addr_var: "127.0.0.1:%d" % free_port()})
         e.pop("ECOMOVEX_DEV", None)
         for k, v in env.items():
             if v is None:
@@ -335,22 +339,155 @@ def test_secrets_are_required_unless_development_mode_is_explicit(h):
             out, _ = p.communicate(timeout=15)
             return "running", out
 
-    for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
-        for var, value in (("JWT_SECRET", None), ("JWT_SECRET", ""), ("JWT_SECRET", "x" * 31),
-                           ("INTERNAL_TOKEN", None), ("INTERNAL_TOKEN", "x" * 15)):
+    key, pub = h.env["JWT_SIGNING_KEY"], h.signing_key.verify_entry()
+    user_cases = (("JWT_SIGNING_KEY", None), ("JWT_SIGNING_KEY", key[:-1]), ("JWT_SIGNING_KEY", key + "A"),
+                  ("JWT_SIGNING_KEY", key + "="), ("JWT_SIGNING_KID", None), ("JWT_SIGNING_KID", "a b"),
+                  ("JWT_VERIFY_KEYS", pub[:-1]), ("JWT_VERIFY_KEYS", h.signing_key.kid + ":" + "A" * 43))
+    dest_cases = (("JWT_VERIFY_KEYS", None), ("JWT_VERIFY_KEYS", ""), ("JWT_VERIFY_KEYS", "k1"),
+                  ("JWT_VERIFY_KEYS", pub + ","), ("JWT_VERIFY_KEYS", ",".join("k%d:%s" % (i, pub.split(":")[1])
+                                                                              for i in range(5))),
+                  ("JWT_SIGNING_KEY", key))  # a verifier is never given the private key
+    for binary, addr, cases in ((h.user.binary, "USER_SERVICE_ADDR", user_cases),
+                                (h.dest.binary, "DEST_SERVICE_ADDR", dest_cases)):
+        for var, value in cases + (("INTERNAL_TOKEN", None), ("INTERNAL_TOKEN", "x" * 15),
+                                   ("JWT_SECRET", "a-former-hs256-secret-0123456789abcdef")):
             code, out = run(binary, addr, **{var: value})
             assert code == 2 and var in out, (binary, var, value, code, out)
-        code, out = run(binary, addr, JWT_SECRET=None, INTERNAL_TOKEN="x" * 15, ECOMOVEX_DEV="0")
+        code, out = run(binary, addr, JWT_SIGNING_KEY=None, JWT_VERIFY_KEYS=None, INTERNAL_TOKEN="x" * 15,
+                        ECOMOVEX_DEV="0")
         assert code == 2, (binary, code, out)
         # only an explicit development flag starts it without them, and it says so
-        code, out = run(binary, addr, JWT_SECRET=None, INTERNAL_TOKEN=None, ECOMOVEX_DEV="1")
-        assert code == "running" and "development value" in out, (binary, code, out)
-    # the development values are refused when given explicitly, and so is a placeholder
+        code, out = run(binary, addr, JWT_SIGNING_KEY=None, JWT_SIGNING_KID=None, JWT_VERIFY_KEYS=None,
+                        INTERNAL_TOKEN=None, ECOMOVEX_DEV="1")
+        assert code == "running" and "development" in out, (binary, code, out)
+    # the development token is refused when given explicitly, and so is a placeholder
     for binary, addr in ((h.user.binary, "USER_SERVICE_ADDR"), (h.dest.binary, "DEST_SERVICE_ADDR")):
-        for value in ("ecomovex-development-secret-not-for-production-use", "CHANGE-ME" * 4, "ab" * 20):
-            code, out = run(binary, addr, JWT_SECRET=value)
-            assert code == 2 and "JWT_SECRET" in out, (binary, value, code, out)
+        for value in ("ecomovex-development-internal-token", "CHANGE-ME" * 4, "ab" * 20):
+            code, out = run(binary, addr, INTERNAL_TOKEN=value)
+            assert code == 2 and "INTERNAL_TOKEN" in out, (binary, value, code, out)
     # the real secrets never reach a log line
     for d in (h.user, h.dest):
         text = d.log_text()
-        assert h.jwt_secret not in text and h.internal_token not in text, d.name
+        assert h.env["JWT_SIGNING_KEY"] not in text and h.internal_token not in text, d.name
+
+
+# ---- token keys (issue 19 item 2) ----
+
+DEST_API = "/api/v1/destinations"
+# what a deployment before issue 19 gave both daemons, and the development value of then
+FORMER_SECRETS = (b"ecomovex-development-secret-not-for-production-use", secrets.token_urlsafe(36).encode())
+
+
+def admin_ok(h, token):
+    """(user-service, destination-service) statuses for an admin's token: GET /users/me, and
+    an admin write on destination-service (DELETE of an id that does not exist: 404 once the
+    token is accepted, 401 if not)."""
+    u = h.get(api(h, "/users/me"), token=token).status
+    d = h.request("DELETE", h.dest_url + DEST_API + "/987654321", token=token).status
+    return u, d
+
+
+def test_hs256_tokens_are_refused_by_both_daemons(h):
+    h.admin_jwt()
+    forged = [h.jwt(h.admin_id, role="admin", alg="HS256", hmac_key=s) for s in FORMER_SECRETS]
+    forged += [h.jwt(h.admin_id, role="admin", header={"alg": "HS256", "typ": "JWT"}, hmac_key=s)
+               for s in FORMER_SECRETS]
+    # alg confusion: the public key (which every verifier holds) used as an HMAC key
+    forged.append(h.jwt(h.admin_id, role="admin", alg="HS256", hmac_key=h.signing_key.public))
+    for t in forged:
+        assert admin_ok(h, t) == (401, 401), t
+    assert admin_ok(h, h.jwt(h.admin_id, role="admin")) == (200, 404)  # while EdDSA ones work
+
+
+def test_unknown_kid_and_tampered_signatures_are_401(h):
+    h.admin_jwt()
+    good = h.jwt(h.admin_id, role="admin")
+    assert admin_ok(h, good) == (200, 404)  # the same token, unchanged, is accepted
+    head, body, sig = good.split(".")
+    raw = bytearray(ed25519.unb64url(sig))
+    raw[5] ^= 1
+    bad = {
+        "unknown kid": h.jwt(h.admin_id, role="admin", kid="k-unknown"),
+        "no kid": h.jwt(h.admin_id, role="admin", header={"alg": "EdDSA", "typ": "JWT"}),
+        "another key under our kid": h.jwt(h.admin_id, role="admin", key=ed25519.Key.generate(h.signing_key.kid)),
+        "tampered signature": head + "." + body + "." + ed25519.b64url(bytes(raw)),
+        "signature of another token": head + "." + body + "." + h.jwt(h.admin_id, role="admin", ttl=60).split(".")[2],
+    }
+    for what, t in bad.items():
+        assert admin_ok(h, t) == (401, 401), what
+
+
+def test_destination_service_verifies_without_the_private_key(h):
+    import subprocess
+    from harness import free_port
+    assert "JWT_SIGNING_KEY" not in h.dest.env and "JWT_SIGNING_KID" not in h.dest.env
+    h.admin_jwt()
+    assert admin_ok(h, h.jwt(h.admin_id, role="admin"))[1] == 404
+    if not harness.WRAPPER:  # the daemon's own environment, as /proc shows it
+        for d in (h.dest, h.user):
+            with open("/proc/%d/environ" % d.proc.pid, "rb") as f:
+                env = f.read()
+            # user-service wipes the seed once read; destination-service never had it
+            assert h.env["JWT_SIGNING_KEY"].encode() not in env, d.name
+            assert b"JWT_VERIFY_KEYS=" in env, d.name
+    # given the private key, destination-service refuses to start, naming it
+    env = dict(h.dest.env, JWT_SIGNING_KEY=h.env["JWT_SIGNING_KEY"], DEST_SERVICE_ADDR="127.0.0.1:%d" % free_port())
+    p = subprocess.run([h.dest.binary, "serve"], env=env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2 and "JWT_SIGNING_KEY" in p.stderr, (p.returncode, p.stderr)
+
+
+def test_keygen_prints_a_key_pair_the_daemons_accept(h):
+    import subprocess
+    p = subprocess.run([h.user.binary, "keygen", "k-test.1"], env=h.env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    lines = dict(l.split("=", 1) for l in p.stdout.splitlines() if not l.startswith("#"))
+    k = ed25519.Key.from_env(lines)
+    assert sorted(lines) == ["JWT_SIGNING_KEY", "JWT_SIGNING_KID", "JWT_VERIFY_KEYS"], p.stdout
+    assert lines["JWT_SIGNING_KID"] == "k-test.1" and lines["JWT_VERIFY_KEYS"] == k.verify_entry(), p.stdout
+    # what it prints is a configuration the daemons start with (compose .env, k8s Secret)
+    env = h.env_for(h.dest.binary, JWT_VERIFY_KEYS=lines["JWT_VERIFY_KEYS"] + "," + h.verify_keys)
+    assert start_briefly(h.dest.binary, dict(env, DEST_SERVICE_ADDR="127.0.0.1:%d" % harness.free_port()))[0] \
+        == "running"
+    again = subprocess.run([h.user.binary, "keygen"], env=h.env, capture_output=True, text=True, timeout=10)
+    assert again.returncode == 0 and lines["JWT_SIGNING_KEY"] not in again.stdout  # a new key every time
+    bad = subprocess.run([h.user.binary, "keygen", "no spaces"], env=h.env, capture_output=True, text=True, timeout=10)
+    assert bad.returncode == 2, bad.stdout
+
+
+def test_keys_rotate_without_logging_anyone_out(h):
+    """docs/security.md "Token keys": add the new public key everywhere, switch the signer,
+    then (after JWT_TTL_SECONDS) drop the old public key."""
+    h.admin_jwt()
+    old, new = h.signing_key, ed25519.Key.generate("k-next")
+    both = h.verify_keys + "," + new.verify_entry()
+    old_token = h.jwt(h.admin_id, role="admin")
+    new_token = h.jwt(h.admin_id, role="admin", key=new)
+    assert admin_ok(h, new_token) == (401, 401)  # not listed yet
+    try:
+        # 1. every verifier lists both keys: tokens of either verify
+        for d in (h.dest, h.user):
+            d.stop()
+            d.start(extra_env={"JWT_VERIFY_KEYS": both})
+        assert admin_ok(h, new_token) == (200, 404)
+        assert admin_ok(h, old_token) == (200, 404)
+        # 2. the signer switches: new tokens carry the new kid, old ones still work
+        h.user.stop()
+        h.user.start(extra_env=dict(new.env(), JWT_VERIFY_KEYS=both))
+        u = new_user(h)
+        kid = json.loads(ed25519.unb64url(u["token"].split(".")[0]))["kid"]
+        assert kid == "k-next", kid
+        assert h.get(api(h, "/users/me"), token=u["token"]).status == 200
+        assert admin_ok(h, old_token) == (200, 404)
+        # 3. the old key is dropped: its tokens are refused, the new ones are not
+        for d, extra in ((h.dest, {"JWT_VERIFY_KEYS": new.verify_entry()}),
+                         (h.user, dict(new.env(), JWT_VERIFY_KEYS=new.verify_entry()))):
+            d.stop()
+            d.start(extra_env=extra)
+        assert admin_ok(h, old_token) == (401, 401)
+        assert admin_ok(h, new_token) == (200, 404)
+        assert h.get(api(h, "/users/me"), token=u["token"]).status == 200
+    finally:
+        for d in (h.dest, h.user):
+            d.stop()
+            d.start()
+    assert old.kid == h.signing_key.kid and admin_ok(h, old_token) == (200, 404)

@@ -7,8 +7,6 @@ and python3-jsonschema, for openapi_check: every answer `request` receives is ch
 against docs/openapi.yaml, and the runner fails a test that received one that does not match.
 """
 import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -20,6 +18,7 @@ import subprocess
 import time
 import urllib.parse
 
+import ed25519
 import openapi_check
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -61,6 +60,8 @@ class Daemon:
     """One daemon process with its stdout captured to a file."""
 
     def __init__(self, name, binary, env, log_path):
+        # only user-service holds the signing key; destination-service refuses to start with it
+        env = ed25519.env_for(binary, env)
         self.name, self.binary, self.env, self.log_path = name, binary, env, log_path
         self.proc = None
 
@@ -129,7 +130,10 @@ class Harness:
         self.dest_db_migrate_url = os.environ.get("DEST_DB_MIGRATE_URL", self.dest_db_url)
         self.user_db_admin_url = os.environ.get("USER_DB_ADMIN_URL", self.user_db_url)
         self.dest_db_admin_url = os.environ.get("DEST_DB_ADMIN_URL", self.dest_db_url)
-        self.jwt_secret = os.environ["JWT_SECRET"]
+        # user-service's signing key (JWT_SIGNING_KID/KEY) and every verifier's JWT_VERIFY_KEYS
+        # (tests/run.sh generates them into secrets.env through scripts/env.sh)
+        self.signing_key = ed25519.Key.from_env(os.environ)
+        self.verify_keys = os.environ["JWT_VERIFY_KEYS"]
         self.internal_token = os.environ["INTERNAL_TOKEN"]
         self.issuer = "ecomovex"
         self.log_dir = os.path.join(self.run_dir, "logs")
@@ -141,7 +145,7 @@ class Harness:
         self.user_url = "http://127.0.0.1:%d" % uport
         base = {k: v for k, v in os.environ.items()}
         base.update({
-            "JWT_SECRET": self.jwt_secret, "INTERNAL_TOKEN": self.internal_token,
+            "JWT_VERIFY_KEYS": self.verify_keys, "INTERNAL_TOKEN": self.internal_token,
             "USER_DB_URL": self.user_db_url, "DEST_DB_URL": self.dest_db_url,
             "DEST_SERVICE_ADDR": "127.0.0.1:%d" % dport, "USER_SERVICE_ADDR": "127.0.0.1:%d" % uport,
             "DESTINATION_SERVICE_URL": self.dest_url, "USER_SERVICE_URL": self.user_url,
@@ -161,7 +165,9 @@ class Harness:
             # depend on each other's failed logins (test_abuse sets its own limits)
             "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "0", "REGISTER_MAX_PER_ADDRESS": "0",
         })
-        self.env = base
+        base.update(self.signing_key.env())
+        base.pop("JWT_SECRET", None)  # the former HS256 key: both daemons refuse it
+        self.env = base  # user-service's; env_for(binary) gives any daemon's
         self.dest = Daemon("destination-service", os.path.join(self.build, "destination-service"), base,
                            os.path.join(self.log_dir, "destination-service.log"))
         self.dest.port = dport
@@ -274,17 +280,25 @@ class Harness:
                                          "VALUES ('%s', '%s@example.com', 'x', 'admin') RETURNING id"
                                 % (name, name)).splitlines()[0])
             self._admin_token = self.jwt(uid, role="admin", ttl=24 * 3600)
+            self.admin_id = uid
         return self._admin_token
 
-    def jwt(self, sub, role="user", ttl=3600, secret=None, alg="HS256", iss=None, ver=0, header=None, payload=None):
+    def env_for(self, binary, **extra):
+        """The environment to run binary (a path or name) with: destination-service's has no
+        signing key."""
+        return ed25519.env_for(binary, dict(self.env, **extra))
+
+    def jwt(self, sub, role="user", ttl=3600, key=None, alg="EdDSA", iss=None, ver=0, header=None, payload=None,
+            kid=None, hmac_key=None):
+        """A token as user-service makes it, or a variation: key (an ed25519.Key) signs instead
+        of user-service's key, kid replaces the header's kid, and any alg but EdDSA is signed
+        with HMAC-SHA256 under hmac_key (forgeries the daemons must refuse)."""
         now = int(time.time())
-        hdr = header if header is not None else {"alg": alg, "typ": "JWT"}
+        key = key or self.signing_key
+        hdr = header if header is not None else {"alg": alg, "typ": "JWT", "kid": kid or key.kid}
         pl = payload if payload is not None else {"sub": str(sub), "role": role, "iat": now, "exp": now + ttl,
                                                   "iss": iss or self.issuer, "ver": ver}
-        signing = b64url(json.dumps(hdr).encode()) + "." + b64url(json.dumps(pl).encode())
-        key = (secret or self.jwt_secret).encode()
-        sig = b64url(hmac.new(key, signing.encode(), hashlib.sha256).digest())
-        return signing + "." + sig
+        return ed25519.token(hdr, pl, key=key, hmac_key=hmac_key)
 
     def metric(self, base_url, name, labels=None):
         """Sum of the samples of metric name whose labels include all of labels."""

@@ -34,8 +34,7 @@ void auth_token_reply(struct reply *rp, int status, const struct users_identity 
     cJSON *o = NULL;
 
     c.exp = c.iat + service_auth.ttl_s;
-    if (jwt_sign(&c, service_auth.issuer, (const unsigned char *)service_auth.jwt_secret, service_auth.jwt_secret_len,
-                 token, sizeof token) < 0) {
+    if (jwt_sign(&c, service_auth.issuer, &service_auth.signer, token, sizeof token) < 0) {
         log_msg(LOG_ERROR, NULL, "could not sign a token for user %lld", who->id);
         cJSON_Delete(user);
         problem_internal(rp);

@@ -294,8 +294,8 @@ static int upload_token(const char *authorization)
     if (strncasecmp(authorization, "Bearer ", 7) != 0)
         return 0;
     token = authorization + 7;
-    return jwt_verify(token, strlen(token), service_auth.issuer, (const unsigned char *)service_auth.jwt_secret,
-                      service_auth.jwt_secret_len, (long long)time(NULL), AUTH_LEEWAY_S, &c) == JWT_OK;
+    return jwt_verify(token, strlen(token), service_auth.issuer, &service_auth.verify, (long long)time(NULL),
+                      AUTH_LEEWAY_S, &c) == JWT_OK;
 }
 
 static struct body_caps upload_caps = {JSON_BODY_MAX, 0, upload_route, upload_token};
