@@ -22,9 +22,9 @@
 #define TOKEN_POS(t) ((t)&POS_MAX)
 #define WORDS_MAX (1u << 24) /* what a token's 24 bits can name */
 #define EARTH_RADIUS_M 6378168.0
-#define CELL_DEG 0.05 /* grid cells of 0.05 x 0.05 degrees (5.5 km north-south) */
-#define LON_CELLS 7200
-#define NEARBY_FIRST_M 2000.0
+#define CELL_DEG 0.02 /* grid cells of 0.02 x 0.02 degrees (2.2 km north-south) */
+#define LON_CELLS 18000
+#define NEARBY_FIRST_M 1000.0
 
 /* A posting's meta byte: whether the word is only in the document's address (bit 7), and
  * the document's name word count (up to 127). Postings are kept in (meta, id) order once the
