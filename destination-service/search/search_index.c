@@ -56,6 +56,7 @@ struct doc {
     int8_t category;
     uint8_t name_words;
     uint8_t alive;
+    uint64_t sig; /* one bit per word held (word_bit): a word whose bit is clear is not held */
 };
 
 struct u32vec {
@@ -139,6 +140,12 @@ static uint64_t hash_ll(long long x)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+/* The bit of a document's signature that word w sets. */
+static uint64_t word_bit(uint32_t w)
+{
+    return 1ull << ((w * 0x9e3779b1u) >> 26);
 }
 
 static const char *word_text(const struct search_index *ix, uint32_t w)
@@ -648,6 +655,8 @@ int search_index_put(struct search_index *ix, const struct search_doc *d)
     if (n)
         memcpy(x->tok, tok, n * sizeof *tok);
     x->ntok = n;
+    for (uint16_t i = 0; i < n; i++)
+        x->sig |= word_bit(TOKEN_WORD(tok[i]));
     ix->bytes += n * sizeof *tok;
     /* each word once, with its meta: sorted, a word's name tokens come before its address ones */
     qsort(tok, n, sizeof *tok, u32_cmp);
@@ -744,6 +753,7 @@ struct qword {
     /* name words one match can cover at most (2: some candidate is two words joined in a
      * name): the exact word, the prefix range, the typos, any of them */
     uint8_t cover_exact, cover_range, cover_typo, cover;
+    uint64_t sig; /* the bits of every word q matches (all bits for a long prefix range) */
     char text[FOLD_WORD_MAX + 1];
 };
 
@@ -794,6 +804,8 @@ static int typo_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+#define SIG_RANGE_MAX 64 /* a prefix range of more words gets no signature test */
+
 /* Fills q's candidates (q->text, q->len set). -1 when out of memory. */
 static int qword_prepare(const struct search_index *ix, struct qword *q, int last, int relaxed)
 {
@@ -804,6 +816,7 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
     q->cost = q->exact != NONE ? ix->words[q->exact].n : 0;
     q->lo = q->hi = 0;
     q->cover_exact = q->cover_range = q->cover_typo = 1;
+    q->sig = q->exact != NONE ? word_bit(q->exact) : 0;
     if (q->exact != NONE && ix->words[q->exact].name_joined)
         q->cover_exact = 2;
     if (last) {
@@ -824,6 +837,7 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
             q->cost += x->n;
             if (x->name_joined)
                 q->cover_range = 2;
+            q->sig |= hi - lo > SIG_RANGE_MAX ? ~0ull : word_bit(ix->sorted[r]);
         }
     }
     q->typos = NULL;
@@ -843,6 +857,7 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
             }
             q->typos[q->ntypos++] = (struct typo){w, (uint8_t)e};
             q->cost += ix->words[w].n;
+            q->sig |= word_bit(w);
             if (ix->words[w].name_joined)
                 q->cover_typo = 2;
         }
@@ -1006,10 +1021,22 @@ static int heap_offer(struct page_heap *h, struct match x)
     return 0;
 }
 
+/* 0 when d's signature shows a query word it cannot match. */
+static int sig_may_match(const struct doc *d, const struct qword *q, size_t nq)
+{
+    for (size_t i = 0; i < nq; i++)
+        if (!(d->sig & q[i].sig))
+            return 0;
+    return 1;
+}
+
 /* 1 when every query word but skip matches a word of d. */
 static int doc_matches(const struct search_index *ix, const struct doc *d, const struct qword *q, size_t nq,
                        size_t skip)
 {
+    for (size_t i = 0; i < nq; i++)
+        if (i != skip && !(d->sig & q[i].sig))
+            return 0; /* without reading the tokens */
     for (size_t i = 0; i < nq; i++) {
         uint16_t t = 0;
         int e;
@@ -1102,7 +1129,7 @@ static int pass_word(struct pass *p, uint32_t w, enum match_kind kind, int edits
             p->count += (size_t)doc_matches(ix, d, p->q, p->nq, p->driver);
             continue;
         }
-        if (rank_key(ix, d, p->q, p->nq, &key) < 0)
+        if (!sig_may_match(d, p->q, p->nq) || rank_key(ix, d, p->q, p->nq, &key) < 0)
             continue;
         p->count++;
         if (heap_offer(&p->page, (struct match){key, s, d->id}) < 0)
