@@ -219,12 +219,13 @@ static int category_index(const char *category)
 }
 
 /* A word search from the in-memory index: 1 when answered (*st says how the rows were
- * read), 0 when the index is not loaded and SQL must answer. */
+ * read; *exact 0 when *total is only a lower bound), 0 when the index is not loaded and SQL
+ * must answer. */
 static int search_indexed(const struct request *rq, const char *q, const char *category, const struct paging *pg,
-                          cJSON **items, long long *total, enum db_status *st)
+                          cJSON **items, long long *total, int *exact, enum db_status *st)
 {
     long long ids[PAGING_MAX_LIMIT], n = 0;
-    int rc = search_live_find(q, category_index(category), pg->offset, pg->limit, ids, &n, total);
+    int rc = search_live_find(q, category_index(category), pg->offset, pg->limit, ids, &n, total, exact);
 
     if (rc <= 0)
         return 0;
@@ -239,8 +240,9 @@ void destinations_search(struct request *rq, struct reply *rp)
     const char *q, *category;
     struct field_errors fe = {0};
     struct paging pg;
-    cJSON *items = NULL;
+    cJSON *items = NULL, *page;
     long long total = 0;
+    int exact = 1;
     enum db_status st;
 
     read_q(rq, qbuf, sizeof qbuf, &q, &fe);
@@ -250,15 +252,23 @@ void destinations_search(struct request *rq, struct reply *rp)
         problem_fields(rp, &fe);
         return;
     }
-    if (!q || !search_indexed(rq, q, category, &pg, &items, &total, &st)) {
+    if (!q || !search_indexed(rq, q, category, &pg, &items, &total, &exact, &st)) {
+        exact = 1; /* SQL counts every match */
         st = destinations_store_search(read_db(rq), q, category, &pg, &items, &total);
         if (st != DB_OK && read_db_retry(rq, read_db(rq), st, 0))
             st = destinations_store_search(rq->worker->db, q, category, &pg, &items, &total);
     }
-    if (st != DB_OK)
+    if (st != DB_OK) {
         store_failed(rq, rp, st);
-    else
-        reply_tagged(rq, rp, 200, paging_wrap(items, &pg, total), DEST_CACHE_LIST);
+        return;
+    }
+    page = paging_wrap(items, &pg, total);
+    /* a word search says whether total counts every match (docs/openapi.yaml) */
+    if (page && q && !cJSON_AddBoolToObject(page, "total_exact", exact)) {
+        cJSON_Delete(page);
+        page = NULL;
+    }
+    reply_tagged(rq, rp, 200, page, DEST_CACHE_LIST);
 }
 
 void destinations_nearby(struct request *rq, struct reply *rp)

@@ -22,20 +22,30 @@
 #define TOKEN_POS(t) ((t)&POS_MAX)
 #define WORDS_MAX (1u << 24) /* what a token's 24 bits can name */
 #define EARTH_RADIUS_M 6378168.0
-#define CELL_DEG 0.05 /* grid cells of 0.05 x 0.05 degrees (5.5 km north-south) */
-#define LON_CELLS 7200
-#define NEARBY_FIRST_M 2000.0
+#define CELL_DEG 0.02 /* grid cells of 0.02 x 0.02 degrees (2.2 km north-south) */
+#define LON_CELLS 18000
+#define NEARBY_FIRST_M 1000.0
+
+/* A posting's meta byte: whether the word is only in the document's address (bit 7), and
+ * the document's name word count (up to 127). Postings are kept in (meta, id) order once the
+ * index is sealed, so that a search reads the documents that can rank best first and can stop
+ * when the rest cannot enter the page (see find_pass). */
+#define META_ADDRESS 0x80u
+#define META_WORDS 0x7fu
 
 struct word {
     uint32_t off; /* into chars */
     uint8_t len;
-    uint8_t alpha; /* only a-z: typo tolerance applies */
-    uint32_t rank; /* position in sorted (valid once sealed) */
+    uint8_t alpha;       /* only a-z: typo tolerance applies */
+    uint8_t name_joined; /* used as two words joined in some name (covers two name words) */
+    uint8_t one_meta;    /* cap <= 1: the only posting's meta */
+    uint32_t rank;       /* position in sorted (valid once sealed) */
     uint32_t n, cap;
     union {
         uint32_t one; /* cap <= 1: the only posting, inline */
         uint32_t *many;
-    } post; /* slots of the documents holding the word (dead ones included) */
+    } post;        /* slots of the documents holding the word (dead ones included) */
+    uint8_t *meta; /* cap > 1: the postings' meta bytes */
 };
 
 struct doc {
@@ -46,6 +56,7 @@ struct doc {
     int8_t category;
     uint8_t name_words;
     uint8_t alive;
+    uint64_t sig; /* one bit per word held (word_bit): a word whose bit is clear is not held */
 };
 
 struct u32vec {
@@ -83,6 +94,7 @@ struct search_index {
     struct cell *cells;
     size_t cells_cap, cells_n;
     size_t bytes;
+    size_t total_cap; /* matches counted at least before a search may stop counting */
 };
 
 /* ---- small containers ---- */
@@ -130,6 +142,12 @@ static uint64_t hash_ll(long long x)
     return z ^ (z >> 31);
 }
 
+/* The bit of a document's signature that word w sets. */
+static uint64_t word_bit(uint32_t w)
+{
+    return 1ull << ((w * 0x9e3779b1u) >> 26);
+}
+
 static const char *word_text(const struct search_index *ix, uint32_t w)
 {
     return ix->chars + ix->words[w].off;
@@ -138,6 +156,11 @@ static const char *word_text(const struct search_index *ix, uint32_t w)
 static const uint32_t *word_posts(const struct word *w)
 {
     return w->cap <= 1 ? &w->post.one : w->post.many;
+}
+
+static const uint8_t *word_metas(const struct word *w)
+{
+    return w->cap <= 1 ? &w->one_meta : w->meta;
 }
 
 /* ---- the dictionary ---- */
@@ -258,29 +281,126 @@ static uint32_t word_intern(struct search_index *ix, const char *s, size_t len)
     return w;
 }
 
-static int word_add_post(struct search_index *ix, uint32_t w, uint32_t slot)
+/* 1 when posting (ma, ia) comes before (mb, ib): meta, then id. */
+static int post_before(unsigned ma, long long ia, unsigned mb, long long ib)
+{
+    return ma != mb ? ma < mb : ia < ib;
+}
+
+/* Adds slot (meta m) to w's postings: appended while loading in bulk (sorted when sealing),
+ * in (meta, id) order afterwards. Each document posts a word once (search_index_put). */
+static int word_add_post(struct search_index *ix, uint32_t w, uint32_t slot, uint8_t m)
 {
     struct word *x = &ix->words[w];
+    uint32_t at;
 
-    if (x->n > 0 && word_posts(x)[x->n - 1] == slot)
-        return 0; /* the document has the word twice */
     if (x->cap == 0) {
         x->post.one = slot;
+        x->one_meta = m;
         x->n = x->cap = 1;
         return 0;
     }
     if (x->cap == 1) {
-        uint32_t *m = malloc(4 * sizeof *m);
-        if (!m)
+        uint32_t *p = malloc(4 * sizeof *p);
+        uint8_t *mm = malloc(4);
+        if (!p || !mm) {
+            free(p);
+            free(mm);
             return -1;
-        m[0] = x->post.one;
-        x->post.many = m;
+        }
+        p[0] = x->post.one;
+        mm[0] = x->one_meta;
+        x->post.many = p;
+        x->meta = mm;
         x->cap = 4;
-        ix->bytes += 4 * sizeof *m;
-    } else if (grow((void **)&x->post.many, &x->cap, x->n + 1, sizeof(uint32_t), &ix->bytes) < 0) {
-        return -1;
+        ix->bytes += 4 * (sizeof *p + 1);
+    } else if (x->n == x->cap) {
+        uint32_t c = x->cap > UINT32_MAX / 2 ? UINT32_MAX : x->cap * 2;
+        uint32_t *p;
+        uint8_t *mm;
+        if (c == x->cap || !(p = realloc(x->post.many, (size_t)c * sizeof *p)))
+            return -1;
+        x->post.many = p;
+        if (!(mm = realloc(x->meta, c)))
+            return -1;
+        x->meta = mm;
+        ix->bytes += (size_t)(c - x->cap) * (sizeof *p + 1);
+        x->cap = c;
     }
-    x->post.many[x->n++] = slot;
+    at = x->n;
+    if (ix->sealed) { /* the first posting that comes after (m, id) */
+        long long id = ix->docs[slot].id;
+        uint32_t lo = 0, hi = x->n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (post_before(x->meta[mid], ix->docs[x->post.many[mid]].id, m, id))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        at = lo;
+        memmove(x->post.many + at + 1, x->post.many + at, (size_t)(x->n - at) * sizeof *x->post.many);
+        memmove(x->meta + at + 1, x->meta + at, x->n - at);
+    }
+    x->post.many[at] = slot;
+    x->meta[at] = m;
+    x->n++;
+    return 0;
+}
+
+/* Puts w's postings in (meta, id) order, dropping removed documents. A bulk load appends
+ * in slot order, which is id order when the documents came by id: a stable counting sort by
+ * meta then gives (meta, id) order; otherwise qsort. -1 when out of memory. */
+struct post_sort {
+    long long id;
+    uint32_t slot;
+    uint8_t meta;
+};
+
+static int post_sort_cmp(const void *a, const void *b)
+{
+    const struct post_sort *x = a, *y = b;
+
+    return post_before(x->meta, x->id, y->meta, y->id) ? -1 : post_before(y->meta, y->id, x->meta, x->id);
+}
+
+static int word_sort_posts(struct search_index *ix, struct word *x, uint32_t *tmp, uint8_t *tmeta)
+{
+    uint32_t count[257] = {0}, n = 0;
+    int ordered = 1;
+
+    if (x->cap <= 1)
+        return 0;
+    for (uint32_t i = 0; i < x->n; i++)
+        if (ix->docs[x->post.many[i]].alive) {
+            tmp[n] = x->post.many[i];
+            tmeta[n++] = x->meta[i];
+            count[tmeta[n - 1] + 1]++;
+        }
+    for (int b = 0; b < 256; b++)
+        count[b + 1] += count[b];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t at = count[tmeta[i]]++;
+        x->post.many[at] = tmp[i];
+        x->meta[at] = tmeta[i];
+    }
+    x->n = n;
+    for (uint32_t i = 1; i < n && ordered; i++)
+        ordered =
+            post_before(x->meta[i - 1], ix->docs[x->post.many[i - 1]].id, x->meta[i], ix->docs[x->post.many[i]].id);
+    if (!ordered) {
+        struct post_sort *ps = malloc((size_t)n * sizeof *ps);
+        if (!ps)
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            ps[i] = (struct post_sort){ix->docs[x->post.many[i]].id, x->post.many[i], x->meta[i]};
+        qsort(ps, n, sizeof *ps, post_sort_cmp);
+        for (uint32_t i = 0; i < n; i++) {
+            x->post.many[i] = ps[i].slot;
+            x->meta[i] = ps[i].meta;
+        }
+        free(ps);
+    }
     return 0;
 }
 
@@ -299,10 +419,27 @@ static int sort_by_text(const void *a, const void *b)
  * time would be quadratic). */
 static int seal(struct search_index *ix)
 {
-    uint32_t *s = malloc((size_t)(ix->capwords ? ix->capwords : 1) * sizeof *s);
+    uint32_t *s = malloc((size_t)(ix->capwords ? ix->capwords : 1) * sizeof *s), most = 1;
+    uint32_t *tmp;
+    uint8_t *tmeta;
+    int bad;
 
     if (!s)
         return -1;
+    for (uint32_t w = 0; w < ix->nwords; w++)
+        if (ix->words[w].n > most)
+            most = ix->words[w].n;
+    tmp = malloc((size_t)most * sizeof *tmp);
+    tmeta = malloc(most);
+    bad = !tmp || !tmeta;
+    for (uint32_t w = 0; !bad && w < ix->nwords; w++)
+        bad = word_sort_posts(ix, &ix->words[w], tmp, tmeta) < 0;
+    free(tmp);
+    free(tmeta);
+    if (bad) {
+        free(s);
+        return -1;
+    }
     for (uint32_t w = 0; w < ix->nwords; w++)
         s[w] = w;
     sort_ix = ix;
@@ -473,6 +610,8 @@ static int tokenize(struct search_index *ix, const char *text, unsigned field, u
             memcpy(prev + plen, word, len);
             if ((w = word_intern(ix, prev, plen + len)) == NONE)
                 return -1;
+            if (field == 0)
+                ix->words[w].name_joined = 1;
             tok[(*n)++] = TOKEN(w, field | JOINED, p ? p - 1 : 0);
         }
         plen = fold_is_alpha(word, len) ? len : 0;
@@ -481,6 +620,13 @@ static int tokenize(struct search_index *ix, const char *text, unsigned field, u
         words++;
     }
     return words;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
 }
 
 int search_index_put(struct search_index *ix, const struct search_doc *d)
@@ -509,12 +655,21 @@ int search_index_put(struct search_index *ix, const struct search_doc *d)
     if (n)
         memcpy(x->tok, tok, n * sizeof *tok);
     x->ntok = n;
-    ix->bytes += n * sizeof *tok;
     for (uint16_t i = 0; i < n; i++)
-        if (word_add_post(ix, TOKEN_WORD(tok[i]), slot) < 0) {
+        x->sig |= word_bit(TOKEN_WORD(tok[i]));
+    ix->bytes += n * sizeof *tok;
+    /* each word once, with its meta: sorted, a word's name tokens come before its address ones */
+    qsort(tok, n, sizeof *tok, u32_cmp);
+    for (uint16_t i = 0; i < n; i++) {
+        uint8_t m = (uint8_t)((TOKEN_FIELD(tok[i]) ? META_ADDRESS : 0) |
+                              (x->name_words < META_WORDS ? x->name_words : META_WORDS));
+        if (i > 0 && TOKEN_WORD(tok[i]) == TOKEN_WORD(tok[i - 1]))
+            continue;
+        if (word_add_post(ix, TOKEN_WORD(tok[i]), slot, m) < 0) {
             free(x->tok);
             return -1;
         }
+    }
     if (!(c = cell_make(ix, cell_key(cell_row(d->lat), cell_col(d->lon)))) ||
         vec_push(&c->slots, slot, &ix->bytes) < 0 || id_set(ix, d->id, slot) < 0) {
         free(x->tok);
@@ -530,7 +685,11 @@ int search_index_put(struct search_index *ix, const struct search_doc *d)
 
 struct search_index *search_index_new(void)
 {
-    return calloc(1, sizeof(struct search_index));
+    struct search_index *ix = calloc(1, sizeof(struct search_index));
+
+    if (ix)
+        ix->total_cap = SEARCH_TOTAL_EXACT;
+    return ix;
 }
 
 void search_index_free(struct search_index *ix)
@@ -538,8 +697,10 @@ void search_index_free(struct search_index *ix)
     if (!ix)
         return;
     for (uint32_t w = 0; w < ix->nwords; w++)
-        if (ix->words[w].cap > 1)
+        if (ix->words[w].cap > 1) {
             free(ix->words[w].post.many);
+            free(ix->words[w].meta);
+        }
     for (uint32_t i = 0; i < ix->ndocs; i++)
         free(ix->docs[i].tok);
     for (size_t i = 0; i < ix->cells_cap; i++)
@@ -589,6 +750,10 @@ struct qword {
     size_t cost;     /* postings to read if this word drives the search */
     uint32_t exact;  /* the same word, or NONE */
     uint32_t lo, hi; /* the last word: ranks [lo, hi) start with it */
+    /* name words one match can cover at most (2: some candidate is two words joined in a
+     * name): the exact word, the prefix range, the typos, any of them */
+    uint8_t cover_exact, cover_range, cover_typo, cover;
+    uint64_t sig; /* the bits of every word q matches (all bits for a long prefix range) */
     char text[FOLD_WORD_MAX + 1];
 };
 
@@ -639,6 +804,8 @@ static int typo_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+#define SIG_RANGE_MAX 64 /* a prefix range of more words gets no signature test */
+
 /* Fills q's candidates (q->text, q->len set). -1 when out of memory. */
 static int qword_prepare(const struct search_index *ix, struct qword *q, int last, int relaxed)
 {
@@ -648,6 +815,10 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
     q->exact = word_find(ix, q->text, q->len);
     q->cost = q->exact != NONE ? ix->words[q->exact].n : 0;
     q->lo = q->hi = 0;
+    q->cover_exact = q->cover_range = q->cover_typo = 1;
+    q->sig = q->exact != NONE ? word_bit(q->exact) : 0;
+    if (q->exact != NONE && ix->words[q->exact].name_joined)
+        q->cover_exact = 2;
     if (last) {
         uint32_t lo = sorted_lower(ix, q->text, q->len, ix->nwords), hi = ix->nwords;
         for (uint32_t a = lo; a < hi;) { /* the first rank past the words starting with text */
@@ -661,8 +832,13 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
         q->lo = lo;
         q->hi = hi;
         q->cost = 0; /* the exact word is in the range */
-        for (uint32_t r = lo; r < hi; r++)
-            q->cost += ix->words[ix->sorted[r]].n;
+        for (uint32_t r = lo; r < hi; r++) {
+            const struct word *x = &ix->words[ix->sorted[r]];
+            q->cost += x->n;
+            if (x->name_joined)
+                q->cover_range = 2;
+            q->sig |= hi - lo > SIG_RANGE_MAX ? ~0ull : word_bit(ix->sorted[r]);
+        }
     }
     q->typos = NULL;
     q->ntypos = 0;
@@ -681,10 +857,16 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
             }
             q->typos[q->ntypos++] = (struct typo){w, (uint8_t)e};
             q->cost += ix->words[w].n;
+            q->sig |= word_bit(w);
+            if (ix->words[w].name_joined)
+                q->cover_typo = 2;
         }
     }
     if (q->ntypos)
         qsort(q->typos, q->ntypos, sizeof *q->typos, typo_cmp);
+    q->cover = q->cover_exact > q->cover_range ? q->cover_exact : q->cover_range;
+    if (q->cover_typo > q->cover)
+        q->cover = q->cover_typo;
     return 0;
 }
 
@@ -782,8 +964,12 @@ static int rank_key(const struct search_index *ix, const struct doc *d, const st
     return 0;
 }
 
-/* Moves the k smallest matches (match_cmp order; 0 < k < n) to m[0..k), unordered: a
- * max-heap of the k best so far, each later match replacing the heap's worst if better. */
+/* The page so far: a max-heap of the best need matches (match_cmp order), worst on top. */
+struct page_heap {
+    struct match *m;
+    size_t n, cap, need;
+};
+
 static void heap_down(struct match *h, size_t k, size_t i)
 {
     for (;;) {
@@ -802,27 +988,154 @@ static void heap_down(struct match *h, size_t k, size_t i)
     }
 }
 
-static void select_smallest(struct match *m, size_t n, size_t k)
+/* Offers x to the page: 0, or -1 when out of memory. */
+static int heap_offer(struct page_heap *h, struct match x)
 {
-    for (size_t i = k / 2; i-- > 0;)
-        heap_down(m, k, i);
-    for (size_t i = k; i < n; i++)
-        if (match_cmp(&m[i], &m[0]) < 0) {
-            m[0] = m[i];
-            heap_down(m, k, 0);
+    if (h->need == 0)
+        return 0;
+    if (h->n == h->need) {
+        if (match_cmp(&x, &h->m[0]) < 0) {
+            h->m[0] = x;
+            heap_down(h->m, h->n, 0);
         }
+        return 0;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        void *t;
+        if (cap > h->need)
+            cap = h->need;
+        if (!(t = realloc(h->m, cap * sizeof *h->m)))
+            return -1;
+        h->m = t;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    h->m[i] = x;
+    while (i > 0 && match_cmp(&h->m[(i - 1) / 2], &h->m[i]) < 0) {
+        struct match t = h->m[i];
+        h->m[i] = h->m[(i - 1) / 2];
+        h->m[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+    return 0;
 }
 
-/* The i-th dictionary word q matches (the exact word or the prefix range, then the typos),
- * NONE past the last. */
-static uint32_t qword_nth(const struct search_index *ix, const struct qword *q, size_t i)
+/* 0 when d's signature shows a query word it cannot match. */
+static int sig_may_match(const struct doc *d, const struct qword *q, size_t nq)
 {
-    size_t nrange = q->lo < q->hi ? q->hi - q->lo : q->exact != NONE;
+    for (size_t i = 0; i < nq; i++)
+        if (!(d->sig & q[i].sig))
+            return 0;
+    return 1;
+}
 
-    if (i < nrange)
-        return q->lo < q->hi ? ix->sorted[q->lo + i] : q->exact;
-    i -= nrange;
-    return i < q->ntypos ? q->typos[i].word : NONE;
+/* 1 when every query word but skip matches a word of d. */
+static int doc_matches(const struct search_index *ix, const struct doc *d, const struct qword *q, size_t nq,
+                       size_t skip)
+{
+    for (size_t i = 0; i < nq; i++)
+        if (i != skip && !(d->sig & q[i].sig))
+            return 0; /* without reading the tokens */
+    for (size_t i = 0; i < nq; i++) {
+        uint16_t t = 0;
+        int e;
+        if (i == skip)
+            continue;
+        while (t < d->ntok && qword_match(ix, &q[i], TOKEN_WORD(d->tok[t]), &e) == M_NONE)
+            t++;
+        if (t == d->ntok)
+            return 0;
+    }
+    return 1;
+}
+
+void search_index_set_total_cap(struct search_index *ix, size_t cap)
+{
+    ix->total_cap = cap;
+}
+
+/* The state of one pass: the query, the page, the count. */
+struct pass {
+    const struct search_index *ix;
+    const struct qword *q;
+    size_t nq, driver;
+    int category;
+    uint32_t other_inexact; /* query words other than the driver that are in no document exactly */
+    uint32_t other_cover;   /* name words the other query words can cover at most */
+    struct page_heap page;
+    uint8_t *seen;
+    size_t count; /* matches found */
+    int partial;  /* some documents were not looked at: count is a lower bound */
+};
+
+/* Reads the postings of dictionary word w, which the driver matches with kind (M_EXACT,
+ * M_PREFIX or M_TYPO, edits), a match covering at most cover name words. Each new document
+ * is scored and offered to the page, unless the lower bound of its key shows it cannot enter
+ * a full page: then it is only counted (matched against the other words), and once the
+ * count reaches the cap (search_index_set_total_cap) not even that. The bound, from the posting's meta: the tier's
+ * inexact words and edits, plus (exact words only) the address-only bit, plus the name
+ * words no query word can cover. Postings are in (meta, id) order, so the bound grows along
+ * the list (for a prefix or a typo, whose address bit is left out of the bound, within each
+ * half: name, then address only). -1 when out of memory. */
+#define PREFETCH_DOC 32
+#define PREFETCH_TOK 16
+
+static int pass_word(struct pass *p, uint32_t w, enum match_kind kind, int edits, unsigned cover)
+{
+    const struct search_index *ix = p->ix;
+    const struct word *x = &ix->words[w];
+    const uint32_t *posts = word_posts(x);
+    const uint8_t *metas = word_metas(x);
+    uint32_t tier = ((p->other_inexact + (kind != M_EXACT)) << 24) | ((uint32_t)edits << 19);
+
+    for (uint32_t i = 0; i < x->n; i++) {
+        uint32_t s = posts[i], key, lb, words = metas[i] & META_WORDS;
+        const struct doc *d;
+        int hopeless = 0;
+        /* the documents are met in no memory order: fetch ahead (two loads each) */
+        if (i + PREFETCH_DOC < x->n)
+            __builtin_prefetch(&ix->docs[posts[i + PREFETCH_DOC]]);
+        if (i + PREFETCH_TOK < x->n)
+            __builtin_prefetch(ix->docs[posts[i + PREFETCH_TOK]].tok);
+        if (p->seen[s / 8] & (1u << (s % 8)))
+            continue;
+        lb = tier | (words > cover + p->other_cover ? words - cover - p->other_cover : 0);
+        if (kind == M_EXACT && (metas[i] & META_ADDRESS))
+            lb |= 1u << 15;
+        if (p->page.n == p->page.need && p->page.n > 0) {
+            const struct match *worst = &p->page.m[0];
+            hopeless = lb > worst->key || (lb == worst->key && ix->docs[s].id > worst->id);
+        }
+        if (hopeless && p->count >= p->ix->total_cap) {
+            const struct match *worst = &p->page.m[0];
+            p->partial = 1;
+            if (lb == worst->key) { /* the rest of this meta has higher ids */
+                while (i + 1 < x->n && metas[i + 1] == metas[i])
+                    i++;
+            } else if (kind == M_EXACT || (metas[i] & META_ADDRESS)) {
+                return 0; /* the bound only grows from here */
+            } else {      /* on to the address-only half */
+                while (i + 1 < x->n && !(metas[i + 1] & META_ADDRESS))
+                    i++;
+            }
+            continue;
+        }
+        p->seen[s / 8] |= (uint8_t)(1u << (s % 8));
+        d = &ix->docs[s];
+        if (!d->alive || (p->category >= 0 && d->category != p->category))
+            continue;
+        if (hopeless) {
+            p->count += (size_t)doc_matches(ix, d, p->q, p->nq, p->driver);
+            continue;
+        }
+        if (!sig_may_match(d, p->q, p->nq) || rank_key(ix, d, p->q, p->nq, &key) < 0)
+            continue;
+        p->count++;
+        if (heap_offer(&p->page, (struct match){key, s, d->id}) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static void qwords_free(struct qword *q, size_t nq)
@@ -831,77 +1144,83 @@ static void qwords_free(struct qword *q, size_t nq)
         free(q[i].typos);
 }
 
-/* One pass of search_index_find; relaxed: 4-letter words get an edit too. */
+/* One pass of search_index_find; relaxed: 4-letter words get an edit too. The driver's
+ * candidates are read best first: its exact word, then the other words of its prefix
+ * range, then its typos by edits, so that each document is first met at its best match. */
 static long long find_pass(const struct search_index *ix, struct qword *q, size_t nq, int relaxed, int category,
-                           long long offset, long long limit, long long *ids, long long *total)
+                           long long offset, long long limit, long long *ids, long long *total, int *exact)
 {
-    size_t driver = 0, n = 0, cap = 0;
-    struct match *m = NULL;
-    uint32_t w;
-    uint8_t *seen = NULL;
+    struct pass p = {.ix = ix, .q = q, .nq = nq, .category = category};
+    const struct qword *dq;
     long long out = -1;
+    int max_edits = 0;
 
     *total = 0;
+    *exact = 1;
     for (size_t i = 0; i < nq; i++) {
         if (qword_prepare(ix, &q[i], i + 1 == nq, relaxed) < 0)
             goto done;
-        if (q[i].cost < q[driver].cost)
-            driver = i;
+        if (q[i].cost < q[p.driver].cost)
+            p.driver = i;
     }
-    if (q[driver].cost == 0) {
+    dq = &q[p.driver];
+    if (dq->cost == 0) {
         out = 0;
         goto done;
     }
-    if (!(seen = calloc(ix->ndocs / 8 + 1, 1)))
-        goto done;
-    /* every document holding a word the driver matches, once */
-    for (size_t j = 0; (w = qword_nth(ix, &q[driver], j)) != NONE; j++) {
-        const struct word *x = &ix->words[w];
-        const uint32_t *posts = word_posts(x);
-        for (uint32_t i = 0; i < x->n; i++) {
-            uint32_t s = posts[i];
-            const struct doc *d = &ix->docs[s];
-            uint32_t key;
-            if (seen[s / 8] & (1u << (s % 8)))
-                continue;
-            seen[s / 8] |= (uint8_t)(1u << (s % 8));
-            if (!d->alive || (category >= 0 && d->category != category) || rank_key(ix, d, q, nq, &key) < 0)
-                continue;
-            if (n == cap) {
-                void *t = realloc(m, (cap = cap ? cap * 2 : 256) * sizeof *m);
-                if (!t)
-                    goto done;
-                m = t;
-            }
-            m[n++] = (struct match){key, s, d->id};
+    /* A word matched inexactly adds an inexact word to the key, which outweighs all it can
+     * cover; so a bound may count the other words' exact covers only, when they have one. */
+    for (size_t i = 0; i < nq; i++)
+        if (i != p.driver) {
+            p.other_inexact += q[i].exact == NONE;
+            p.other_cover += q[i].exact != NONE ? q[i].cover_exact : q[i].cover;
         }
-    }
-    *total = (long long)n;
+    p.page.need = (size_t)offset + (size_t)limit;
+    if (!(p.seen = calloc(ix->ndocs / 8 + 1, 1)))
+        goto done;
+    if (dq->exact != NONE && pass_word(&p, dq->exact, M_EXACT, 0, dq->cover_exact) < 0)
+        goto done;
+    for (uint32_t r = dq->lo; r < dq->hi; r++)
+        if (ix->sorted[r] != dq->exact && pass_word(&p, ix->sorted[r], M_PREFIX, 0, dq->cover_range) < 0)
+            goto done;
+    for (size_t t = 0; t < dq->ntypos; t++)
+        if (dq->typos[t].edits > max_edits)
+            max_edits = dq->typos[t].edits;
+    for (int e = 1; e <= max_edits; e++)
+        for (size_t t = 0; t < dq->ntypos; t++) {
+            uint32_t w = dq->typos[t].word;
+            if (dq->typos[t].edits != e ||
+                (dq->lo < dq->hi && ix->words[w].rank >= dq->lo && ix->words[w].rank < dq->hi))
+                continue; /* a word of the prefix range matches as a prefix */
+            if (pass_word(&p, w, M_TYPO, e, dq->cover_typo) < 0)
+                goto done;
+        }
+    *total = (long long)p.count;
+    *exact = !p.partial;
     out = 0;
-    if ((size_t)offset < n) {
-        size_t need = (size_t)offset + (size_t)limit < n ? (size_t)offset + (size_t)limit : n;
-        if (need < n / 2)
-            select_smallest(m, n, need);
-        qsort(m, need < n / 2 ? need : n, sizeof *m, match_cmp);
-        for (size_t i = (size_t)offset; i < need; i++)
-            ids[out++] = m[i].id;
-    }
+    if (p.page.n)
+        qsort(p.page.m, p.page.n, sizeof *p.page.m, match_cmp);
+    for (size_t i = (size_t)offset; i < p.page.n; i++)
+        ids[out++] = p.page.m[i].id;
 done:
-    free(seen);
-    free(m);
+    free(p.seen);
+    free(p.page.m);
     qwords_free(q, nq);
     return out;
 }
 
-long long search_index_find(const struct search_index *ix, const char *q, int category, long long offset,
-                            long long limit, long long *ids, long long *total)
+long long search_index_find_counted(const struct search_index *ix, const char *q, int category, long long offset,
+                                    long long limit, long long *ids, long long *total, int *total_exact)
 {
     struct qword words[SEARCH_QUERY_WORDS_MAX];
     size_t nq = 0;
     long long n;
-    int short_word = 0;
+    int short_word = 0, exact_dummy;
 
+    if (!total_exact)
+        total_exact = &exact_dummy;
     *total = 0;
+    *total_exact = 1;
     if (!ix->sealed)
         return -1;
     while (nq < SEARCH_QUERY_WORDS_MAX && (words[nq].len = fold_next(&q, words[nq].text)) > 0) {
@@ -910,10 +1229,16 @@ long long search_index_find(const struct search_index *ix, const char *q, int ca
     }
     if (nq == 0)
         return 0;
-    n = find_pass(ix, words, nq, 0, category, offset, limit, ids, total);
+    n = find_pass(ix, words, nq, 0, category, offset, limit, ids, total, total_exact);
     if (n == 0 && *total == 0 && short_word)
-        n = find_pass(ix, words, nq, 1, category, offset, limit, ids, total);
+        n = find_pass(ix, words, nq, 1, category, offset, limit, ids, total, total_exact);
     return n;
+}
+
+long long search_index_find(const struct search_index *ix, const char *q, int category, long long offset,
+                            long long limit, long long *ids, long long *total)
+{
+    return search_index_find_counted(ix, q, category, offset, limit, ids, total, NULL);
 }
 
 /* ---- nearby ---- */

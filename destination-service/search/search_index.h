@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #define SEARCH_QUERY_WORDS_MAX 12 /* words of a query beyond this are ignored */
+#define SEARCH_TOTAL_EXACT 1000   /* totals are exact up to here at least (the default cap) */
 
 struct search_index;
 
@@ -64,9 +65,21 @@ size_t search_index_bytes(const struct search_index *ix);
 
 /* The destinations matching q (of category, or any when category < 0), ranked: the ids of
  * ranks offset .. offset+limit-1 into ids (room for limit), their count returned; *total is
- * the number of all matches. -1 when out of memory. A q without words matches nothing. */
+ * the number of matches, and *total_exact (when not NULL) 1 if that is all of them. Once
+ * the page is certain and the cap's number of matches (SEARCH_TOTAL_EXACT unless set) has
+ * been counted, the search stops: *total is then a lower bound (at least the cap) and
+ * *total_exact 0. Below the cap the total is always exact. -1 when out of memory. A q
+ * without words matches nothing. */
+long long search_index_find_counted(const struct search_index *ix, const char *q, int category, long long offset,
+                                    long long limit, long long *ids, long long *total, int *total_exact);
+
+/* search_index_find_counted without the flag. */
 long long search_index_find(const struct search_index *ix, const char *q, int category, long long offset,
                             long long limit, long long *ids, long long *total);
+
+/* Sets the number of matches a search counts at least before it may stop (SIZE_MAX: all,
+ * every total exact). */
+void search_index_set_total_cap(struct search_index *ix, size_t cap);
 
 /* The at most limit destinations within radius_m metres of (lat, lon), nearest first (then
  * by id), into out (room for limit). Returns their count, or -1 when out of memory. */

@@ -227,7 +227,7 @@ void search_live_stop(void)
 }
 
 int search_live_find(const char *q, int category, long long offset, long long limit, long long *ids, long long *n,
-                     long long *total)
+                     long long *total, int *total_exact)
 {
     int rc = 0;
 
@@ -235,7 +235,7 @@ int search_live_find(const char *q, int category, long long offset, long long li
         return 0;
     pthread_rwlock_rdlock(&lock);
     if (live) {
-        *n = search_index_find(live, q, category, offset, limit, ids, total);
+        *n = search_index_find_counted(live, q, category, offset, limit, ids, total, total_exact);
         rc = *n < 0 ? -1 : 1;
     }
     pthread_rwlock_unlock(&lock);

@@ -28,10 +28,10 @@ int search_live_start(const struct db_options *dbo);
 /* Stops the thread and frees the index. */
 void search_live_stop(void);
 
-/* search_index_find on the live index: 1 when answered (*n ids in ids), 0 when the index is
- * not loaded (use SQL), -1 when out of memory. */
+/* search_index_find_counted on the live index: 1 when answered (*n ids in ids, *total and
+ * *total_exact), 0 when the index is not loaded (use SQL), -1 when out of memory. */
 int search_live_find(const char *q, int category, long long offset, long long limit, long long *ids, long long *n,
-                     long long *total);
+                     long long *total, int *total_exact);
 
 /* search_index_nearby on the live index, with the same returns as search_live_find. */
 int search_live_nearby(double lat, double lon, double radius_m, size_t limit, struct search_hit *out, long long *n);

@@ -3,9 +3,9 @@
  * replace), search_index_find at several pages, search_index_nearby and search_index_remove.
  *
  * Input: "NAME\nADDRESS\nQUERY". A page never holds more than its limit or an id twice, the
- * total is at least what the page shows, the pages of one query agree with the first one, a
- * destination found by its own name's words is the fuzzed one or a fixed one, and after its
- * removal it is never answered. */
+ * total is at least what the page shows (and exact: five destinations are below the cap),
+ * the pages of one query agree with the first one, a destination found by its own name's
+ * words is the fuzzed one or a fixed one, and after its removal it is never answered. */
 #include "fuzz.h"
 
 #include "fold.h"
@@ -21,9 +21,11 @@ static const struct search_doc fixed[] = {
 static void check_page(const struct search_index *ix, const char *q, int category)
 {
     long long all[40], page[7], total = 0, t2 = 0, n, m;
+    int exact = 0;
 
-    n = search_index_find(ix, q, category, 0, 40, all, &total);
+    n = search_index_find_counted(ix, q, category, 0, 40, all, &total, &exact);
     FUZZ_CHECK(n >= 0 && n <= 40 && total >= n);
+    FUZZ_CHECK(exact || total >= SEARCH_TOTAL_EXACT); /* five destinations: always exact */
     for (long long i = 0; i < n; i++)
         for (long long j = i + 1; j < n; j++)
             FUZZ_CHECK(all[i] != all[j]);

@@ -268,6 +268,13 @@ def test_search_ranks_the_exact_name_first(h):
     assert items and items[0]["id"] == 60 and items[0]["name"] == "Chùa Cầu", items
 
 
+def test_search_says_whether_total_is_exact(h):
+    # below 1000 matches every total is exact; a listing without q carries no flag
+    page = h.get(url(h, API, q="ha noi")).json()
+    assert page["total_exact"] is True and page["total"] > 5, page
+    assert "total_exact" not in h.get(url(h, API)).json()
+
+
 def test_search_offset_past_the_end_still_has_total(h):
     r = h.get(url(h, API, q="ha noi", offset=5000))
     assert r.status == 200

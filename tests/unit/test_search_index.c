@@ -238,6 +238,101 @@ static void test_nearby_nearest_first_within_radius(void **state)
     search_index_free(ix);
 }
 
+/* Two indexes of the same 4 000 generated destinations (loaded out of id order, then more
+ * added, replaced and removed after sealing), one counting every match and one with the
+ * default cap: the pages are the same; the capped total is exact below the cap and a lower
+ * bound, said so, above it. */
+static void build_many(struct search_index *ix)
+{
+    static const char *kinds[] = {"Quán phở", "Chùa", "Bảo tàng", "Khách sạn xanh", "Chợ", "Phở bò", "Bún chả"};
+    static const char *cities[] = {"Hà Nội", "Huế", "Hội An", "Đà Lạt", "Ninh Bình", "Phố Hiến", "Sa Pa"};
+    char name[128], address[128];
+
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < (round ? 400 : 4000); k++) {
+            int g = round ? 4000 + k : (k * 7919) % 4000; /* ids out of order in the bulk load */
+            struct search_doc d = {g + 1, name, address, g % 5, 21.0 + (g % 97) * 0.01, 105.0 + (g % 89) * 0.01};
+            snprintf(name, sizeof name, "%s %s %d", kinds[(g / 3) % 7], cities[(g * 5 / 7) % 7], g);
+            snprintf(address, sizeof address, "%d phố %s, %s", g, g % 3 ? "Hàng Bạc" : "Huế", cities[g % 7]);
+            if (g % 11 == 0) /* fewer or more name words */
+                snprintf(name, sizeof name, "%s", kinds[g % 7]);
+            else if (g % 13 == 0)
+                snprintf(name, sizeof name, "%s %s %s ven hồ %d", kinds[g % 7], cities[g % 7], cities[(g + 1) % 7], g);
+            assert_int_equal(search_index_put(ix, &d), 0);
+        }
+        if (!round)
+            assert_int_equal(search_index_seal(ix), 0);
+    }
+    for (int g = 0; g < 4400; g += 37) { /* renamed after sealing */
+        struct search_doc d = {g + 1, "Phở Huế ven hồ", "Hàng Bạc", g % 5, 21.0, 105.0};
+        assert_int_equal(search_index_put(ix, &d), 0);
+    }
+    for (int g = 5; g < 4400; g += 101)
+        search_index_remove(ix, g + 1);
+}
+
+static void test_capped_total_keeps_the_page(void **state)
+{
+    static const char *queries[] = {"pho",        "quan pho", "pho hue",  "hue",        "chua hue", "ha noi 1",
+                                    "hoi an 12",  "cho",      "phoo",     "khach sann", "hanoi",    "ven ho",
+                                    "bao tang h", "phở bò",   "hang bac", "huế ven"};
+    struct search_index *capped = search_index_new(), *full = search_index_new();
+    int capped_seen = 0;
+
+    (void)state;
+    assert_non_null(capped);
+    assert_non_null(full);
+    search_index_set_total_cap(full, SIZE_MAX);
+    build_many(capped);
+    build_many(full);
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
+        for (int cat = -1; cat < 2; cat++)
+            for (long long offset = 0; offset < 60; offset += 37) {
+                long long a[20], b[20], ta = 0, tb = 0, na, nb;
+                int ea = -1, eb = -1;
+                na = search_index_find_counted(capped, queries[i], cat, offset, 20, a, &ta, &ea);
+                nb = search_index_find_counted(full, queries[i], cat, offset, 20, b, &tb, &eb);
+                assert_int_equal(na, nb);
+                for (long long j = 0; j < na; j++)
+                    assert_int_equal(a[j], b[j]);
+                assert_int_equal(eb, 1);
+                if (tb < SEARCH_TOTAL_EXACT) {
+                    assert_int_equal(ea, 1);
+                    assert_int_equal(ta, tb);
+                } else if (!ea) {
+                    capped_seen++;
+                    assert_true(ta >= SEARCH_TOTAL_EXACT && ta <= tb);
+                } else {
+                    assert_int_equal(ta, tb);
+                }
+            }
+    assert_true(capped_seen > 0);
+    search_index_free(capped);
+    search_index_free(full);
+}
+
+/* The bound read from a posting may equal the page's worst key: the lower id still wins. */
+static void test_bound_ties_go_by_id(void **state)
+{
+    static const struct search_doc docs[] = {
+        {2, "Hanoi Tower", NULL, 0, 21.0, 105.8},  /* 2 name words, 1 covered: key 1 */
+        {1, "Ha Noi Tower", NULL, 0, 21.0, 105.8}, /* 3 name words, 2 covered by the joined word: key 1 */
+        {3, "Hanoi", NULL, 0, 21.0, 105.8},        /* key 0 */
+    };
+    struct search_index *ix = search_index_new();
+    long long ids[2], total = 0;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(search_index_put(ix, &docs[i]), 0);
+    assert_int_equal(search_index_seal(ix), 0);
+    assert_int_equal(search_index_find(ix, "hanoi", -1, 0, 2, ids, &total), 2);
+    assert_int_equal(ids[0], 3);
+    assert_int_equal(ids[1], 1);
+    assert_int_equal(total, 3);
+    search_index_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +345,8 @@ int main(void)
         cmocka_unit_test(test_category_paging_and_total),
         cmocka_unit_test(test_updates_replace_and_remove),
         cmocka_unit_test(test_nearby_nearest_first_within_radius),
+        cmocka_unit_test(test_capped_total_keeps_the_page),
+        cmocka_unit_test(test_bound_ties_go_by_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
