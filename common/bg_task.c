@@ -2,11 +2,23 @@
 #include "bg_task.h"
 
 #include "deadline.h"
+#include "log.h"
+
+/* The thread: the task's function, then out with what it logged. */
+static void *run(void *arg)
+{
+    struct bg_task *t = arg;
+    void *r = t->fn(NULL);
+
+    log_flush();
+    return r;
+}
 
 int bg_task_start(struct bg_task *t, void *(*fn)(void *))
 {
     __atomic_store_n(&t->stop, 0, __ATOMIC_RELAXED);
-    if (pthread_create(&t->thread, NULL, fn, NULL) != 0)
+    t->fn = fn;
+    if (pthread_create(&t->thread, NULL, run, t) != 0)
         return -1;
     t->running = 1;
     return 0;
@@ -19,6 +31,7 @@ int bg_task_nap(struct bg_task *t, long ms)
 
     if (ms <= 0)
         return bg_task_stopping(t);
+    log_flush(); /* the thread goes idle: its log lines must not wait for the next round */
     deadline_after_ms(CLOCK_REALTIME, ms, &until);
     pthread_mutex_lock(&t->lock);
     while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) == 0)

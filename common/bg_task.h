@@ -12,6 +12,7 @@ struct bg_task {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int running, stop; /* stop: read by the thread (also as reconcile_run's flag) */
+    void *(*fn)(void *);
 };
 
 #define BG_TASK_INIT                                                                                                   \
@@ -19,7 +20,8 @@ struct bg_task {
         .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER                                            \
     }
 
-/* Starts fn(NULL) on a new thread. 0, or -1 when no thread could be made. */
+/* Starts fn(NULL) on a new thread. 0, or -1 when no thread could be made. The thread's
+ * buffered log lines (log.h) are written out whenever it naps and when fn returns. */
 int bg_task_start(struct bg_task *t, void *(*fn)(void *));
 
 /* Sleeps ms (0: not at all) or until bg_task_stop. 1 when the task is stopping. */

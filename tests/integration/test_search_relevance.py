@@ -87,6 +87,21 @@ def test_the_index_holds_every_destination(h):
     assert wait_index(h, count) == count
 
 
+def test_the_index_says_in_the_log_that_it_is_loaded(h):
+    """The loader thread's log lines reach the log when it goes idle, not only when its 4 KiB
+    buffer fills: an operator sees how many destinations the index holds."""
+    count = int(h.psql("destinations", "SELECT count(*) FROM destinations"))
+    assert wait_index(h, count) == count
+    deadline = time.time() + 2
+    while True:
+        lines = [line for line in h.dest.log_text().splitlines() if "search index: " in line and " loaded in " in line]
+        if lines or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert lines, "no 'search index: N destinations loaded' line in the destination-service log"
+    assert '"level":"info"' in lines[-1] and "destinations loaded in" in lines[-1], lines[-1]
+
+
 def test_relevance_suite_first_results(h):
     wrong = []
     for q, want, why in FIRST:
