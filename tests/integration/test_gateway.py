@@ -342,7 +342,12 @@ def test_gateway_rate_limits_the_hashing_routes_per_address(h):
                                           {"email": "rl%d@example.com" % i, "password": "not the password"}),
                          range(80)))
     codes = [r.status for r in rs]
-    assert codes.count(401) >= 30 and codes.count(429) >= 20, sorted(set(codes))
+    # what passed the gateway reached the daemon: 401, or 503 when its hash gate shed it (10
+    # senders, two hashing slots, on a busy machine; test_abuse.py tests that contract)
+    shed = [r for r in rs if r.status == 503]
+    assert all(r.header("Retry-After") and b"passwords are being checked" in r.body for r in shed), shed[:2]
+    assert set(codes) <= {401, 429, 503}, sorted(set(codes))
+    assert codes.count(401) + len(shed) >= 30 and codes.count(429) >= 20, sorted(set(codes))
     limited = next(r for r in rs if r.status == 429)
     problem_ok(limited, 429)
     assert limited.header("Retry-After") == "1"
