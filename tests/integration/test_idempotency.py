@@ -1,6 +1,7 @@
 """Idempotency-Key (issue 19) on the POSTs that create: a retry with the same key and body
 gets the first answer back without a second write; another body is 422; a key still being
 processed is 409; a malformed key is 400; keys are per user."""
+import contextlib
 import hashlib
 import json
 import secrets
@@ -155,6 +156,27 @@ def test_a_refused_request_is_replayed_too(h):
     assert ja == jb
 
 
+@contextlib.contextmanager
+def refused(h, name, when, error="EXCEPTION", table="idempotency_keys", event="UPDATE"):
+    """While in the block, the users database refuses the rows of `table` that match `when`
+    with `error` (a BEFORE `event` trigger named test_<name>)."""
+    h.psql("users", "CREATE FUNCTION test_%s() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE %s USING MESSAGE = 'refused by the test'; END$$; "
+                    "CREATE TRIGGER test_%s BEFORE %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION test_%s()"
+           % (name, error, name, event, table, when, name))
+    try:
+        yield
+    finally:
+        h.psql("users", "DROP TRIGGER test_%s ON %s; DROP FUNCTION test_%s()" % (name, table, name))
+
+
+def kept_and_replayed(a, b, status):
+    """a, the first answer, and b, its retry under the same key: both status, b replayed."""
+    problem_ok(a, status)
+    problem_ok(b, status)
+    assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
+
+
 def test_a_failed_commit_keeps_neither_the_write_nor_the_key(h):
     """The claim, the write and the stored answer are one transaction: when storing the answer
     fails, the trip is not written either, the client hears 503, and a retry runs afresh
@@ -162,18 +184,12 @@ def test_a_failed_commit_keeps_neither_the_write_nor_the_key(h):
     stuck: 409 for a minute, then a second trip)."""
     u = new_user(h)
     key = "fail-" + secrets.token_hex(6)
-    h.psql("users", "CREATE FUNCTION test_refuse_answer() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$BEGIN RAISE EXCEPTION 'refused by the test'; END$$; "
-                    "CREATE TRIGGER test_refuse_answer BEFORE UPDATE ON idempotency_keys FOR EACH ROW "
-                    "WHEN (NEW.key = '%s' AND NEW.status IS NOT NULL) EXECUTE FUNCTION test_refuse_answer()" % key)
-    try:
+    with refused(h, "refuse_answer", "NEW.key = '%s' AND NEW.status IS NOT NULL" % key):
         r = post(h, u, "/carbon", TRIP, key)
         problem_ok(r, 503)
         assert r.header("Retry-After")
         assert count(h, "carbon_emissions", u) == 0
-        assert h.psql("users", "SELECT count(*) FROM idempotency_keys WHERE user_id = %d" % u["id"]) == "0"
-    finally:
-        h.psql("users", "DROP TRIGGER test_refuse_answer ON idempotency_keys; DROP FUNCTION test_refuse_answer()")
+        assert count(h, "idempotency_keys", u) == 0
     first = post(h, u, "/carbon", TRIP, key)
     assert first.status == 201 and first.header("Idempotent-Replayed") is None, first
     again = post(h, u, "/carbon", TRIP, key)
@@ -188,40 +204,38 @@ def test_a_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
     the whole request, the claim would go with it and the retry would run afresh)."""
     u = new_user(h)
     body = json.dumps({"place_name": "Refused", "start_date": "2026-12-01", "end_date": "2026-12-03"}).encode()
-    h.psql("users", "CREATE FUNCTION test_refuse_plan() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$BEGIN RAISE check_violation USING MESSAGE = 'refused by the test'; END$$; "
-                    "CREATE TRIGGER test_refuse_plan BEFORE INSERT ON plans FOR EACH ROW "
-                    "WHEN (NEW.place_name = 'Refused') EXECUTE FUNCTION test_refuse_plan()")
-    try:
+    with refused(h, "refuse_plan", "NEW.place_name = 'Refused'", "check_violation", "plans", "INSERT"):
         a = post(h, u, "/plans", body, "plan-refused")
         b = post(h, u, "/plans", body, "plan-refused")
-    finally:
-        h.psql("users", "DROP TRIGGER test_refuse_plan ON plans; DROP FUNCTION test_refuse_plan()")
-    problem_ok(a, 422)
-    problem_ok(b, 422)
-    assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
+    kept_and_replayed(a, b, 422)
     assert count(h, "plans", u) == 0
 
 
 def test_a_lone_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
     """A statement a handler runs without a transaction of its own (a car trip: no eco award,
     one INSERT) gets its own savepoint inside the request's transaction: refused by the
-    database (foreign_key_violation, raised by a trigger, as when the account is deleted meanwhile),
-    it is answered 404 and that answer
-    is kept and replayed (without the savepoint the whole transaction would be aborted and the
-    client would hear 503)."""
+    database (foreign_key_violation, raised by a trigger, as when the account is deleted
+    meanwhile), it is answered 404 and that answer is kept and replayed (without the savepoint
+    the whole transaction would be aborted and the client would hear 503)."""
     u = new_user(h)
     car = json.dumps({"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 3.25}).encode()
-    h.psql("users", "CREATE FUNCTION test_refuse_trip() RETURNS trigger LANGUAGE plpgsql AS "
-                    "$$BEGIN RAISE foreign_key_violation USING MESSAGE = 'refused by the test'; END$$; "
-                    "CREATE TRIGGER test_refuse_trip BEFORE INSERT ON carbon_emissions FOR EACH ROW "
-                    "WHEN (NEW.distance_km = 3.25) EXECUTE FUNCTION test_refuse_trip()")
-    try:
+    with refused(h, "refuse_trip", "NEW.distance_km = 3.25", "foreign_key_violation", "carbon_emissions", "INSERT"):
         a = post(h, u, "/carbon", car, "trip-refused")
         b = post(h, u, "/carbon", car, "trip-refused")
-    finally:
-        h.psql("users", "DROP TRIGGER test_refuse_trip ON carbon_emissions; DROP FUNCTION test_refuse_trip()")
-    problem_ok(a, 404)
-    problem_ok(b, 404)
-    assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
+    kept_and_replayed(a, b, 404)
     assert count(h, "carbon_emissions", u) == 0
+
+
+def test_a_409_is_not_kept(h):
+    """A conflict may clear (here: the first review is deleted): a 409 under a key is rolled
+    back with the key, and the same key then runs afresh."""
+    u = new_user(h)
+    body = json.dumps({"destination_id": 1, "rating": 4, "content": "again"}).encode()
+    assert post(h, u, "/reviews", body, None).status == 201
+    problem_ok(post(h, u, "/reviews", body, "rev-1"), 409)
+    assert count(h, "idempotency_keys", u) == 0
+    h.psql("users", "DELETE FROM reviews WHERE user_id = %d" % u["id"])
+    a = post(h, u, "/reviews", body, "rev-1")
+    b = post(h, u, "/reviews", body, "rev-1")
+    assert a.status == 201 and b.status == 201 and b.header("Idempotent-Replayed") == "true", (a, b)
+    assert count(h, "reviews", u) == 1

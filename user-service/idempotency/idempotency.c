@@ -127,20 +127,17 @@ static int record(struct request *rq, struct reply *rp, const char *scope, const
 static void run_claimed(struct request *rq, struct reply *rp, route_handler handler, const char *scope, const char *key)
 {
     struct db *db = rq->worker->db;
-    enum db_status st = DB_OK;
+    enum db_status st = DB_OK, end;
     int keep;
 
     idem_store_nest(db, 1);
     handler(rq, rp);
     idem_store_nest(db, 0);
     keep = record(rq, rp, scope, key, &st);
+    end = idem_store_end(db, keep == 1); /* commit, or roll everything back */
     if (keep == 1)
-        st = idem_store_end(db, 1);
-    else
-        idem_store_end(db, 0);
-    if (keep == 0)
-        return;
-    if (st != DB_OK) { /* nothing of the request was kept: say so, not what the handler said */
+        st = end;
+    if (keep != 0 && st != DB_OK) { /* nothing of the request was kept: say so, not what the handler said */
         log_msg(LOG_WARN, rq->request_id, "idempotency: the request's transaction failed (status %d)", (int)st);
         reply_free(rp);
         if (st == DB_SERIALIZATION || st == DB_ERROR)
@@ -184,20 +181,16 @@ void idempotency_run(struct request *rq, struct reply *rp, route_handler handler
         problem_db(rp, st, &(struct db_answers){.database = "The users database"});
         return;
     }
-    if (r == 2) {
-        row.status = 0;
-        memcpy(row.hash, hash, sizeof row.hash);
-    }
-    if (strcmp(row.hash, hash) != 0) {
+    if (r == 2 || (row.status == 0 && strcmp(row.hash, hash) == 0)) { /* r 2: row was not read */
+        problem(rp, 409, "A request with this " IDEMPOTENCY_HEADER " is still being processed; retry later.");
+        if (reply_header(rp, "Retry-After", "1") < 0)
+            reply_oom(rp);
+    } else if (strcmp(row.hash, hash) != 0) {
         struct field_errors fe = {0};
         field_error(&fe, IDEMPOTENCY_HEADER,
                     "was used with another request (method, path, query or body) in the last 24 hours; "
                     "use a new key for a new request");
         problem_fields(rp, &fe);
-    } else if (row.status == 0) {
-        problem(rp, 409, "A request with this " IDEMPOTENCY_HEADER " is still being processed; retry later.");
-        if (reply_header(rp, "Retry-After", "1") < 0)
-            reply_oom(rp);
     } else
         replay(rp, &row);
     free(row.body);
