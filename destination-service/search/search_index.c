@@ -64,10 +64,18 @@ struct u32vec {
     uint32_t n, cap;
 };
 
+/* A grid cell's document: its slot, and its coordinates again, so that a nearby scan can
+ * pass over the documents outside its box without reading them. */
+struct cell_doc {
+    uint32_t slot;
+    float lat, lon;
+};
+
 struct cell {
     int64_t key;
     int used;
-    struct u32vec slots;
+    struct cell_doc *v;
+    uint32_t n, cap;
 };
 
 struct id_entry {
@@ -565,9 +573,9 @@ static void cell_drop(struct search_index *ix, const struct doc *d, uint32_t slo
 {
     struct cell *c = cell_get(ix, cell_key(cell_row(d->lat), cell_col(d->lon)));
 
-    for (uint32_t i = 0; c && i < c->slots.n; i++)
-        if (c->slots.v[i] == slot) {
-            c->slots.v[i] = c->slots.v[--c->slots.n];
+    for (uint32_t i = 0; c && i < c->n; i++)
+        if (c->v[i].slot == slot) {
+            c->v[i] = c->v[--c->n];
             return;
         }
 }
@@ -671,12 +679,13 @@ int search_index_put(struct search_index *ix, const struct search_doc *d)
         }
     }
     if (!(c = cell_make(ix, cell_key(cell_row(d->lat), cell_col(d->lon)))) ||
-        vec_push(&c->slots, slot, &ix->bytes) < 0 || id_set(ix, d->id, slot) < 0) {
+        grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, &ix->bytes) < 0 || id_set(ix, d->id, slot) < 0) {
         free(x->tok);
         if (c)
             cell_drop(ix, x, slot);
         return -1;
     }
+    c->v[c->n++] = (struct cell_doc){slot, (float)d->lat, (float)d->lon};
     x->alive = 1;
     ix->ndocs++;
     ix->alive++;
@@ -705,7 +714,7 @@ void search_index_free(struct search_index *ix)
         free(ix->docs[i].tok);
     for (size_t i = 0; i < ix->cells_cap; i++)
         if (ix->cells[i].used)
-            free(ix->cells[i].slots.v);
+            free(ix->cells[i].v);
     for (size_t i = 0; i <= FOLD_WORD_MAX; i++)
         free(ix->bylen[i].v);
     free(ix->words);
@@ -1255,7 +1264,21 @@ struct nearest {
     struct search_hit *out;
     size_t n, limit;
     double lat, lon, radius_m;
+    double cos_lat;         /* of the box's latitude farthest from the equator: longitudes shrink least there */
+    float box_lat, box_lon; /* half sides in degrees of a box holding every point that can still enter */
 };
+
+#define METRES_PER_DEG (EARTH_RADIUS_M * M_PI / 180.0)
+#define BOX_SLACK_DEG 1e-4f /* far more than a float coordinate's rounding (~1e-5 degrees) */
+
+/* The box around z's circle of radius r metres (the whole circle, or the worst hit kept). */
+static void nearest_box(struct nearest *z, double r)
+{
+    double dlat = r / METRES_PER_DEG;
+
+    z->box_lat = (float)dlat + BOX_SLACK_DEG;
+    z->box_lon = z->cos_lat > 1e-3 && dlat / z->cos_lat < 180.0 ? (float)(dlat / z->cos_lat) + BOX_SLACK_DEG : 360.0f;
+}
 
 static void nearest_offer(struct nearest *z, const struct doc *d)
 {
@@ -1274,12 +1297,23 @@ static void nearest_offer(struct nearest *z, const struct doc *d)
         i--;
     }
     z->out[i] = (struct search_hit){d->id, dist};
+    if (z->n == z->limit) /* nothing farther than the worst kept can enter any more */
+        nearest_box(z, z->out[z->n - 1].distance_m);
 }
 
+/* The cell's documents inside z's box (longitudes compared around the circle) are offered;
+ * the others are not read. */
 static void cell_offer(const struct search_index *ix, const struct cell *c, struct nearest *z)
 {
-    for (uint32_t i = 0; c && i < c->slots.n; i++)
-        nearest_offer(z, &ix->docs[c->slots.v[i]]);
+    float lat = (float)z->lat, lon = (float)z->lon;
+
+    for (uint32_t i = 0; c && i < c->n; i++) {
+        float dlon = fabsf(c->v[i].lon - lon);
+        if (dlon > 180.0f)
+            dlon = 360.0f - dlon;
+        if (fabsf(c->v[i].lat - lat) <= z->box_lat && dlon <= z->box_lon)
+            nearest_offer(z, &ix->docs[c->v[i].slot]);
+    }
 }
 
 /* Every destination within z->radius_m, the nearest z->limit kept. */
@@ -1290,7 +1324,9 @@ static void nearby_scan(const struct search_index *ix, struct nearest *z)
     long r0 = cell_row(lat0 < -90 ? -90 : lat0), r1 = cell_row(lat1 > 90 ? 90 : lat1), c0, ncols;
 
     z->n = 0;
-    dlon = maxabs >= 89.9 ? 360.0 : dlat / cos(maxabs * M_PI / 180.0);
+    z->cos_lat = maxabs >= 89.9 ? 0.0 : cos(maxabs * M_PI / 180.0);
+    nearest_box(z, z->radius_m);
+    dlon = maxabs >= 89.9 ? 360.0 : dlat / z->cos_lat;
     if (dlon >= 180.0) {
         c0 = 0;
         ncols = LON_CELLS;

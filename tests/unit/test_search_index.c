@@ -238,6 +238,79 @@ static void test_nearby_nearest_first_within_radius(void **state)
     search_index_free(ix);
 }
 
+/* Nearby against every destination measured one by one: 3 000 generated points crowded
+ * around a few centres, some on both sides of the antimeridian and near the pole (where the
+ * scan's box wraps or spans every longitude), asked at several radii and limits, some of
+ * them moved and removed after loading. The lists must be the brute force's, in order. */
+static unsigned long long lcg = 42;
+
+static double uniform(double lo, double hi)
+{
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + (hi - lo) * (double)(lcg >> 11) / 9007199254740992.0;
+}
+
+static void test_nearby_equals_brute_force(void **state)
+{
+    static const double centres[][2] = {{21.03, 105.85}, {10.78, 106.70}, {0.0, 179.99}, {-16.5, -179.95},
+                                        {89.97, 30.0},   {-89.98, 0.0},   {48.86, 2.35}};
+    static double at[3000][2];
+    static int gone[3000];
+    struct search_index *ix = search_index_new();
+    char name[32];
+
+    (void)state;
+    assert_non_null(ix);
+    for (int i = 0; i < 3000; i++) {
+        const double *c = centres[i % 7];
+        double lat = c[0] + uniform(-0.05, 0.05), lon = c[1] + uniform(-0.05, 0.05);
+        lat = lat > 90 ? 180 - lat : lat < -90 ? -180 - lat : lat;
+        lon = lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon;
+        at[i][0] = lat;
+        at[i][1] = lon;
+        snprintf(name, sizeof name, "Place %d", i);
+        assert_int_equal(search_index_put(ix, &(struct search_doc){i + 1, name, NULL, 0, lat, lon}), 0);
+    }
+    assert_int_equal(search_index_seal(ix), 0);
+    for (int i = 0; i < 3000; i += 7) { /* moved, then a few removed */
+        at[i][0] = at[(i + 1) % 3000][0];
+        at[i][1] = at[(i + 1) % 3000][1];
+        snprintf(name, sizeof name, "Place %d", i);
+        assert_int_equal(search_index_put(ix, &(struct search_doc){i + 1, name, NULL, 0, at[i][0], at[i][1]}), 0);
+        if (i % 5 == 0) {
+            search_index_remove(ix, i + 1);
+            gone[i] = 1;
+        }
+    }
+    for (int k = 0; k < 300; k++) {
+        static const double radii[] = {50, 300, 1000, 2500, 8000, 40000};
+        const double *c = centres[k % 7];
+        double lat = c[0] + uniform(-0.03, 0.03), lon = c[1] + uniform(-0.03, 0.03), r = radii[k % 6];
+        size_t limit = 1 + (size_t)k % 20, want = 0;
+        struct search_hit hits[20], best[20];
+        long long n;
+        lat = lat > 90 ? 180 - lat : lat < -90 ? -180 - lat : lat;
+        lon = lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon;
+        for (int i = 0; i < 3000; i++) { /* the limit nearest within r, by distance then id */
+            double d = search_distance_m(lat, lon, at[i][0], at[i][1]);
+            size_t j;
+            if (gone[i] || d > r || (want == limit && d >= best[want - 1].distance_m))
+                continue;
+            j = want < limit ? want++ : want - 1;
+            for (; j > 0 && best[j - 1].distance_m > d; j--)
+                best[j] = best[j - 1];
+            best[j] = (struct search_hit){i + 1, d};
+        }
+        n = search_index_nearby(ix, lat, lon, r, limit, hits);
+        assert_int_equal(n, (long long)want);
+        for (size_t i = 0; i < want; i++) {
+            assert_int_equal(hits[i].id, best[i].id);
+            assert_true(hits[i].distance_m == best[i].distance_m);
+        }
+    }
+    search_index_free(ix);
+}
+
 /* Two indexes of the same 4 000 generated destinations (loaded out of id order, then more
  * added, replaced and removed after sealing), one counting every match and one with the
  * default cap: the pages are the same; the capped total is exact below the cap and a lower
@@ -345,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_category_paging_and_total),
         cmocka_unit_test(test_updates_replace_and_remove),
         cmocka_unit_test(test_nearby_nearest_first_within_radius),
+        cmocka_unit_test(test_nearby_equals_brute_force),
         cmocka_unit_test(test_capped_total_keeps_the_page),
         cmocka_unit_test(test_bound_ties_go_by_id),
     };
