@@ -546,6 +546,9 @@ class Bench:
         w("- daemons: build/ (-O2 -g, no sanitizers), WORKERS=%s, LOG_LEVEL=%s (stdout to a file)" % (
             WORKERS or "default (2 x cores)", LOG_LEVEL))
         w("- data: %s" % self.dataset)
+        w("- PostgreSQL: shared_buffers %s (BENCH_PG_SHARED_BUFFERS), synchronous_commit %s" % (
+            psql(os.environ["PGBENCH_DB_URL"], "SHOW shared_buffers").strip(),
+            psql(os.environ["PGBENCH_DB_URL"], "SHOW synchronous_commit").strip()))
         w("- load average before / after: %.2f / %.2f" % (load_before[0], load_after[0]))
         w("")
         w("| scenario | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | user-service peak RSS MiB | destination-service peak RSS MiB |")

@@ -9,6 +9,8 @@
 #
 #   BENCH_SECONDS=10   length of each timed run (BENCH_SECONDS=60 make bench: the soak)
 #   BENCH_CONNECTIONS=64 BENCH_THREADS=2 BENCH_LOG_LEVEL=info BENCH_WORKERS= BENCH_PG_FAST=0
+#   BENCH_PG_SHARED_BUFFERS=1GB   PostgreSQL's shared_buffers (default 128MB); the 1 M runs of
+#                      docs/performance.md are recorded with both
 #   BENCH_KEEP=1       leave the daemons' logs and data in run/bench (clusters are still destroyed)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +58,7 @@ trap 'exit 130' INT TERM
 rm -rf "$RUN_DIR/logs" "$RUN_DIR/secrets.env" "$RUN_DIR/pids"
 
 echo "bench: starting PostgreSQL clusters under run/bench"
-PG_FAST=${BENCH_PG_FAST:-0} ecomovex_databases_up
+PG_FAST=${BENCH_PG_FAST:-0} PG_SHARED_BUFFERS=${BENCH_PG_SHARED_BUFFERS:-} ecomovex_databases_up
 ecomovex_secrets
 export INTERNAL_TOKEN
 MIGRATIONS_DIR="$ROOT/migrations/users" "$BIN_DIR/user-service" migrate --seed >/dev/null

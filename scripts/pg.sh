@@ -33,6 +33,8 @@
 # Environment: PGBIN   directory of the PostgreSQL binaries
 #                      (default: newest /usr/lib/postgresql/*/bin)
 #              PG_FAST=1   start the server with synchronous_commit=off
+#              PG_SHARED_BUFFERS=SIZE   start it with that shared_buffers (e.g. 1GB;
+#                          default: 128MB, the setting written at initdb)
 set -euo pipefail
 
 PROG=${0##*/}
@@ -353,8 +355,17 @@ EOF
   fi
 
   local opts=()
+  local flags=""
   if [[ "${PG_FAST:-0}" == 1 ]]; then
-    opts=(-o "-c synchronous_commit=off")
+    flags+=" -c synchronous_commit=off"
+  fi
+  if [[ -n "${PG_SHARED_BUFFERS:-}" ]]; then
+    [[ "$PG_SHARED_BUFFERS" =~ ^[1-9][0-9]*(kB|MB|GB)$ ]] ||
+      die "PG_SHARED_BUFFERS must be a size such as 512MB or 1GB, not '$PG_SHARED_BUFFERS'"
+    flags+=" -c shared_buffers=$PG_SHARED_BUFFERS"
+  fi
+  if [[ -n "$flags" ]]; then
+    opts=(-o "${flags# }")
   fi
   # fd 9 (the lock) must not leak into the postmaster.
   if ! server_run "$PGBIN/pg_ctl" -D "$DATADIR" -w -t 30 -l "$LOGFILE" "${opts[@]}" start \

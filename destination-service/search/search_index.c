@@ -762,7 +762,8 @@ struct qword {
     /* name words one match can cover at most (2: some candidate is two words joined in a
      * name): the exact word, the prefix range, the typos, any of them */
     uint8_t cover_exact, cover_range, cover_typo, cover;
-    uint64_t sig; /* the bits of every word q matches (all bits for a long prefix range) */
+    uint64_t sig;         /* the bits of every word q matches (all bits for a long prefix range) */
+    uint8_t cost_partial; /* cost is a lower bound: more than the driver's */
     char text[FOLD_WORD_MAX + 1];
 };
 
@@ -815,8 +816,11 @@ static int typo_cmp(const void *a, const void *b)
 
 #define SIG_RANGE_MAX 64 /* a prefix range of more words gets no signature test */
 
-/* Fills q's candidates (q->text, q->len set). -1 when out of memory. */
-static int qword_prepare(const struct search_index *ix, struct qword *q, int last, int relaxed)
+/* Fills q's candidates (q->text, q->len set). For the last word, once the postings of its
+ * prefix range pass enough (another word is cheaper to drive the search), the rest of the
+ * range is not looked at: its cost is then a lower bound (cost_partial), and its cover and
+ * signature say it may match anything. -1 when out of memory. */
+static int qword_prepare(const struct search_index *ix, struct qword *q, int last, int relaxed, size_t enough)
 {
     int k = fold_is_alpha(q->text, q->len) ? edits_allowed(q->len, relaxed) : 0;
     size_t cap = 0;
@@ -824,6 +828,7 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
     q->exact = word_find(ix, q->text, q->len);
     q->cost = q->exact != NONE ? ix->words[q->exact].n : 0;
     q->lo = q->hi = 0;
+    q->cost_partial = 0;
     q->cover_exact = q->cover_range = q->cover_typo = 1;
     q->sig = q->exact != NONE ? word_bit(q->exact) : 0;
     if (q->exact != NONE && ix->words[q->exact].name_joined)
@@ -843,6 +848,12 @@ static int qword_prepare(const struct search_index *ix, struct qword *q, int las
         q->cost = 0; /* the exact word is in the range */
         for (uint32_t r = lo; r < hi; r++) {
             const struct word *x = &ix->words[ix->sorted[r]];
+            if (q->cost > enough) { /* "4" of "Hồ Hà Nội 4": 111 000 words at 1 M */
+                q->cover_range = 2;
+                q->sig = ~0ull;
+                q->cost_partial = 1;
+                break;
+            }
             q->cost += x->n;
             if (x->name_joined)
                 q->cover_range = 2;
@@ -1074,9 +1085,62 @@ struct pass {
     uint32_t other_cover;   /* name words the other query words can cover at most */
     struct page_heap page;
     uint8_t *seen;
-    size_t count; /* matches found */
-    int partial;  /* some documents were not looked at: count is a lower bound */
+    size_t count;                            /* matches found */
+    int partial;                             /* some documents were not looked at: count is a lower bound */
+    size_t read;                             /* the driver's postings read */
+    uint32_t misses[SEARCH_QUERY_WORDS_MAX]; /* documents met whose signature lacks each word */
+    uint8_t *sieve;                          /* NULL, or one bit per slot: set where a word can match */
+    int sieve_tried;
 };
+
+/* When the driver's postings are mostly of documents that lack another query word ("noi" of
+ * "Hồ Hà Nội 4": 28 000 postings, 183 matches), each such document still costs a cache miss
+ * (its signature). After SIEVE_AFTER postings with fewer than one match in SIEVE_RATIO, the
+ * postings of the word the documents met lacked most often are marked in a bitmap, if they are
+ * not many more than the driver's (SIEVE_COST); the driver then passes over the documents left
+ * unmarked without reading them. The bitmap only removes documents that cannot match, so the
+ * result is the same. */
+#define SIEVE_AFTER 2048
+#define SIEVE_RATIO 8
+#define SIEVE_COST 4
+
+static void sieve_mark(struct pass *p, uint32_t w)
+{
+    const struct word *x = &p->ix->words[w];
+    const uint32_t *posts = word_posts(x);
+
+    for (uint32_t i = 0; i < x->n; i++)
+        p->sieve[posts[i] / 8] |= (uint8_t)(1u << (posts[i] % 8));
+}
+
+/* 1 when slot s passes the sieve (or there is none). */
+static int sieved(const struct pass *p, uint32_t s)
+{
+    return !p->sieve || (p->sieve[s / 8] & (1u << (s % 8)));
+}
+
+/* Builds the sieve for the word missed most often, when it is worth it (see above). */
+static void sieve_build(struct pass *p)
+{
+    const struct qword *q = NULL;
+    uint32_t most = 0;
+
+    p->sieve_tried = 1;
+    for (size_t i = 0; i < p->nq; i++)
+        if (i != p->driver && p->misses[i] > most && !p->q[i].cost_partial &&
+            p->q[i].cost <= SIEVE_COST * p->q[p->driver].cost) {
+            q = &p->q[i];
+            most = p->misses[i];
+        }
+    if (!q || !(p->sieve = calloc(p->ix->ndocs / 8 + 1, 1)))
+        return;
+    if (q->exact != NONE)
+        sieve_mark(p, q->exact);
+    for (uint32_t r = q->lo; r < q->hi; r++)
+        sieve_mark(p, p->ix->sorted[r]);
+    for (size_t t = 0; t < q->ntypos; t++)
+        sieve_mark(p, q->typos[t].word);
+}
 
 /* Reads the postings of dictionary word w, which the driver matches with kind (M_EXACT,
  * M_PREFIX or M_TYPO, edits), a match covering at most cover name words. Each new document
@@ -1102,13 +1166,18 @@ static int pass_word(struct pass *p, uint32_t w, enum match_kind kind, int edits
         uint32_t s = posts[i], key, lb, words = metas[i] & META_WORDS;
         const struct doc *d;
         int hopeless = 0;
-        /* the documents are met in no memory order: fetch ahead (two loads each) */
-        if (i + PREFETCH_DOC < x->n)
+        /* the documents are met in no memory order: fetch ahead (two loads each), not those
+         * the sieve will pass over (reading .tok is itself a load of the document) */
+        if (i + PREFETCH_DOC < x->n && sieved(p, posts[i + PREFETCH_DOC]))
             __builtin_prefetch(&ix->docs[posts[i + PREFETCH_DOC]]);
-        if (i + PREFETCH_TOK < x->n)
+        if (i + PREFETCH_TOK < x->n && sieved(p, posts[i + PREFETCH_TOK]))
             __builtin_prefetch(ix->docs[posts[i + PREFETCH_TOK]].tok);
         if (p->seen[s / 8] & (1u << (s % 8)))
             continue;
+        if (++p->read == SIEVE_AFTER && !p->sieve_tried && p->count * SIEVE_RATIO < p->read)
+            sieve_build(p);
+        if (!sieved(p, s))
+            continue; /* lacks the sieve's word */
         lb = tier | (words > cover + p->other_cover ? words - cover - p->other_cover : 0);
         if (kind == M_EXACT && (metas[i] & META_ADDRESS))
             lb |= 1u << 15;
@@ -1138,7 +1207,13 @@ static int pass_word(struct pass *p, uint32_t w, enum match_kind kind, int edits
             p->count += (size_t)doc_matches(ix, d, p->q, p->nq, p->driver);
             continue;
         }
-        if (!sig_may_match(d, p->q, p->nq) || rank_key(ix, d, p->q, p->nq, &key) < 0)
+        if (!sig_may_match(d, p->q, p->nq)) {
+            if (!p->sieve_tried)
+                for (size_t j = 0; j < p->nq; j++)
+                    p->misses[j] += !(d->sig & p->q[j].sig);
+            continue;
+        }
+        if (rank_key(ix, d, p->q, p->nq, &key) < 0)
             continue;
         p->count++;
         if (heap_offer(&p->page, (struct match){key, s, d->id}) < 0)
@@ -1167,7 +1242,8 @@ static long long find_pass(const struct search_index *ix, struct qword *q, size_
     *total = 0;
     *exact = 1;
     for (size_t i = 0; i < nq; i++) {
-        if (qword_prepare(ix, &q[i], i + 1 == nq, relaxed) < 0)
+        size_t enough = i > 0 && i + 1 == nq ? q[p.driver].cost : SIZE_MAX;
+        if (qword_prepare(ix, &q[i], i + 1 == nq, relaxed, enough) < 0)
             goto done;
         if (q[i].cost < q[p.driver].cost)
             p.driver = i;
@@ -1213,6 +1289,7 @@ static long long find_pass(const struct search_index *ix, struct qword *q, size_
         ids[out++] = p.page.m[i].id;
 done:
     free(p.seen);
+    free(p.sieve);
     free(p.page.m);
     qwords_free(q, nq);
     return out;

@@ -311,6 +311,54 @@ static void test_nearby_equals_brute_force(void **state)
     search_index_free(ix);
 }
 
+/* A driver word whose documents mostly lack the other words: the search sieves them out
+ * (search_index.c, "sieve") and must still find every match, counted exactly, in rank order.
+ * 6 000 "alpha" documents, every 50th also "beta" and every 70th "betb"; 6 000 documents of
+ * "beta" alone and 9 000 of "betb zeta" make the other words about as costly as the driver. */
+static void test_sieve_keeps_every_match(void **state)
+{
+    struct search_index *ix = search_index_new();
+    long long ids[20], total = 0, id = 0, first_beta[20], first_bet[20];
+    int exact = 0, want_bet = 0, want_beta = 0, two_beta = 0, two_bet = 0;
+    char name[48];
+
+    (void)state;
+    assert_non_null(ix);
+    for (int i = 0; i < 6000; i++) {
+        int beta = i % 50 == 0, betb = i % 70 == 0;
+        snprintf(name, sizeof name, "Alpha %s%s", beta ? "Beta " : "", betb ? "Betb" : "");
+        assert_int_equal(search_index_put(ix, &(struct search_doc){++id, name, NULL, 0, 10, 100}), 0);
+        /* the first pages: the two-word names by id (a name holding both has three words, one
+         * unmatched, and ranks after them) */
+        if (beta && !betb && two_beta < 20)
+            first_beta[two_beta++] = id;
+        if (beta != betb && two_bet < 20)
+            first_bet[two_bet++] = id;
+        want_beta += beta;
+        want_bet += beta || betb;
+    }
+    for (int i = 0; i < 15000; i++)
+        assert_int_equal(
+            search_index_put(ix, &(struct search_doc){++id, i < 6000 ? "Beta" : "Betb Zeta", NULL, 0, 10, 100}), 0);
+    assert_int_equal(search_index_seal(ix), 0);
+    assert_int_equal(search_index_find_counted(ix, "alpha beta", -1, 0, 20, ids, &total, &exact), 20);
+    assert_int_equal(total, want_beta);
+    assert_true(exact);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(ids[i], first_beta[i]);
+    assert_int_equal(search_index_find_counted(ix, "alpha bet", -1, 0, 20, ids, &total, &exact), 20);
+    assert_int_equal(total, want_bet);
+    assert_true(exact);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(ids[i], first_bet[i]);
+    /* a typo of the sieve's word: the sieve holds the word's typo candidates */
+    assert_int_equal(search_index_find_counted(ix, "alpha betaa", -1, 0, 20, ids, &total, &exact), 20);
+    assert_int_equal(total, want_beta);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(ids[i], first_beta[i]);
+    search_index_free(ix);
+}
+
 /* Two indexes of the same 4 000 generated destinations (loaded out of id order, then more
  * added, replaced and removed after sealing), one counting every match and one with the
  * default cap: the pages are the same; the capped total is exact below the cap and a lower
@@ -419,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_updates_replace_and_remove),
         cmocka_unit_test(test_nearby_nearest_first_within_radius),
         cmocka_unit_test(test_nearby_equals_brute_force),
+        cmocka_unit_test(test_sieve_keeps_every_match),
         cmocka_unit_test(test_capped_total_keeps_the_page),
         cmocka_unit_test(test_bound_ties_go_by_id),
     };
