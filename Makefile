@@ -9,8 +9,11 @@ RUN_DIR   ?= run
 CC        ?= cc
 # Both daemons link libcurl: user-service calls destination-service with it, and
 # destination-service's session check (destination-service/session_check.c, issue 19 item 1)
-# asks user-service whether an admin token is still valid. So both images ship libcurl4, and
-# neither ships the curl program (docs/operations.md "Images").
+# asks user-service whether an admin token is still valid. So both images ship libcurl, and
+# neither ships the curl program (docs/operations.md "Images"). Debian's GnuTLS flavour
+# (libcurl4-gnutls-dev, runtime libcurl3-gnutls): libpq already loads GnuTLS (through libldap),
+# while the OpenSSL flavour's curl_global_init faults in ~1.7 MiB of libcrypto at start-up
+# (docs/performance.md "Memory"). Same pkg-config name, same API.
 DEST_PKGS := libevent libpq libcjson libsodium libcurl
 PKGS      := $(DEST_PKGS)
 SANITIZE  ?=

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "curl_start.h"
 #include "exact_int.h"
 #include "internal_api.h"
 #include "log.h"
@@ -54,7 +55,7 @@ int session_check_setup(void)
         base_url[--n] = '\0';
     timeout_ms = config_env_long("USER_SESSION_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 50, TIMEOUT_MS_MAX);
     cache_ms = config_env_long("USER_SESSION_CACHE_MS", SESSION_CACHE_MS_DEFAULT, 0, SESSION_CACHE_MS_MAX);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (curl_start() < 0) {
         log_msg(LOG_ERROR, NULL, "libcurl would not initialize");
         return -1;
     }

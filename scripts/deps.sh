@@ -12,7 +12,7 @@ PACKAGES=(
   libevent-dev
   libpq-dev
   libcjson-dev
-  libcurl4-openssl-dev
+  libcurl4-gnutls-dev
   libcmocka-dev
   libsodium-dev
   postgresql

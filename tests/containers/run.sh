@@ -265,11 +265,11 @@ for img in user-service destination-service gateway; do
     fail "$img" "OCI labels" "title|version|revision|base.name are '$got', want '$want' (and a description)"
   fi
 done
-# Both call out, so both need libcurl (the library, not the curl program, checked above):
+# Both call out, so both need libcurl, the GnuTLS build (the library, not the curl program, checked above):
 # user-service calls destination-service; destination-service's session check asks
 # user-service whether an admin token is still valid (issue 19, item 1).
 for img in user-service destination-service; do
-  if in_image "$img" "ldd /usr/local/bin/$img | grep -q 'libcurl.so.4 => /' && /usr/local/bin/$img --version"; then
+  if in_image "$img" "ldd /usr/local/bin/$img | grep -q 'libcurl-gnutls.so.4 => /' && /usr/local/bin/$img --version"; then
     pass "$img: libcurl present and the binary loads ($(tail -n 1 "$WORK/in-image"))"
   else
     fail "$img" "libcurl" "$(tr '\n' ' ' <"$WORK/in-image" | head -c 300)"

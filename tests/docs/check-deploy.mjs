@@ -433,7 +433,7 @@ function dockerfileChecks() {
       for (const pkg of loaded) if (!have.has(pkg)) p.push(`${pkg} (loaded by ${svc}) is neither listed nor pulled in`);
       // Both link libcurl: user-service calls destination-service, and destination-service's
       // session check asks user-service whether an admin token is still valid (issue 19 item 1).
-      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", "libcurl4", "ca-certificates"];
+      const want = ["libevent-2.1-7", "libpq5", "libcjson1", "libsodium23", "libcurl3-gnutls", "ca-certificates"];
       for (const pkg of want) if (!listed.includes(pkg)) p.push(`${pkg} is not installed in the runtime stage`);
       if (have.has("curl")) p.push("curl is installed (or pulled in) in the runtime stage: the HEALTHCHECK needs none");
       if (![...loaded].some((pkg) => /^libcurl/.test(pkg))) p.push(`${BUILD}/${svc} loads no libcurl: it needs it (${svc === "user-service" ? "its call to destination-service" : "session_check.c asks user-service about admin tokens, Makefile DEST_PKGS"})`);

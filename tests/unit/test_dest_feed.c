@@ -3,8 +3,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -125,6 +128,44 @@ static void test_feed_entry_outlives_a_late_validate_answer(void **state)
     dest_cache_destroy(&c);
 }
 
+/* Resident pages of [p, p + len), rounded out to whole pages. */
+static size_t resident_pages(const void *p, size_t len)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)p & ~(uintptr_t)(pg - 1), end = (uintptr_t)p + len;
+    size_t n = (end - start + (size_t)pg - 1) / (size_t)pg, resident = 0;
+    unsigned char *v = malloc(n);
+
+    assert_non_null(v);
+    assert_int_equal(mincore((void *)start, end - start, v), 0);
+    for (size_t i = 0; i < n; i++)
+        resident += v[i] & 1;
+    free(v);
+    return resident;
+}
+
+/* The feed clears the cache on its first resync at start-up: a cache nothing was stored in
+ * must not be written over, or all its pages (2 MiB by default) become resident at idle. */
+static void test_clearing_an_unused_cache_touches_no_page(void **state)
+{
+    struct dest_cache c;
+    size_t bytes;
+    int e = -1;
+
+    (void)state;
+    assert_int_equal(dest_cache_init(&c, 65536), 0);
+    bytes = c.nsets * DEST_CACHE_WAYS * sizeof *c.slots;
+    dest_cache_clear(&c);
+    assert_true(resident_pages(c.slots, bytes) <= 2); /* the allocation's header page at most */
+    dest_cache_put(&c, 7, 1, 0, 1000);
+    dest_cache_clear(&c);
+    assert_false(dest_cache_get(&c, 7, 10, &e));
+    dest_cache_put(&c, 7, 0, 20, 1000); /* still usable after a clear */
+    assert_true(dest_cache_get(&c, 7, 30, &e));
+    assert_int_equal(e, 0);
+    dest_cache_destroy(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_gone_carries_the_head),
         cmocka_unit_test(test_contract_breaks_are_refused_whole),
         cmocka_unit_test(test_feed_entry_outlives_a_late_validate_answer),
+        cmocka_unit_test(test_clearing_an_unused_cache_touches_no_page),
     };
     return cmocka_run_group_tests_name("dest_feed", tests, NULL, NULL);
 }

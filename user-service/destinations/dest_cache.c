@@ -9,6 +9,7 @@ int dest_cache_init(struct dest_cache *c, size_t capacity)
 {
     c->nsets = capacity / DEST_CACHE_WAYS + 1;
     c->slots = calloc(c->nsets * DEST_CACHE_WAYS, sizeof *c->slots);
+    c->written = 0;
     if (!c->slots)
         return -1;
     pthread_mutex_init(&c->lock, NULL);
@@ -81,6 +82,7 @@ static void put(struct dest_cache *c, long long id, int exists, long long now_ms
     victim->expires_ms = expires_ms;
     victim->stored_ms = now_ms;
     victim->from_feed = feed;
+    c->written = 1;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -97,6 +99,8 @@ void dest_cache_put_feed(struct dest_cache *c, long long id, int exists, long lo
 void dest_cache_clear(struct dest_cache *c)
 {
     pthread_mutex_lock(&c->lock);
-    memset(c->slots, 0, c->nsets * DEST_CACHE_WAYS * sizeof *c->slots);
+    if (c->written)
+        memset(c->slots, 0, c->nsets * DEST_CACHE_WAYS * sizeof *c->slots);
+    c->written = 0;
     pthread_mutex_unlock(&c->lock);
 }

@@ -23,6 +23,7 @@ struct dest_cache {
     pthread_mutex_t lock;
     size_t nsets;
     struct dest_cache_entry *slots; /* nsets * DEST_CACHE_WAYS */
+    int written;                    /* an entry was stored since init or the last clear */
 };
 
 /* capacity is rounded up to a multiple of DEST_CACHE_WAYS. 0 or -1 (out of memory). */
@@ -44,7 +45,10 @@ void dest_cache_put(struct dest_cache *c, long long id, int exists, long long no
 /* The change feed's word on id (exists 0: deleted, 1: created or updated), replacing any entry. */
 void dest_cache_put_feed(struct dest_cache *c, long long id, int exists, long long now_ms, long long expires_ms);
 
-/* Forgets every entry (after the feed lost track: changes may have been missed). */
+/* Forgets every entry (after the feed lost track: changes may have been missed). A cache with
+ * nothing stored since init or the last clear is left as it is: its slots, zero pages the
+ * kernel has not handed out yet, stay untouched (the feed's first resync at start-up would
+ * otherwise fault in all of them, 2 MiB at the default 65536 entries, before any request). */
 void dest_cache_clear(struct dest_cache *c);
 
 #endif

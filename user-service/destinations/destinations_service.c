@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 
+#include "curl_start.h"
+
 #include "dest_check.h"
 #include "dest_feed.h"
 #include "reconcile.h"
@@ -13,7 +15,7 @@
 int destinations_setup(struct server_options *o)
 {
     /* libcurl's global state must exist before any worker makes a handle. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || dest_check_setup(service_auth.internal_token) < 0)
+    if (curl_start() < 0 || dest_check_setup(service_auth.internal_token) < 0)
         return -1;
     o->worker_init = dest_check_worker_init;
     o->worker_fini = dest_check_worker_fini;
@@ -40,7 +42,7 @@ int destinations_reconcile_command(int argc)
         return 2;
     }
     service_db_options(&dbo);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (curl_start() < 0) {
         fprintf(stderr, "reconcile: libcurl could not start\n");
         return 1;
     }
