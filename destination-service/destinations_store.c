@@ -7,16 +7,18 @@
 
 #include "db.h"
 
+#include "civil.h"
 #include "destinations_fields.h"
 #include "ids.h"
 
 #define NUM_TEXT_MAX 32 /* a bigint or a double written with %.17g */
 
-/* Columns every read returns, in this order (see row_to_json); extra columns follow. */
+/* Columns every read returns, in this order (see row_to_json); extra columns follow. The two
+ * times come as whole seconds since 1970 and are written out here (add_time): to_char was a
+ * tenth of PostgreSQL's work for a page of 20 rows. */
 #define DEST_COLUMNS                                                                                                   \
     "id, name, latitude, longitude, category, address, description, green_certified, "                                 \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                       \
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "floor(date_part('epoch', created_at))::bigint, floor(date_part('epoch', updated_at))::bigint"
 #define DEST_NCOLUMNS 10
 
 static struct db_statement q_get = {"SELECT " DEST_COLUMNS " FROM destinations WHERE id = $1", 1, 0};
@@ -99,6 +101,22 @@ static struct db_statement q_existing = {"SELECT id FROM destinations WHERE id =
 
 /* Numbers are copied as PostgreSQL wrote them (bigint and float8 text is valid JSON): the
  * double round trip cost a fifth of a GET's instructions (docs/performance.md). */
+/* key: the time of epoch (seconds since 1970, UTC) as "YYYY-MM-DDTHH:MM:SSZ". */
+static void add_time(cJSON *o, const char *key, const char *epoch)
+{
+    long long t = strtoll(epoch, NULL, 10), days = t / 86400, s = t % 86400, y;
+    char buf[48];
+    int m, d;
+
+    if (s < 0) { /* before 1970: the day before, counted from its midnight */
+        s += 86400;
+        days--;
+    }
+    civil_from_days(days, &y, &m, &d);
+    snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, s / 3600, s / 60 % 60, s % 60);
+    cJSON_AddStringToObject(o, key, buf);
+}
+
 static cJSON *row_to_json(const PGresult *r, int row)
 {
     cJSON *o = cJSON_CreateObject();
@@ -123,8 +141,8 @@ static cJSON *row_to_json(const PGresult *r, int row)
     else
         cJSON_AddNullToObject(o, "description");
     cJSON_AddBoolToObject(o, "green_certified", db_bool(r, row, 7));
-    cJSON_AddStringToObject(o, "created_at", db_str(r, row, 8));
-    cJSON_AddStringToObject(o, "updated_at", db_str(r, row, 9));
+    add_time(o, "created_at", PQgetvalue(r, row, 8));
+    add_time(o, "updated_at", PQgetvalue(r, row, 9));
     return o;
 }
 

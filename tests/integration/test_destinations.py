@@ -137,6 +137,26 @@ def test_get_one_has_every_field_and_cache_headers(h):
     assert r.header("Cache-Control") == "public, max-age=60"
 
 
+def test_times_are_utc_whole_seconds_also_before_1970_and_on_a_leap_day(h):
+    """created_at and updated_at come from PostgreSQL as seconds since 1970 and are written
+    out by the daemon: truncated to the second (as before, when to_char wrote them), in UTC
+    whatever the offset they were stored with, and right on either side of 1970."""
+    d = create(h)
+    h.psql("destinations", "SET session_replication_role = replica; "  # no updated_at trigger
+           "UPDATE destinations SET created_at = '1969-12-31 23:59:59.5+00', "
+           "updated_at = '2024-03-01 06:59:59.75+07' WHERE id = %d" % d["id"])
+    try:
+        got = h.get(url(h, API + "/%d" % d["id"])).json()
+        assert (got["created_at"], got["updated_at"]) == ("1969-12-31T23:59:59Z", "2024-02-29T23:59:59Z"), got
+        h.psql("destinations", "SET session_replication_role = replica; "
+               "UPDATE destinations SET created_at = '1970-01-01 00:00:00+00', "
+               "updated_at = '2000-12-31 23:59:60+00' WHERE id = %d" % d["id"])  # 60 s: the next minute
+        got = h.get(url(h, API + "/%d" % d["id"])).json()
+        assert (got["created_at"], got["updated_at"]) == ("1970-01-01T00:00:00Z", "2001-01-01T00:00:00Z"), got
+    finally:
+        delete(h, d["id"])
+
+
 def test_get_unknown_id_is_404(h):
     problem_ok(h.get(url(h, API + "/999999999")), 404)
     problem_ok(h.get(url(h, API + "/9223372036854775807")), 404)
