@@ -177,6 +177,15 @@ def kept_and_replayed(a, b, status):
     assert a.header("Idempotent-Replayed") is None and b.header("Idempotent-Replayed") == "true", (a, b)
 
 
+def refused_twice_is_kept(h, u, path, body, key, status, *trigger):
+    """The same keyed request twice while the database refuses its write (refused(h, *trigger)):
+    the first answer is status and kept, the retry replays it."""
+    with refused(h, *trigger):
+        a = post(h, u, path, body, key)
+        b = post(h, u, path, body, key)
+    kept_and_replayed(a, b, status)
+
+
 def test_a_failed_commit_keeps_neither_the_write_nor_the_key(h):
     """The claim, the write and the stored answer are one transaction: when storing the answer
     fails, the trip is not written either, the client hears 503, and a retry runs afresh
@@ -204,10 +213,8 @@ def test_a_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
     the whole request, the claim would go with it and the retry would run afresh)."""
     u = new_user(h)
     body = json.dumps({"place_name": "Refused", "start_date": "2026-12-01", "end_date": "2026-12-03"}).encode()
-    with refused(h, "refuse_plan", "NEW.place_name = 'Refused'", "check_violation", "plans", "INSERT"):
-        a = post(h, u, "/plans", body, "plan-refused")
-        b = post(h, u, "/plans", body, "plan-refused")
-    kept_and_replayed(a, b, 422)
+    refused_twice_is_kept(h, u, "/plans", body, "plan-refused", 422,
+                          "refuse_plan", "NEW.place_name = 'Refused'", "check_violation", "plans", "INSERT")
     assert count(h, "plans", u) == 0
 
 
@@ -219,10 +226,8 @@ def test_a_lone_statement_failing_inside_a_keyed_request_undoes_itself_only(h):
     the whole transaction would be aborted and the client would hear 503)."""
     u = new_user(h)
     car = json.dumps({"vehicle_type": "car", "fuel_type": "petrol", "distance_km": 3.25}).encode()
-    with refused(h, "refuse_trip", "NEW.distance_km = 3.25", "foreign_key_violation", "carbon_emissions", "INSERT"):
-        a = post(h, u, "/carbon", car, "trip-refused")
-        b = post(h, u, "/carbon", car, "trip-refused")
-    kept_and_replayed(a, b, 404)
+    refused_twice_is_kept(h, u, "/carbon", car, "trip-refused", 404,
+                          "refuse_trip", "NEW.distance_km = 3.25", "foreign_key_violation", "carbon_emissions", "INSERT")
     assert count(h, "carbon_emissions", u) == 0
 
 
