@@ -219,7 +219,10 @@ class Load:
 def pause(a, s):
     """A client's pause between requests: longer after a refusal, as a client honouring
     Retry-After would wait (shortened to 0.2 s so that the recovery is measured finely).
-    Register and login pass the gateway's per-address limit (10/s) otherwise."""
+    Register and login pass the gateway's per-address limit (10/s) otherwise: the two writers
+    that register stay near 4/s each (register_writer every 0.25 s, review_writer every 4th
+    review at 0.05 s), so that a fast machine does not reach the limit (it did at 0.15 and
+    0.02 s: a 429 in the fail-over window)."""
     time.sleep(0.2 if a["status"] != 201 else s)
 
 
@@ -332,17 +335,25 @@ def register_writer(c, load, prefix):
         name = "%s%d" % (prefix, n)
         r, _, _ = register(c, name)
         load.record(r, kind="register", tag=name)
-        pause(r, 0.15)
+        pause(r, 0.25)
 
 
 def review_writer(c, load, prefix):
     """One review per (fresh user, destination 1..4): each review is tagged by its content."""
     uid = tok = None
     n = 0
+    after_503 = False
     while not load.stop.is_set():
         if uid is None or n % 4 == 0:
             r, uid2, tok2 = register(c, "%su%d" % (prefix, n))
+            if r["status"] == 409 and after_503:
+                # The 503 before was a commit in flight when the primary stopped: it committed
+                # all the same (its answer went with the connection). Settled; a fresh name.
+                load.record(r, kind="settled", tag="%su%d" % (prefix, n))
+                uid, after_503, n = None, False, n + 1
+                continue
             load.record(r, kind="register", tag="%su%d" % (prefix, n))
+            after_503 = r["status"] == 503
             if uid2 is None:
                 pause(r, 0.05)
                 continue
@@ -352,7 +363,7 @@ def review_writer(c, load, prefix):
         a = c.request("POST", "/api/v1/reviews", {"destination_id": (n - 1) % 4 + 1, "rating": 4, "content": tag},
                       token=tok)
         load.record(a, kind="review", tag=tag)
-        pause(a, 0.02)
+        pause(a, 0.05)
 
 
 def readyz_poller(stop, port_, out):
@@ -417,13 +428,14 @@ def part_failover(primary_host, standby, gw_port, users):
     back = (t_ok - t_promote) if t_ok is not None else float("inf")
     window = [a for a in load.answers if a["t1"] >= t_stop and (t_ok is None or a["t1"] <= t_ok)]
     a503 = [a for a in window if a["status"] == 503 and a["retry_after"]]
-    other = [a for a in window if not (a["status"] == 503 and a["retry_after"]) and a["status"] != 201]
+    other = [a for a in window if not (a["status"] == 503 and a["retry_after"]) and a["status"] != 201
+             and a["kind"] != "settled"]
     check("failover: writes accepted again %.2f s after the promote (goal <= 5 s)" % back, back <= 5.0)
     check("failover: in the window only 503 with Retry-After (%d), nothing else (%d)" % (len(a503), len(other)),
           not other, _sample(other))
     slow = [a for a in load.answers if a["t1"] - a["t0"] > DEADLINE_S]
     check("failover: no answer took longer than the %g s deadline" % DEADLINE_S, not slow, _sample(slow))
-    outside = [a for a in load.answers if a not in window and a["status"] != 201]
+    outside = [a for a in load.answers if a not in window and a["status"] != 201 and a["kind"] != "settled"]
     check("failover: every write outside the window answered 201", not outside, _sample(outside))
     # /readyz: 503 while no host accepts writes, 200 after
     for i, u in enumerate(users):
